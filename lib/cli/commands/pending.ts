@@ -1,0 +1,30 @@
+/**
+ * Commands that are named in the command reference but not built yet. They
+ * exist so `shoal x.torrent`, help and scripts see the final vocabulary, and
+ * they fail with a clear message instead of "unknown command".
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { ShoalError } from "../../errors.ts";
+import { VERSION } from "../../version.ts";
+
+const PENDING: ReadonlyArray<[name: string, args: string, description: string]> = [
+  ["download", "[torrent]", "download a torrent (not yet available)"],
+  ["seed", "[torrent]", "seed a torrent to the swarm (not yet available)"],
+  ["verify", "[torrent]", "check downloaded data against a torrent (not yet available)"],
+  ["demo", "", "run a local swarm demo with no internet (not yet available)"],
+];
+
+/** Adds the commands that are not available yet. */
+export function addPendingCommands(program: Command): void {
+  for (const [name, args, description] of PENDING) {
+    const command = program.command(name).description(description)
+      .allowUnknownOption().allowExcessArguments();
+    if (args) command.argument(args);
+    command.action(() => {
+      throw new ShoalError(`"shoal ${name}" is not available yet in shoal ${VERSION}`);
+    });
+  }
+}

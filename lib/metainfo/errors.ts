@@ -1,0 +1,29 @@
+/**
+ * Errors for malformed or unsafe torrent files and magnet links.
+ *
+ * @module
+ */
+
+import { ExitCode, ShoalError, type ShoalErrorOptions } from "../errors.ts";
+
+/** A torrent file that cannot be used. Exit code 3. */
+export class TorrentError extends ShoalError {
+  override readonly exitCode: ExitCode = ExitCode.BadTorrent;
+
+  /** @param message What is wrong with the torrent, naming the field. */
+  constructor(message: string, options?: ShoalErrorOptions) {
+    super(message, options);
+    this.name = "TorrentError";
+  }
+}
+
+/** A magnet link (or bare info hash) that cannot be used. Exit code 3. */
+export class MagnetError extends ShoalError {
+  override readonly exitCode: ExitCode = ExitCode.BadTorrent;
+
+  /** @param message What is wrong with the link. */
+  constructor(message: string, options?: ShoalErrorOptions) {
+    super(message, options);
+    this.name = "MagnetError";
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * What users hand shoal on the command line: a `.torrent` file path, a magnet
+ * link, or a bare info hash. One function decides which.
+ *
+ * @module
+ */
+
+import { isBareInfoHash, type MagnetLink, parseMagnet } from "./magnet.ts";
+import { readTorrentFile, type Torrent } from "./torrent.ts";
+
+/** A torrent file or a magnet link. */
+export type TorrentSource =
+  | { kind: "torrent"; torrent: Torrent; path: string }
+  | { kind: "magnet"; magnet: MagnetLink };
+
+/** True when the text is a magnet link or a bare info hash rather than a path. */
+export function looksLikeMagnet(text: string): boolean {
+  return /^magnet:/i.test(text.trim()) || isBareInfoHash(text.trim());
+}
+
+/**
+ * Loads a torrent file, or parses a magnet link or bare info hash.
+ *
+ * @param input A path, `magnet:?…` or an info hash.
+ * @throws {TorrentError | MagnetError | DiskError} When the input cannot be used.
+ */
+export async function loadTorrentSource(input: string): Promise<TorrentSource> {
+  if (looksLikeMagnet(input)) return { kind: "magnet", magnet: parseMagnet(input) };
+  return { kind: "torrent", torrent: await readTorrentFile(input), path: input };
+}

@@ -1,0 +1,72 @@
+/**
+ * Byte sizes: parsing what users type (`256k`, `1.5M`, `2GiB`) and printing
+ * sizes, rates and counts for people.
+ *
+ * @module
+ */
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * Parses a size such as `16384`, `256k`, `1m`, `1.5GiB`. Units are binary
+ * (k = 1024), case-insensitive.
+ *
+ * @returns The whole number of bytes, or `undefined` when the text is not a size.
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./size.ts";
+ * console.assert(parseSize("256k") === 262144);
+ * console.assert(parseSize("lots") === undefined);
+ * ```
+ */
+export function parseSize(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!match) return undefined;
+  const unit = UNITS[match[2].toLowerCase()];
+  if (unit === undefined) return undefined;
+  const bytes = Math.round(Number(match[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/**
+ * Formats a byte count with a binary unit: `512 B`, `1.5 KiB`, `3.21 GiB`.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./size.ts";
+ * console.assert(formatBytes(1536) === "1.5 KiB");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${Number(value.toFixed(digits))} ${units[unit]}`;
+}
+
+/** Formats an integer with thousands separators: `1,234,567`. */
+export function formatCount(value: number): string {
+  return value.toLocaleString("en-US");
+}
