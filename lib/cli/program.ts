@@ -32,9 +32,10 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run shoal --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP);
-  addPendingCommands(program);
+  addPendingCommands(program, ["download", "seed"]);
   addCreateCommand(program);
   addInfoCommand(program);
+  addPendingCommands(program, ["verify", "demo"]);
   program.helpCommand("help [command]", "show help for a command");
   return program;
 }

@@ -10,6 +10,7 @@ import { createSha1, type Sha1 } from "../util/sha1.ts";
 /** Computes the `pieces` field of a torrent from the concatenated file data. */
 export class PieceHasher {
   readonly #pieceLength: number;
+  readonly #totalLength: number;
   readonly #hashes: Uint8Array;
   #pieces = 0;
   #inPiece = 0;
@@ -22,6 +23,7 @@ export class PieceHasher {
    */
   constructor(pieceLength: number, totalLength: number) {
     this.#pieceLength = pieceLength;
+    this.#totalLength = totalLength;
     this.#hashes = new Uint8Array(Math.ceil(totalLength / pieceLength) * 20);
   }
 
@@ -58,13 +60,13 @@ export class PieceHasher {
   /**
    * Hashes the last, possibly short, piece and returns all hashes.
    *
-   * @throws {RangeError} When fewer bytes were fed than announced.
+   * @throws {RangeError} When a different number of bytes was fed than announced.
    */
   finish(): Uint8Array {
-    if (this.#inPiece > 0) this.#finishPiece();
-    if (this.#pieces * 20 !== this.#hashes.length) {
-      throw new RangeError(`Hashed ${this.#pieces} pieces, expected ${this.#hashes.length / 20}`);
+    if (this.#total !== this.#totalLength) {
+      throw new RangeError(`Hashed ${this.#total} bytes, expected ${this.#totalLength}`);
     }
+    if (this.#inPiece > 0) this.#finishPiece();
     return this.#hashes;
   }
 }

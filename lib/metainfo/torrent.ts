@@ -153,8 +153,10 @@ function readPieceLength(info: BencodeDict, warnings: string[]): number {
 /**
  * Parses and validates a `.torrent` file.
  *
- * Unsorted dictionary keys, seen in files from old tools, are accepted with a
- * warning; the info hash is always computed over the original bytes.
+ * Unsorted dictionary keys and bytes after the top-level dictionary (a
+ * trailing newline from hand editing), both seen in files from old tools, are
+ * accepted with a warning; the info hash is always computed over the original
+ * bytes of the info dictionary.
  *
  * @param bytes The content of the `.torrent` file.
  * @param options Which platform's path rules apply.
@@ -175,12 +177,22 @@ export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): 
   const warnings: string[] = [];
   let decoded;
   try {
-    decoded = decodeWithDetails(bytes, { mode: "lenient", recordSpans: true });
+    decoded = decodeWithDetails(bytes, {
+      mode: "lenient",
+      recordSpans: true,
+      allowTrailing: true,
+    });
   } catch (error) {
     if (error instanceof BencodeError) {
       throw new TorrentError(`Not a valid torrent file: ${error.message}`, { cause: error });
     }
     throw error;
+  }
+  if (decoded.end !== bytes.length) {
+    const extra = bytes.length - decoded.end;
+    warnings.push(
+      `Ignored ${extra} byte${extra === 1 ? "" : "s"} after the end of the torrent data`,
+    );
   }
   if (decoded.unsortedKeysAt !== undefined) {
     warnings.push(`Dictionary keys are not sorted (first at byte ${decoded.unsortedKeysAt})`);

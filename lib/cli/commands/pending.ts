@@ -17,9 +17,14 @@ const PENDING: ReadonlyArray<[name: string, args: string, description: string]> 
   ["demo", "", "run a local swarm demo with no internet (not yet available)"],
 ];
 
-/** Adds the commands that are not available yet. */
-export function addPendingCommands(program: Command): void {
-  for (const [name, args, description] of PENDING) {
+/**
+ * Adds commands that are not available yet.
+ *
+ * @param program The program to add them to.
+ * @param names Which of them, in the order they should appear in help.
+ */
+export function addPendingCommands(program: Command, names: readonly string[]): void {
+  for (const [name, args, description] of PENDING.filter(([name]) => names.includes(name))) {
     const command = program.command(name).description(description)
       .allowUnknownOption().allowExcessArguments();
     if (args) command.argument(args);

@@ -1,0 +1,132 @@
+/**
+ * Finding and running the real programs that interop tests talk to.
+ *
+ * A test that needs a missing program is skipped with the reason in its
+ * name, unless `SHOAL_REQUIRE_PEERS=1` (set by `.ci/run`), under which it
+ * runs and fails with an install hint instead.
+ *
+ * @module
+ */
+
+/** Debian package that provides each program, for the hint. */
+const PACKAGES: Record<string, string> = {
+  mktorrent: "mktorrent",
+  "transmission-create": "transmission-cli",
+  "transmission-show": "transmission-cli",
+  aria2c: "aria2",
+  openssl: "openssl",
+};
+
+/** True when the program is on PATH. */
+export function hasProgram(name: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+/** True when missing programs must fail the run instead of skipping tests. */
+export function peersRequired(): boolean {
+  return Deno.env.get("SHOAL_REQUIRE_PEERS") === "1";
+}
+
+/**
+ * Declares a test that needs real programs: skipped with a visible reason when
+ * one is missing, failed instead when SHOAL_REQUIRE_PEERS=1.
+ */
+export function testWithPrograms(
+  name: string,
+  programs: string[],
+  fn: () => Promise<void>,
+): void {
+  const missing = programs.filter((program) => !hasProgram(program));
+  if (missing.length === 0) {
+    Deno.test(name, fn);
+  } else if (peersRequired()) {
+    Deno.test(name, () => {
+      const packages = [...new Set(missing.map((m) => PACKAGES[m] ?? m))].join(" ");
+      throw new Error(
+        `SHOAL_REQUIRE_PEERS=1 but ${missing.join(", ")} is missing: apt-get install ${packages}`,
+      );
+    });
+  } else {
+    Deno.test({ name: `${name} (skipped: ${missing.join(", ")} not installed)`, ignore: true, fn });
+  }
+}
+
+/** The result of {@linkcode run}. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion and collects its output. */
+export async function run(
+  program: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const output = await new Deno.Command(program, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Runs the shoal CLI from this checkout with the permissions the README documents. */
+export function runShoal(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const cli = new URL("../../cli.ts", import.meta.url).pathname;
+  return run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-write",
+    "--allow-net",
+    "--allow-env",
+    "--allow-sys",
+    cli,
+    ...args,
+  ], { cwd: options.cwd, env: { NO_COLOR: "1", ...options.env } });
+}
+
+/** Makes a temporary folder, runs `fn` in it, and removes it afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "shoal-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes `length` pseudo-random bytes (seeded, so runs are repeatable) to a file. */
+export async function writeRandomFile(path: string, length: number, seed = 1): Promise<Uint8Array> {
+  const data = new Uint8Array(length);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    data[i] = state & 0xff;
+  }
+  await Deno.writeFile(path, data);
+  return data;
+}
