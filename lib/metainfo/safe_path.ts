@@ -105,7 +105,8 @@ export function sanitizeComponent(
     const device = stem.split(".")[0];
     if (WINDOWS_RESERVED.test(device)) name = `${stem}_${extension}`;
   }
-  if (utf8(name).length > MAX_NAME_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short names need no check.
+  if (name.length * 3 > MAX_NAME_BYTES && utf8(name).length > MAX_NAME_BYTES) {
     const [stem, extension] = splitExtension(name);
     name = fitName(stem, "", extension);
   }
@@ -154,21 +155,21 @@ export class PathAllocator {
     this.#foldCase = platform === "windows" || platform === "darwin";
   }
 
-  #key(components: readonly string[]): string {
-    const key = components.join("/");
+  /** The lookup key of `name` inside the folder whose key is `parentKey`. */
+  #key(parentKey: string, name: string): string {
+    const key = parentKey === "" ? name : `${parentKey}/${name}`;
     return this.#foldCase ? key.toLowerCase() : key;
   }
 
-  #taken(components: readonly string[]): boolean {
-    const key = this.#key(components);
+  #taken(key: string): boolean {
     return this.#files.has(key) || this.#folders.has(key);
   }
 
-  #unique(parent: readonly string[], name: string): string {
+  #unique(parentKey: string, parent: readonly string[], name: string): string {
     const [stem, extension] = splitExtension(name);
     for (let n = 1; n <= MAX_DUPLICATE_NAMES; n++) {
       const candidate = fitName(stem, `.${n}`, extension);
-      if (!this.#taken([...parent, candidate])) return candidate;
+      if (!this.#taken(this.#key(parentKey, candidate))) return candidate;
     }
     throw new TorrentError(
       `More than ${MAX_DUPLICATE_NAMES} files are named "${name}" in the folder "${
@@ -186,20 +187,26 @@ export class PathAllocator {
    */
   allocate(components: readonly string[]): string[] {
     const out: string[] = [];
+    let parentKey = "";
     for (let i = 0; i < components.length - 1; i++) {
-      const wanted = [...out, components[i]];
-      const wantedKey = this.#key(wanted);
+      const wantedKey = this.#key(parentKey, components[i]);
       let folder = this.#renamedFolders.get(wantedKey);
       if (folder === undefined) {
-        folder = this.#files.has(wantedKey) ? this.#unique(out, components[i]) : components[i];
+        folder = this.#files.has(wantedKey)
+          ? this.#unique(parentKey, out, components[i])
+          : components[i];
         if (folder !== components[i]) this.#renamedFolders.set(wantedKey, folder);
       }
       out.push(folder);
-      this.#folders.add(this.#key(out));
+      parentKey = this.#key(parentKey, folder);
+      this.#folders.add(parentKey);
     }
     const name = components[components.length - 1];
-    out.push(this.#taken([...out, name]) ? this.#unique(out, name) : name);
-    this.#files.add(this.#key(out));
+    const file = this.#taken(this.#key(parentKey, name))
+      ? this.#unique(parentKey, out, name)
+      : name;
+    out.push(file);
+    this.#files.add(this.#key(parentKey, file));
     return out;
   }
 }
