@@ -43,6 +43,8 @@ export class ShoalError extends Error {
   readonly exitCode: ExitCode = ExitCode.Error;
 
   /**
+   * Creates an error with a message meant for the user.
+   *
    * @param message A sentence the user can act on, without a trailing period.
    * @param options The cause, if any.
    */
@@ -54,9 +56,15 @@ export class ShoalError extends Error {
 
 /** The command line was wrong. Exit code 2. */
 export class UsageError extends ShoalError {
+  /** Always {@linkcode ExitCode.Usage}. */
   override readonly exitCode: ExitCode = ExitCode.Usage;
 
-  /** @param message What was wrong and how to fix it. */
+  /**
+   * Creates a usage error.
+   *
+   * @param message What was wrong and how to fix it.
+   * @param options The cause, if any.
+   */
   constructor(message: string, options?: ShoalErrorOptions) {
     super(message, options);
     this.name = "UsageError";
@@ -65,9 +73,15 @@ export class UsageError extends ShoalError {
 
 /** Reading or writing a local file failed. Exit code 5. */
 export class DiskError extends ShoalError {
+  /** Always {@linkcode ExitCode.Disk}. */
   override readonly exitCode: ExitCode = ExitCode.Disk;
 
-  /** @param message What failed, naming the path. */
+  /**
+   * Creates a disk error.
+   *
+   * @param message What failed, naming the path.
+   * @param options The underlying error from the file system.
+   */
   constructor(message: string, options?: ShoalErrorOptions) {
     super(message, options);
     this.name = "DiskError";

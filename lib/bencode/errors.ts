@@ -12,6 +12,8 @@ export class BencodeError extends ShoalError {
   readonly offset: number;
 
   /**
+   * Creates an error for malformed input.
+   *
    * @param problem What was wrong, e.g. "integer has a leading zero".
    * @param offset Byte offset of the problem.
    */

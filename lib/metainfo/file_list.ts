@@ -21,7 +21,7 @@ import {
   sanitizeComponent,
   sanitizePath,
 } from "./safe_path.ts";
-import { decodeText } from "./text.ts";
+import { decodeText } from "../bencode/mod.ts";
 
 /** One file of a torrent. */
 export interface TorrentFile {

@@ -18,6 +18,8 @@ export class PieceHasher {
   #total = 0;
 
   /**
+   * Prepares room for every hash of the stream.
+   *
    * @param pieceLength Bytes per piece.
    * @param totalLength Bytes that will be fed in all.
    */

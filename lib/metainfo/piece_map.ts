@@ -46,6 +46,8 @@ export class PieceMap {
   readonly #firstFile: Uint32Array;
 
   /**
+   * Builds the map in one pass over files and pieces.
+   *
    * @param files Every file, in torrent order, with offsets that tile the
    *   byte stream without gaps.
    * @param pieceLength Bytes per piece.

@@ -149,7 +149,11 @@ export class PathAllocator {
   #renamedFolders = new Map<string, string>();
   #foldCase: boolean;
 
-  /** @param options Which platform's rules apply (case folding on Windows and macOS). */
+  /**
+   * Starts with no paths taken.
+   *
+   * @param options Which platform's rules apply (case folding on Windows and macOS).
+   */
   constructor(options?: SafePathOptions) {
     const platform = platformOf(options);
     this.#foldCase = platform === "windows" || platform === "darwin";

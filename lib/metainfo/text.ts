@@ -5,18 +5,8 @@
  * @module
  */
 
-import { type BencodeDict, isBytes } from "../bencode/mod.ts";
-import { bytesToBinary, decodeUtf8Lenient, decodeUtf8Strict } from "../util/bytes.ts";
-
-/**
- * Decodes a text field: strict UTF-8 when valid, otherwise each invalid
- * sequence becomes `_` so the result is deterministic and printable.
- */
-export function decodeText(bytes: Uint8Array): string {
-  // Most names are ASCII: skip the decoder call for them.
-  if (bytes.length <= 256 && bytes.every((byte) => byte < 0x80)) return bytesToBinary(bytes);
-  return decodeUtf8Strict(bytes) ?? decodeUtf8Lenient(bytes).replaceAll("\ufffd", "_");
-}
+import { type BencodeDict, decodeText, isBytes } from "../bencode/mod.ts";
+import { decodeUtf8Strict } from "../util/bytes.ts";
 
 /**
  * Reads a text field, preferring `<key>.utf-8` when it is present and valid.

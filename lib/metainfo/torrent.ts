@@ -9,6 +9,7 @@ import {
   type BencodeDict,
   BencodeError,
   type BencodeValue,
+  decodeText,
   decodeWithDetails,
   isBytes,
   isDict,
@@ -23,7 +24,7 @@ import { readFileList, type TorrentFile } from "./file_list.ts";
 import { MAX_PIECE_LENGTH, MAX_PIECES, MAX_TORRENT_FILE_BYTES } from "./limits.ts";
 import { PieceMap } from "./piece_map.ts";
 import { type SafePathOptions, sanitizeComponent } from "./safe_path.ts";
-import { decodeText, readTextField } from "./text.ts";
+import { readTextField } from "./text.ts";
 
 export type { TorrentFile } from "./file_list.ts";
 
