@@ -50,42 +50,21 @@ export class ShoalError extends Error {
    */
   constructor(message: string, options?: ShoalErrorOptions) {
     super(message, options);
-    this.name = "ShoalError";
+    // Subclasses get their own name without repeating this constructor.
+    this.name = new.target.name;
   }
 }
 
-/** The command line was wrong. Exit code 2. */
+/** The command line was wrong; the message says what and how to fix it. Exit code 2. */
 export class UsageError extends ShoalError {
   /** Always {@linkcode ExitCode.Usage}. */
   override readonly exitCode: ExitCode = ExitCode.Usage;
-
-  /**
-   * Creates a usage error.
-   *
-   * @param message What was wrong and how to fix it.
-   * @param options The cause, if any.
-   */
-  constructor(message: string, options?: ShoalErrorOptions) {
-    super(message, options);
-    this.name = "UsageError";
-  }
 }
 
-/** Reading or writing a local file failed. Exit code 5. */
+/** Reading or writing a local file failed; the message names the path. Exit code 5. */
 export class DiskError extends ShoalError {
   /** Always {@linkcode ExitCode.Disk}. */
   override readonly exitCode: ExitCode = ExitCode.Disk;
-
-  /**
-   * Creates a disk error.
-   *
-   * @param message What failed, naming the path.
-   * @param options The underlying error from the file system.
-   */
-  constructor(message: string, options?: ShoalErrorOptions) {
-    super(message, options);
-    this.name = "DiskError";
-  }
 }
 
 /**

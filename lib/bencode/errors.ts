@@ -19,7 +19,6 @@ export class BencodeError extends ShoalError {
    */
   constructor(problem: string, offset: number) {
     super(`Invalid bencode at byte ${offset}: ${problem}`);
-    this.name = "BencodeError";
     this.offset = offset;
   }
 }

@@ -4,38 +4,16 @@
  * @module
  */
 
-import { ExitCode, ShoalError, type ShoalErrorOptions } from "../errors.ts";
+import { ExitCode, ShoalError } from "../errors.ts";
 
-/** A torrent file that cannot be used. Exit code 3. */
+/** A torrent file that cannot be used; the message names the field. Exit code 3. */
 export class TorrentError extends ShoalError {
   /** Always {@linkcode ExitCode.BadTorrent}. */
   override readonly exitCode: ExitCode = ExitCode.BadTorrent;
-
-  /**
-   * Creates a torrent error.
-   *
-   * @param message What is wrong with the torrent, naming the field.
-   * @param options The underlying error, if any.
-   */
-  constructor(message: string, options?: ShoalErrorOptions) {
-    super(message, options);
-    this.name = "TorrentError";
-  }
 }
 
-/** A magnet link (or bare info hash) that cannot be used. Exit code 3. */
+/** A magnet link (or bare info hash) that cannot be used; the message says which part. Exit code 3. */
 export class MagnetError extends ShoalError {
   /** Always {@linkcode ExitCode.BadTorrent}. */
   override readonly exitCode: ExitCode = ExitCode.BadTorrent;
-
-  /**
-   * Creates a magnet link error.
-   *
-   * @param message What is wrong with the link.
-   * @param options The underlying error, if any.
-   */
-  constructor(message: string, options?: ShoalErrorOptions) {
-    super(message, options);
-    this.name = "MagnetError";
-  }
 }

@@ -182,3 +182,14 @@ Deno.test("torrent: readTorrentFile refuses oversized and missing files", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("errors: each class names itself and carries its exit code", () => {
+  const torrent = new TorrentError("x");
+  assertEquals([torrent.name, torrent.exitCode, torrent instanceof Error], [
+    "TorrentError",
+    3,
+    true,
+  ]);
+  const disk = new DiskError("y", { cause: 1 });
+  assertEquals([disk.name, disk.exitCode, disk.cause], ["DiskError", 5, 1]);
+});
