@@ -36,6 +36,21 @@ function baseName(path: string): string {
   return parts[parts.length - 1] || path;
 }
 
+/**
+ * The default torrent name for a file or folder: its base name, resolved
+ * first so that `.` or `dir/..` give the real folder's name.
+ *
+ * @param path A file or folder path.
+ * @returns The base name (of the path as given when it cannot be resolved).
+ */
+export async function contentName(path: string): Promise<string> {
+  try {
+    return baseName(await Deno.realPath(path));
+  } catch {
+    return baseName(path);
+  }
+}
+
 function byUtf8(a: string, b: string): number {
   return compareBytes(utf8(a), utf8(b));
 }
@@ -87,7 +102,7 @@ export async function scanContent(path: string): Promise<ContentScan> {
   } catch (error) {
     throw diskError(error, "read", path);
   }
-  const name = baseName(path);
+  const name = await contentName(path);
   const skipped: string[] = [];
   let files: ContentFile[];
   if (stat.isFile) {

@@ -228,8 +228,11 @@ export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): 
   const rawName = info.get("name");
   if (rawName === undefined) throw new TorrentError(`The info dictionary has no "name"`);
   if (!isBytes(rawName)) throw new TorrentError(`"name" is not a byte string`);
-  const name = sanitizeComponent(readTextField(info, "name") ?? "", options) ?? infoHashHex;
-  if (name === infoHashHex) warnings.push("The torrent's name is unusable; using its info hash");
+  const sanitizedName = sanitizeComponent(readTextField(info, "name") ?? "", options);
+  if (sanitizedName === undefined) {
+    warnings.push("The torrent's name is unusable; using its info hash");
+  }
+  const name = sanitizedName ?? infoHashHex;
 
   const { files, multiFile, totalLength } = readFileList(info, name, options);
   if (totalLength === 0) throw new TorrentError("The torrent holds no data (total size 0)");

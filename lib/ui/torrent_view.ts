@@ -196,7 +196,7 @@ export function formatTorrent(torrent: Torrent): string {
   out.push(`Files:${padding > 0 ? ` (and ${padding} padding files, not written)` : ""}`);
   const lines: [string, string][] = [];
   renderTree(fileTree(dataFiles), 0, lines);
-  const width = Math.max(...lines.map(([name]) => name.length));
+  const width = lines.reduce((widest, [name]) => Math.max(widest, name.length), 0);
   for (const [name, size] of lines) {
     out.push(size ? `${name.padEnd(width)}  ${size.padStart(10)}` : name);
   }

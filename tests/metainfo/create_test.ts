@@ -169,3 +169,17 @@ Deno.test("create: PieceHasher gives the same hashes however the stream is cut",
   }
   assert(threw);
 });
+
+Deno.test("create: '.' and 'dir/..' are named after the real folder", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/project/inner`, { recursive: true });
+    await writeRandomFile(`${dir}/project/inner/a`, 100);
+    const cwd = Deno.cwd();
+    Deno.chdir(`${dir}/project`);
+    try {
+      assertEquals((await createTorrent(".")).torrent.name, "project");
+      assertEquals((await createTorrent("inner/..")).torrent.name, "project");
+    } finally {
+      Deno.chdir(cwd);
+    }
+  }));

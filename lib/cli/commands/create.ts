@@ -5,7 +5,7 @@
  */
 
 import { type Command, InvalidArgumentError } from "commander";
-import { createTorrent, exists, writeTorrentFile } from "../../metainfo/mod.ts";
+import { contentName, createTorrent, exists, writeTorrentFile } from "../../metainfo/mod.ts";
 import { ShoalError } from "../../errors.ts";
 import { HashProgress } from "../../ui/hash_progress.ts";
 import { formatBytes, formatCount, parseSize } from "../../util/size.ts";
@@ -46,8 +46,8 @@ function defaultOutputPath(name: string): string {
 
 /** Makes the torrent, writes it and prints a summary. */
 export async function runCreate(path: string, options: CreateOptions): Promise<void> {
-  const output = options.output ??
-    defaultOutputPath(options.name ?? path.replace(/[/\\]+$/, "").split(/[/\\]/).pop() ?? "");
+  const output = options.output ?? defaultOutputPath(options.name ?? await contentName(path));
+  // Checked before hashing, which can take minutes, and again when writing.
   if (!options.force && await exists(output)) {
     throw new ShoalError(`${output} already exists; pass --force to overwrite it`);
   }
