@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { VERSION } from "../../lib/version.ts";
 import { CONFORMANCE_DIR } from "../helpers/paths.ts";
-import { runShoal, withTempDir, writeRandomFile } from "../helpers/tools.ts";
+import { run, runShoal, testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools.ts";
 
 Deno.test("cli: --help lists every command and the exit codes", async () => {
   const result = await runShoal(["--help"]);
@@ -164,3 +164,18 @@ Deno.test("cli: shoal <torrent> routes to download, which is not available yet",
     assertStringIncludes(magnet.stderr, "download");
     assert(!magnet.stderr.includes("unknown command"));
   }));
+
+testWithPrograms(
+  "cli: create redraws hashing progress in place on a terminal",
+  ["script"],
+  () =>
+    withTempDir(async (dir) => {
+      await writeRandomFile(`${dir}/f`, 4 * 1024 * 1024);
+      const cli = new URL("../../cli.ts", import.meta.url).pathname;
+      const command = `${Deno.execPath()} run --quiet -A ${cli} create f -o f.torrent`;
+      const result = await run("script", ["-qec", command, "/dev/null"], { cwd: dir });
+      assertEquals(result.code, 0, result.stdout);
+      assertMatch(result.stdout, /\r\x1b\[2KHashing 100\.0% {2}4 MiB \/ 4 MiB/);
+      assertMatch(result.stdout, /\r\x1b\[2KCreated f\.torrent/);
+    }),
+);

@@ -15,6 +15,7 @@ const PACKAGES: Record<string, string> = {
   "transmission-show": "transmission-cli",
   aria2c: "aria2",
   openssl: "openssl",
+  script: "bsdutils",
 };
 
 /** True when the program is on PATH. */
