@@ -16,10 +16,26 @@ const PACKAGES: Record<string, string> = {
   aria2c: "aria2",
   openssl: "openssl",
   script: "bsdutils",
+  opentracker: "opentracker",
 };
 
-/** True when the program is on PATH. */
+/** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */
+const NPM_PROGRAMS: Record<string, string> = {
+  "bittorrent-tracker": "bittorrent-tracker",
+};
+
+/** Where the npm-installed test programs live. */
+export const NPM_BIN_DIR = new URL("../peers/node_modules/.bin", import.meta.url).pathname;
+
+/** True when the program is on PATH (or, for npm test programs, installed in tests/peers). */
 export function hasProgram(name: string): boolean {
+  if (name in NPM_PROGRAMS) {
+    try {
+      return Deno.statSync(`${NPM_BIN_DIR}/${NPM_PROGRAMS[name]}`).isFile;
+    } catch {
+      return false;
+    }
+  }
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (!dir) continue;
     try {
@@ -50,9 +66,13 @@ export function testWithPrograms(
     Deno.test(name, fn);
   } else if (peersRequired()) {
     Deno.test(name, () => {
-      const packages = [...new Set(missing.map((m) => PACKAGES[m] ?? m))].join(" ");
+      const hints = missing.map((m) =>
+        m in NPM_PROGRAMS
+          ? `npm ci --ignore-scripts --prefix tests/peers (for ${m})`
+          : `apt-get install ${PACKAGES[m] ?? m}`
+      );
       throw new Error(
-        `SHOAL_REQUIRE_PEERS=1 but ${missing.join(", ")} is missing: apt-get install ${packages}`,
+        `SHOAL_REQUIRE_PEERS=1 but ${missing.join(", ")} is missing: ${hints.join("; ")}`,
       );
     });
   } else {

@@ -1,0 +1,43 @@
+/**
+ * The error trackers produce: unreachable, too slow, refusing, or answering
+ * nonsense. The tracker's own `failure reason` is kept verbatim.
+ *
+ * @module
+ */
+
+import { ExitCode, ShoalError, type ShoalErrorOptions } from "../errors.ts";
+
+/** Why a tracker request failed. */
+export type TrackerErrorKind =
+  /** The tracker answered with a `failure reason` (or a UDP error packet). */
+  | "failure"
+  /** No answer in time. */
+  | "timeout"
+  /** The connection failed (refused, DNS, reset). */
+  | "network"
+  /** An HTTP status other than 200 without a failure reason. */
+  | "http-status"
+  /** The reply was not a valid tracker reply. */
+  | "invalid-reply"
+  /** The reply was larger than the limit. */
+  | "too-large";
+
+/** A tracker request failed. Exit code 4. */
+export class TrackerError extends ShoalError {
+  /** Always {@linkcode ExitCode.Network}. */
+  override readonly exitCode: ExitCode = ExitCode.Network;
+  /** Why it failed. */
+  readonly kind: TrackerErrorKind;
+
+  /**
+   * Creates a tracker error.
+   *
+   * @param kind Why it failed.
+   * @param message What happened, for the user (for `failure`, the tracker's own words).
+   * @param options The underlying error, if any.
+   */
+  constructor(kind: TrackerErrorKind, message: string, options?: ShoalErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * HTTP(S) tracker client: announce (BEP 3, compact peers BEP 23, IPv6 peers
+ * BEP 7) and scrape (BEP 48). Redirects and gzip are handled by `fetch`;
+ * replies are capped in size and time.
+ *
+ * @module
+ */
+
+import {
+  type BencodeDict,
+  BencodeError,
+  decode,
+  decodeText,
+  isBytes,
+  isDict,
+  isInteger,
+} from "../bencode/mod.ts";
+import { toHex } from "../util/bytes.ts";
+import { VERSION } from "../version.ts";
+import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./compact_peers.ts";
+import { TrackerError } from "./errors.ts";
+import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
+
+/** Default time allowed for a whole HTTP tracker request. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
+/** Default cap on a tracker reply body. */
+export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+/** Announce interval assumed when a tracker leaves it out. */
+export const DEFAULT_INTERVAL_SECONDS = 1800;
+
+/** Options of the HTTP tracker functions. */
+export interface HttpTrackerOptions {
+  /** Time allowed for the whole request, in milliseconds. Default 15 s. */
+  timeoutMs?: number;
+  /** Largest reply body accepted, in bytes. Default 1 MiB. */
+  maxReplyBytes?: number;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+}
+
+/** Percent-encodes raw bytes for a query string, leaving only unreserved characters bare. */
+export function percentEncodeBytes(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) {
+    const unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) ||
+      (byte >= 0x61 && byte <= 0x7a) || byte === 0x2d || byte === 0x2e || byte === 0x5f ||
+      byte === 0x7e;
+    out += unreserved
+      ? String.fromCharCode(byte)
+      : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+function withQuery(url: string, parameters: string[]): string {
+  const hashAt = url.indexOf("#");
+  const base = hashAt < 0 ? url : url.slice(0, hashAt);
+  const separator = base.includes("?")
+    ? (base.endsWith("?") || base.endsWith("&") ? "" : "&")
+    : "?";
+  return base + separator + parameters.join("&");
+}
+
+/** The full announce URL for a request (exported for tests and diagnostics). */
+export function announceUrl(url: string, request: AnnounceRequest): string {
+  const parameters = [
+    `info_hash=${percentEncodeBytes(request.infoHash)}`,
+    `peer_id=${percentEncodeBytes(request.peerId)}`,
+    `port=${request.port}`,
+    `uploaded=${request.uploaded}`,
+    `downloaded=${request.downloaded}`,
+    `left=${request.left}`,
+    "compact=1",
+    "no_peer_id=1",
+    `key=${(request.key >>> 0).toString(16).padStart(8, "0")}`,
+  ];
+  if (request.event !== "none") parameters.push(`event=${request.event}`);
+  if (request.numWant !== undefined) parameters.push(`numwant=${request.numWant}`);
+  if (request.trackerId !== undefined) {
+    parameters.push(`trackerid=${encodeURIComponent(request.trackerId)}`);
+  }
+  return withQuery(url, parameters);
+}
+
+/**
+ * The scrape URL of an announce URL (BEP 48): `announce` in the last path
+ * segment replaced by `scrape`.
+ *
+ * @returns The URL, or `undefined` when the tracker does not allow scraping.
+ */
+export function scrapeUrl(announce: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(announce);
+  } catch {
+    return undefined;
+  }
+  const slash = url.pathname.lastIndexOf("/");
+  const last = url.pathname.slice(slash + 1);
+  if (!last.startsWith("announce")) return undefined;
+  url.pathname = url.pathname.slice(0, slash + 1) + "scrape" + last.slice("announce".length);
+  return url.toString();
+}
+
+async function readCapped(response: Response, limit: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new TrackerError(
+        "too-large",
+        `The tracker's reply is over the limit of ${limit} bytes`,
+      );
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
+}
+
+function printable(body: Uint8Array): string {
+  const text = new TextDecoder().decode(body.subarray(0, 80)).replace(/[^\x20-\x7e]+/g, " ").trim();
+  return text === "" ? `${body.length} bytes` : JSON.stringify(text);
+}
+
+/** Fetches a tracker URL and decodes its bencoded reply, mapping every failure to a TrackerError. */
+async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<BencodeDict> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
+  let body: Uint8Array;
+  try {
+    response = await fetch(url, {
+      signal,
+      redirect: "follow",
+      headers: { "user-agent": `shoal/${VERSION}`, "accept-encoding": "gzip" },
+    });
+    body = await readCapped(response, options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
+  } catch (error) {
+    if (error instanceof TrackerError) throw error;
+    if (timeout.aborted) {
+      throw new TrackerError("timeout", `The tracker did not answer within ${timeoutMs / 1000} s`, {
+        cause: error,
+      });
+    }
+    if (options.signal?.aborted) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TrackerError("network", `Cannot reach the tracker: ${reason}`, { cause: error });
+  }
+  let reply;
+  try {
+    reply = decode(body, { mode: "lenient" });
+  } catch (error) {
+    if (!(error instanceof BencodeError)) throw error;
+    if (!response.ok) {
+      throw new TrackerError(
+        "http-status",
+        `The tracker answered HTTP ${response.status} ${response.statusText}`,
+      );
+    }
+    throw new TrackerError(
+      "invalid-reply",
+      `The tracker's reply is not bencoded: ${printable(body)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isDict(reply)) {
+    throw new TrackerError("invalid-reply", "The tracker's reply is not a dictionary");
+  }
+  const failure = reply.get("failure reason");
+  if (isBytes(failure)) throw new TrackerError("failure", decodeText(failure));
+  if (!response.ok) {
+    throw new TrackerError(
+      "http-status",
+      `The tracker answered HTTP ${response.status} ${response.statusText}`,
+    );
+  }
+  return reply;
+}
+
+function optionalCount(dict: BencodeDict, key: string): number | undefined {
+  const value = dict.get(key);
+  return isInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * Announces to an HTTP(S) tracker.
+ *
+ * @param url The announce URL.
+ * @param request What to announce.
+ * @param options Timeout, size cap, cancellation.
+ * @returns The tracker's answer.
+ * @throws {TrackerError} On any failure; `kind` says which, and for `failure`
+ *   the message is the tracker's own.
+ */
+export async function httpAnnounce(
+  url: string,
+  request: AnnounceRequest,
+  options: HttpTrackerOptions = {},
+): Promise<AnnounceResult> {
+  const reply = await fetchBencoded(announceUrl(url, request), options);
+  const problems: string[] = [];
+  const peersValue = reply.get("peers");
+  let peers = [];
+  if (isBytes(peersValue)) {
+    const compact = parseCompactPeers(peersValue, 4);
+    if (compact.leftover) problems.push(`The peer list ends with ${compact.leftover} stray bytes`);
+    peers = compact.peers;
+  } else {
+    peers = parseDictionaryPeers(peersValue ?? []);
+  }
+  const peers6Value = reply.get("peers6");
+  if (isBytes(peers6Value)) {
+    const compact = parseCompactPeers(peers6Value, 6);
+    if (compact.leftover) {
+      problems.push(`The IPv6 peer list ends with ${compact.leftover} stray bytes`);
+    }
+    peers = peers.concat(compact.peers);
+  }
+  const interval = optionalCount(reply, "interval");
+  if (interval === undefined) problems.push("The reply has no interval");
+  const trackerId = reply.get("tracker id");
+  const warning = reply.get("warning message");
+  return {
+    interval: interval || DEFAULT_INTERVAL_SECONDS,
+    minInterval: optionalCount(reply, "min interval"),
+    complete: optionalCount(reply, "complete"),
+    incomplete: optionalCount(reply, "incomplete"),
+    peers: uniquePeers(peers),
+    trackerId: isBytes(trackerId) ? decodeText(trackerId) : undefined,
+    warning: isBytes(warning) ? decodeText(warning) : undefined,
+    problems,
+  };
+}
+
+/**
+ * Scrapes an HTTP(S) tracker (BEP 48).
+ *
+ * @param announce The announce URL (the scrape URL is derived from it).
+ * @param infoHashes The torrents to ask about.
+ * @param options Timeout, size cap, cancellation.
+ * @returns Numbers per info hash (lower-case hex); torrents the tracker does not know are absent.
+ * @throws {TrackerError} When the tracker does not allow scraping or the request fails.
+ */
+export async function httpScrape(
+  announce: string,
+  infoHashes: readonly Uint8Array[],
+  options: HttpTrackerOptions = {},
+): Promise<Map<string, ScrapeResult>> {
+  const base = scrapeUrl(announce);
+  if (base === undefined) {
+    throw new TrackerError("invalid-reply", "This tracker's URL does not allow scraping (BEP 48)");
+  }
+  const url = withQuery(base, infoHashes.map((hash) => `info_hash=${percentEncodeBytes(hash)}`));
+  const reply = await fetchBencoded(url, options);
+  const files = reply.get("files");
+  const results = new Map<string, ScrapeResult>();
+  if (!isDict(files)) return results;
+  for (const [key, stats] of files) {
+    if (key.length !== 20 || !isDict(stats)) continue;
+    const hex = toHex(Uint8Array.from(key, (c) => c.charCodeAt(0)));
+    results.set(hex, {
+      complete: optionalCount(stats, "complete") ?? 0,
+      incomplete: optionalCount(stats, "incomplete") ?? 0,
+      downloaded: optionalCount(stats, "downloaded") ?? 0,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,364 @@
+/**
+ * UDP tracker client (BEP 15). One client owns one socket per address family
+ * and serves any number of trackers and torrents at once: replies are matched
+ * to requests by transaction id and sender address, connection ids are reused
+ * for a minute, and requests are retransmitted on the 15 × 2^n second
+ * schedule (configurable).
+ *
+ * Packets that are too short, carry an unknown transaction id, the wrong
+ * action, or come from another address are ignored and counted.
+ *
+ * @module
+ */
+
+import { lookup } from "node:dns/promises";
+import { parseCompactPeers } from "./compact_peers.ts";
+import { TrackerError } from "./errors.ts";
+import {
+  type AnnounceRequest,
+  type AnnounceResult,
+  type ScrapeResult,
+  UDP_EVENT_CODES,
+} from "./types.ts";
+
+const PROTOCOL_ID = 0x41727101980n;
+const ACTION_CONNECT = 0;
+const ACTION_ANNOUNCE = 1;
+const ACTION_SCRAPE = 2;
+const ACTION_ERROR = 3;
+/** Most info hashes in one UDP scrape (BEP 15: "about 74"). */
+export const MAX_UDP_SCRAPE_HASHES = 74;
+
+/** Options of {@linkcode UdpTrackerClient}. */
+export interface UdpTrackerOptions {
+  /** First wait before a retransmission, in ms: 15 s in BEP 15. */
+  retransmitBaseMs?: number;
+  /** Largest n in 15 × 2^n: 8 in BEP 15. The request fails after that wait. */
+  maxRetransmits?: number;
+  /** How long a connection id is used, in ms: 60 s in BEP 15. */
+  connectionIdTtlMs?: number;
+  /** Called for every ignored packet, with the reason (for logs and tests). */
+  onIgnoredPacket?: (reason: string) => void;
+}
+
+interface Pending {
+  action: number;
+  hostname: string;
+  port: number;
+  resolve: (packet: Uint8Array) => void;
+  reject: (error: Error) => void;
+}
+
+interface Endpoint {
+  hostname: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** Parses `udp://host:port/...` into host and port. */
+function parseUdpUrl(url: string): { host: string; port: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TrackerError("network", `"${url}" is not a URL`);
+  }
+  if (parsed.protocol !== "udp:" || !parsed.hostname || !parsed.port) {
+    throw new TrackerError("network", `"${url}" is not a udp://host:port tracker URL`);
+  }
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port) };
+}
+
+/** A BEP 15 client shared by every UDP tracker and torrent of a session. */
+export class UdpTrackerClient {
+  readonly #retransmitBaseMs: number;
+  readonly #maxRetransmits: number;
+  readonly #connectionIdTtlMs: number;
+  readonly #onIgnoredPacket?: (reason: string) => void;
+  readonly #sockets = new Map<4 | 6, Deno.DatagramConn>();
+  readonly #pending = new Map<number, Pending>();
+  readonly #connections = new Map<string, { id: bigint; expires: number }>();
+  #closed = false;
+  /** Packets ignored so far (short, unknown transaction, wrong action or sender). */
+  ignoredPackets = 0;
+
+  /**
+   * Creates a client; sockets open on first use.
+   *
+   * @param options Retransmission schedule and connection id lifetime.
+   */
+  constructor(options: UdpTrackerOptions = {}) {
+    this.#retransmitBaseMs = options.retransmitBaseMs ?? 15_000;
+    this.#maxRetransmits = options.maxRetransmits ?? 8;
+    this.#connectionIdTtlMs = options.connectionIdTtlMs ?? 60_000;
+    this.#onIgnoredPacket = options.onIgnoredPacket;
+  }
+
+  #ignore(reason: string): void {
+    this.ignoredPackets++;
+    this.#onIgnoredPacket?.(reason);
+  }
+
+  #socket(family: 4 | 6): Deno.DatagramConn {
+    let socket = this.#sockets.get(family);
+    if (!socket) {
+      socket = Deno.listenDatagram({
+        transport: "udp",
+        hostname: family === 4 ? "0.0.0.0" : "::",
+        port: 0,
+      });
+      this.#sockets.set(family, socket);
+      this.#receive(socket);
+    }
+    return socket;
+  }
+
+  async #receive(socket: Deno.DatagramConn): Promise<void> {
+    try {
+      for await (const [packet, address] of socket) this.#dispatch(packet, address as Deno.NetAddr);
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  #dispatch(packet: Uint8Array, from: Deno.NetAddr): void {
+    if (packet.length < 8) return this.#ignore(`a ${packet.length}-byte packet is too short`);
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const action = view.getUint32(0);
+    const transaction = view.getUint32(4);
+    const pending = this.#pending.get(transaction);
+    if (!pending) return this.#ignore(`unknown transaction id ${transaction}`);
+    if (from.hostname !== pending.hostname || from.port !== pending.port) {
+      return this.#ignore(`a reply came from ${from.hostname}:${from.port}, not the tracker`);
+    }
+    if (action === ACTION_ERROR) {
+      this.#pending.delete(transaction);
+      const message = new TextDecoder().decode(packet.subarray(8)).replace(/\0+$/, "");
+      return pending.reject(new TrackerError("failure", message || "The tracker sent an error"));
+    }
+    if (action !== pending.action) {
+      return this.#ignore(`action ${action} where ${pending.action} was expected`);
+    }
+    const minimum = action === ACTION_CONNECT ? 16 : action === ACTION_ANNOUNCE ? 20 : 8;
+    if (packet.length < minimum) return this.#ignore(`a ${packet.length}-byte reply is too short`);
+    this.#pending.delete(transaction);
+    pending.resolve(packet);
+  }
+
+  async #resolve(host: string): Promise<Endpoint> {
+    try {
+      const { address, family } = await lookup(host);
+      return { hostname: address, port: 0, family: family === 6 ? 6 : 4 };
+    } catch (error) {
+      throw new TrackerError("network", `Cannot resolve the tracker host ${host}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #transactionId(): number {
+    const id = new Uint32Array(1);
+    do crypto.getRandomValues(id); while (this.#pending.has(id[0]));
+    return id[0];
+  }
+
+  /** Sends one packet and waits up to `waitMs` for its reply; `undefined` on timeout. */
+  async #exchange(
+    endpoint: Endpoint,
+    action: number,
+    build: (transaction: number) => Uint8Array,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
+    if (this.#closed) throw new TrackerError("network", "The UDP tracker client is closed");
+    const transaction = this.#transactionId();
+    const reply = new Promise<Uint8Array>((resolve, reject) => {
+      this.#pending.set(transaction, {
+        action,
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        resolve,
+        reject,
+      });
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), waitMs);
+    });
+    const aborted = new Promise<never>((_, reject) => {
+      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    // An abort after the exchange settled must not become an unhandled rejection.
+    aborted.catch(() => {});
+    try {
+      await this.#socket(endpoint.family).send(build(transaction), {
+        transport: "udp",
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+      });
+      return await Promise.race([reply, timedOut, aborted]);
+    } catch (error) {
+      if (error instanceof TrackerError || signal?.aborted) throw error;
+      throw new TrackerError("network", `Cannot send to the tracker: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#pending.delete(transaction);
+    }
+  }
+
+  async #connectionId(
+    endpoint: Endpoint,
+    attempt: number,
+    signal?: AbortSignal,
+  ): Promise<bigint | undefined> {
+    const key = `${endpoint.hostname}|${endpoint.port}`;
+    const cached = this.#connections.get(key);
+    if (cached && cached.expires > Date.now()) return cached.id;
+    const packet = await this.#exchange(
+      endpoint,
+      ACTION_CONNECT,
+      (transaction) => {
+        const out = new Uint8Array(16);
+        const view = new DataView(out.buffer);
+        view.setBigUint64(0, PROTOCOL_ID);
+        view.setUint32(8, ACTION_CONNECT);
+        view.setUint32(12, transaction);
+        return out;
+      },
+      this.#waitMs(attempt),
+      signal,
+    );
+    if (!packet) return undefined;
+    const id = new DataView(packet.buffer, packet.byteOffset, packet.byteLength).getBigUint64(8);
+    this.#connections.set(key, { id, expires: Date.now() + this.#connectionIdTtlMs });
+    return id;
+  }
+
+  #waitMs(attempt: number): number {
+    return this.#retransmitBaseMs * 2 ** attempt;
+  }
+
+  /** Connects (or reuses a connection id) and runs one request, retransmitting on the schedule. */
+  async #request(
+    url: string,
+    action: number,
+    body: (connectionId: bigint, transaction: number) => Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ packet: Uint8Array; family: 4 | 6 }> {
+    const { host, port } = parseUdpUrl(url);
+    const endpoint = { ...(await this.#resolve(host)), port };
+    for (let attempt = 0; attempt <= this.#maxRetransmits; attempt++) {
+      const connectionId = await this.#connectionId(endpoint, attempt, signal);
+      if (connectionId === undefined) continue;
+      const packet = await this.#exchange(
+        endpoint,
+        action,
+        (transaction) => body(connectionId, transaction),
+        this.#waitMs(attempt),
+        signal,
+      );
+      if (packet) return { packet, family: endpoint.family };
+    }
+    const total = (this.#retransmitBaseMs * (2 ** (this.#maxRetransmits + 1) - 1)) / 1000;
+    throw new TrackerError(
+      "timeout",
+      `The tracker did not answer after ${this.#maxRetransmits + 1} tries over ${total} s`,
+    );
+  }
+
+  /**
+   * Announces to a UDP tracker.
+   *
+   * @param url `udp://host:port[/path]`.
+   * @param request What to announce.
+   * @param signal Cancels the request.
+   * @throws {TrackerError} On timeout, an error packet (`failure`, the tracker's words) or a bad URL.
+   */
+  async announce(
+    url: string,
+    request: AnnounceRequest,
+    signal?: AbortSignal,
+  ): Promise<AnnounceResult> {
+    const { packet, family } = await this.#request(
+      url,
+      ACTION_ANNOUNCE,
+      (connectionId, transaction) => {
+        const out = new Uint8Array(98);
+        const view = new DataView(out.buffer);
+        view.setBigUint64(0, connectionId);
+        view.setUint32(8, ACTION_ANNOUNCE);
+        view.setUint32(12, transaction);
+        out.set(request.infoHash, 16);
+        out.set(request.peerId, 36);
+        view.setBigUint64(56, BigInt(request.downloaded));
+        view.setBigUint64(64, BigInt(request.left));
+        view.setBigUint64(72, BigInt(request.uploaded));
+        view.setUint32(80, UDP_EVENT_CODES[request.event]);
+        view.setUint32(84, 0);
+        view.setUint32(88, request.key >>> 0);
+        view.setInt32(92, request.numWant ?? -1);
+        view.setUint16(96, request.port);
+        return out;
+      },
+      signal,
+    );
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const compact = parseCompactPeers(packet.subarray(20), family);
+    return {
+      interval: view.getUint32(8) || 1800,
+      incomplete: view.getUint32(12),
+      complete: view.getUint32(16),
+      peers: compact.peers,
+      problems: compact.leftover ? [`The peer list ends with ${compact.leftover} stray bytes`] : [],
+    };
+  }
+
+  /**
+   * Scrapes a UDP tracker for up to 74 torrents.
+   *
+   * @returns Numbers per info hash (lower-case hex), in the order asked.
+   * @throws {TrackerError} On timeout or an error packet.
+   */
+  async scrape(
+    url: string,
+    infoHashes: readonly Uint8Array[],
+    signal?: AbortSignal,
+  ): Promise<ScrapeResult[]> {
+    if (infoHashes.length === 0 || infoHashes.length > MAX_UDP_SCRAPE_HASHES) {
+      throw new RangeError(`A UDP scrape takes 1 to ${MAX_UDP_SCRAPE_HASHES} info hashes`);
+    }
+    const { packet } = await this.#request(url, ACTION_SCRAPE, (connectionId, transaction) => {
+      const out = new Uint8Array(16 + 20 * infoHashes.length);
+      const view = new DataView(out.buffer);
+      view.setBigUint64(0, connectionId);
+      view.setUint32(8, ACTION_SCRAPE);
+      view.setUint32(12, transaction);
+      infoHashes.forEach((hash, i) => out.set(hash, 16 + 20 * i));
+      return out;
+    }, signal);
+    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    const results: ScrapeResult[] = [];
+    for (let i = 0; i < infoHashes.length && 8 + 12 * (i + 1) <= packet.length; i++) {
+      const offset = 8 + 12 * i;
+      results.push({
+        complete: view.getUint32(offset),
+        downloaded: view.getUint32(offset + 4),
+        incomplete: view.getUint32(offset + 8),
+      });
+    }
+    return results;
+  }
+
+  /** Closes the sockets; requests still waiting fail. */
+  close(): void {
+    this.#closed = true;
+    for (const socket of this.#sockets.values()) socket.close();
+    this.#sockets.clear();
+    for (const pending of this.#pending.values()) {
+      pending.reject(new TrackerError("network", "The UDP tracker client was closed"));
+    }
+    this.#pending.clear();
+  }
+}
