@@ -12,7 +12,7 @@ const textEncoder = new TextEncoder();
 
 /** Grows one buffer instead of concatenating many small ones. */
 class ByteWriter {
-  buffer = new Uint8Array(256);
+  buffer: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
 
   reserve(extra: number): void {
@@ -56,7 +56,7 @@ class ByteWriter {
     }
   }
 
-  result(): Uint8Array {
+  result(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.length);
   }
 }
@@ -130,7 +130,7 @@ function writeValue(writer: ByteWriter, value: BencodeInput, depth: number): voi
  * console.assert(new TextDecoder().decode(bytes) === "d1:a1:x1:bi1ee");
  * ```
  */
-export function encode(value: BencodeInput): Uint8Array {
+export function encode(value: BencodeInput): Uint8Array<ArrayBuffer> {
   const writer = new ByteWriter();
   writeValue(writer, value, 0);
   return writer.result();
