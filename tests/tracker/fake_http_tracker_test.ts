@@ -261,7 +261,7 @@ Deno.test("http tracker: a closed port is a network error", async () => {
 });
 
 Deno.test("http tracker: redirects are followed and gzip is decoded", () =>
-  withServer(async (request) => {
+  withServer((request) => {
     const url = new URL(request.url);
     if (url.pathname === "/announce") {
       return new Response(null, { status: 302, headers: { location: `/real${url.search}` } });
