@@ -16,3 +16,4 @@ export * from "./types.ts";
 export * from "./compact_peers.ts";
 export * from "./http.ts";
 export * from "./udp.ts";
+export * from "./announcer.ts";

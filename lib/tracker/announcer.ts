@@ -1,0 +1,361 @@
+/**
+ * The announcer: keeps a torrent announced to its trackers for as long as the
+ * torrent runs.
+ *
+ * Tiers (BEP 12): each tier is shuffled once; its trackers are tried in
+ * order, and the one that answers moves to the front. A public torrent keeps
+ * every tier announced at once (one tracker per tier, as Transmission and
+ * qBittorrent do), so a dead tier never starves it of peers. A private
+ * torrent (BEP 27) uses one tracker at a time: the first that answers,
+ * walking the tiers in order, switching only when it fails.
+ *
+ * Each tracker gets `started` first, `completed` when the download finishes
+ * (if it had `started`), and `stopped` on shutdown (best effort, with a short
+ * timeout). Regular announces follow the tracker's `interval`, never sooner
+ * than its `min interval`; failures back off exponentially.
+ *
+ * @module
+ */
+
+import type { PeerAddress } from "../metainfo/mod.ts";
+import { TrackerError } from "./errors.ts";
+import { httpAnnounce, type HttpTrackerOptions } from "./http.ts";
+import type { AnnounceEvent, AnnounceRequest, AnnounceResult } from "./types.ts";
+import type { UdpTrackerClient } from "./udp.ts";
+
+/** What the torrent has done so far, read at each announce. */
+export interface TransferStats {
+  /** Bytes uploaded this session. */
+  uploaded: number;
+  /** Bytes downloaded this session. */
+  downloaded: number;
+  /** Bytes still needed (0 when seeding). */
+  left: number;
+}
+
+/** A peer a tracker named, with the tracker's URL. */
+export interface DiscoveredPeer extends PeerAddress {
+  /** The announce URL that returned the peer. */
+  source: string;
+}
+
+/** The state of one tracker, for progress displays and `shoal tracker`. */
+export interface TrackerStatus {
+  /** Announce URL. */
+  url: string;
+  /** Tier number, from 1. */
+  tier: number;
+  /** `idle` (not tried yet), `announcing`, `working` (last announce answered) or `failed`. */
+  state: "idle" | "announcing" | "working" | "failed";
+  /** When the last announce finished. */
+  lastAnnounce?: Date;
+  /** When the next regular announce is due, if this tracker is the one in use. */
+  nextAnnounce?: Date;
+  /** The last error, for the user. */
+  lastError?: string;
+  /** The tracker's last warning message. */
+  warning?: string;
+  /** Seeders the tracker reported. */
+  seeders?: number;
+  /** Leechers the tracker reported. */
+  leechers?: number;
+  /** Peers in the last reply. */
+  peersReturned?: number;
+  /** The tracker's announce interval in seconds. */
+  interval?: number;
+}
+
+/** Options of {@linkcode Announcer}. */
+export interface AnnouncerOptions {
+  /** The torrent's info hash. */
+  infoHash: Uint8Array;
+  /** Our peer id. */
+  peerId: Uint8Array;
+  /** Our listening port. */
+  port: number;
+  /** Tracker tiers, as in the torrent. */
+  trackers: readonly (readonly string[])[];
+  /** A private torrent (BEP 27): one tracker at a time. */
+  private: boolean;
+  /** Read at each announce. */
+  stats: () => TransferStats;
+  /** The session's UDP tracker client. */
+  udp: UdpTrackerClient;
+  /** Called with peers not seen before. */
+  onPeers?: (peers: DiscoveredPeer[]) => void;
+  /** Options for HTTP announces. */
+  http?: HttpTrackerOptions;
+  /** Peers to ask for. Default 50. */
+  numWant?: number;
+  /** The shortest interval obeyed, in seconds, whatever a tracker says. Default 60. */
+  minimumIntervalSeconds?: number;
+  /** The longest interval obeyed, in seconds. Default 6 hours. */
+  maximumIntervalSeconds?: number;
+  /** First retry delay after every tracker of a tier failed, in ms. Default 30 s; doubles each time. */
+  retryBaseMs?: number;
+  /** Longest retry delay, in ms. Default 30 minutes. */
+  retryMaxMs?: number;
+  /** How long `stop()` waits for `stopped` announces, in ms. Default 5 s. */
+  stopTimeoutMs?: number;
+  /** Random numbers in [0, 1) for shuffling tiers. Default `Math.random`. */
+  random?: () => number;
+}
+
+interface Tracker {
+  url: string;
+  tier: number;
+  startedSent: boolean;
+  completedOwed: boolean;
+  trackerId?: string;
+  status: TrackerStatus;
+}
+
+/** A group of tiers announced as one: a single tier (public) or all tiers (private). */
+interface Unit {
+  tiers: Tracker[][];
+  timer?: ReturnType<typeof setTimeout>;
+  running?: Promise<void>;
+  again: boolean;
+  failures: number;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/** Keeps one torrent announced to its trackers. */
+export class Announcer {
+  readonly #options: AnnouncerOptions;
+  readonly #key: number;
+  readonly #units: Unit[];
+  readonly #trackers: Tracker[] = [];
+  readonly #seen = new Set<string>();
+  readonly #abort = new AbortController();
+  #started = false;
+  #stopped = false;
+
+  /**
+   * Prepares the announcer; nothing is sent until {@linkcode start}.
+   *
+   * @param options The torrent, the trackers and where peers go.
+   */
+  constructor(options: AnnouncerOptions) {
+    this.#options = options;
+    const random = options.random ?? Math.random;
+    this.#key = Math.floor(random() * 2 ** 32) >>> 0;
+    const tiers = options.trackers
+      .map((urls, t) =>
+        shuffle(
+          urls.map((url) => {
+            const tracker: Tracker = {
+              url,
+              tier: t + 1,
+              startedSent: false,
+              completedOwed: false,
+              status: { url, tier: t + 1, state: "idle" },
+            };
+            this.#trackers.push(tracker);
+            return tracker;
+          }),
+          random,
+        )
+      )
+      .filter((tier) => tier.length > 0);
+    const groups = options.private ? [tiers] : tiers.map((tier) => [tier]);
+    this.#units = groups.filter((g) => g.length > 0).map((g) => ({
+      tiers: g,
+      again: false,
+      failures: 0,
+    }));
+  }
+
+  /** Every tracker's state, in tier order and current order within each tier. */
+  statuses(): TrackerStatus[] {
+    return this.#units.flatMap((unit) => unit.tiers.flat().map((t) => ({ ...t.status })));
+  }
+
+  /** Sends `started` and keeps announcing on schedule. */
+  start(): void {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    for (const unit of this.#units) this.#trigger(unit);
+  }
+
+  /** The download finished: sends `completed` now to trackers that had `started`. */
+  complete(): void {
+    if (this.#stopped) return;
+    for (const tracker of this.#trackers) if (tracker.startedSent) tracker.completedOwed = true;
+    for (const unit of this.#units) this.#trigger(unit);
+  }
+
+  /** Announces now instead of waiting for the schedule (for example when peers run out). */
+  announceNow(): void {
+    if (!this.#started || this.#stopped) return;
+    for (const unit of this.#units) this.#trigger(unit);
+  }
+
+  /**
+   * Stops announcing and sends `stopped` to every tracker that had
+   * `started`, waiting at most `stopTimeoutMs`.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort(new TrackerError("network", "The announcer was stopped"));
+    for (const unit of this.#units) clearTimeout(unit.timer);
+    await Promise.allSettled(this.#units.map((unit) => unit.running));
+    const timeoutMs = this.#options.stopTimeoutMs ?? 5000;
+    const signal = AbortSignal.timeout(timeoutMs);
+    await Promise.allSettled(
+      this.#trackers.filter((t) => t.startedSent).map((tracker) =>
+        this.#announceOne(tracker, "stopped", signal, timeoutMs).then(() => {
+          tracker.startedSent = false;
+        })
+      ),
+    );
+  }
+
+  #trigger(unit: Unit): void {
+    if (this.#stopped) return;
+    if (unit.running) {
+      unit.again = true;
+      return;
+    }
+    clearTimeout(unit.timer);
+    unit.timer = undefined;
+    unit.running = this.#run(unit).finally(() => {
+      unit.running = undefined;
+      if (unit.again && !this.#stopped) {
+        unit.again = false;
+        this.#trigger(unit);
+      }
+    });
+  }
+
+  #eventFor(tracker: Tracker): AnnounceEvent {
+    if (!tracker.startedSent) return "started";
+    if (tracker.completedOwed) return "completed";
+    return "none";
+  }
+
+  async #run(unit: Unit): Promise<void> {
+    for (const tier of unit.tiers) {
+      for (const tracker of [...tier]) {
+        if (this.#stopped) return;
+        const event = this.#eventFor(tracker);
+        let result: AnnounceResult;
+        try {
+          result = await this.#announceOne(tracker, event, this.#abort.signal);
+        } catch {
+          continue;
+        }
+        if (event === "started") tracker.startedSent = true;
+        if (event === "completed") tracker.completedOwed = false;
+        // BEP 12: the tracker that answered moves to the front of its tier.
+        tier.splice(tier.indexOf(tracker), 1);
+        tier.unshift(tracker);
+        unit.failures = 0;
+        this.#schedule(unit, tracker, this.#intervalMs(result));
+        this.#emitPeers(result, tracker.url);
+        return;
+      }
+    }
+    if (this.#stopped) return;
+    unit.failures++;
+    const base = this.#options.retryBaseMs ?? 30_000;
+    const delay = Math.min(
+      base * 2 ** (unit.failures - 1),
+      this.#options.retryMaxMs ?? 30 * 60_000,
+    );
+    this.#schedule(unit, undefined, delay);
+  }
+
+  #intervalMs(result: AnnounceResult): number {
+    const floor = this.#options.minimumIntervalSeconds ?? 60;
+    const ceiling = this.#options.maximumIntervalSeconds ?? 6 * 3600;
+    const seconds = Math.max(result.interval, result.minInterval ?? 0, floor);
+    return Math.min(seconds, ceiling) * 1000;
+  }
+
+  #schedule(unit: Unit, tracker: Tracker | undefined, delayMs: number): void {
+    if (this.#stopped) return;
+    for (const t of unit.tiers.flat()) t.status.nextAnnounce = undefined;
+    if (tracker) tracker.status.nextAnnounce = new Date(Date.now() + delayMs);
+    unit.timer = setTimeout(() => this.#trigger(unit), delayMs);
+  }
+
+  #emitPeers(result: AnnounceResult, source: string): void {
+    const fresh: DiscoveredPeer[] = [];
+    for (const peer of result.peers) {
+      const key = `${peer.host}|${peer.port}`;
+      if (this.#seen.has(key)) continue;
+      this.#seen.add(key);
+      fresh.push({ ...peer, source });
+    }
+    if (fresh.length > 0) this.#options.onPeers?.(fresh);
+  }
+
+  async #announceOne(
+    tracker: Tracker,
+    event: AnnounceEvent,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<AnnounceResult> {
+    const stats = this.#options.stats();
+    const request: AnnounceRequest = {
+      infoHash: this.#options.infoHash,
+      peerId: this.#options.peerId,
+      port: this.#options.port,
+      ...stats,
+      event,
+      numWant: event === "stopped" ? 0 : this.#options.numWant ?? 50,
+      key: this.#key,
+      trackerId: tracker.trackerId,
+    };
+    const status = tracker.status;
+    status.state = "announcing";
+    try {
+      const result = await this.#send(tracker.url, request, signal, timeoutMs);
+      status.state = "working";
+      status.lastError = undefined;
+      status.warning = result.warning;
+      status.seeders = result.complete;
+      status.leechers = result.incomplete;
+      status.peersReturned = result.peers.length;
+      status.interval = result.interval;
+      if (result.trackerId !== undefined) tracker.trackerId = result.trackerId;
+      return result;
+    } catch (error) {
+      status.state = "failed";
+      status.lastError = error instanceof Error ? error.message : String(error);
+      throw error;
+    } finally {
+      status.lastAnnounce = new Date();
+    }
+  }
+
+  #send(
+    url: string,
+    request: AnnounceRequest,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ): Promise<AnnounceResult> {
+    const scheme = url.slice(0, url.indexOf(":")).toLowerCase();
+    if (scheme === "udp") return this.#options.udp.announce(url, request, signal);
+    if (scheme === "http" || scheme === "https") {
+      const http = this.#options.http ?? {};
+      return httpAnnounce(url, request, {
+        ...http,
+        signal,
+        timeoutMs: timeoutMs ?? http.timeoutMs,
+      });
+    }
+    return Promise.reject(
+      new TrackerError("network", `Trackers of the kind "${scheme}:" are not supported`),
+    );
+  }
+}

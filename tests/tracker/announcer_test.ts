@@ -1,0 +1,259 @@
+/**
+ * The announcer against fake HTTP trackers (real servers on loopback) that
+ * record every announce: tiers, promotion, events, intervals, backoff,
+ * private torrents, deduplicated peers, and stopping.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { type BencodeInput, encode } from "../../lib/bencode/mod.ts";
+import {
+  Announcer,
+  type AnnouncerOptions,
+  type DiscoveredPeer,
+  UdpTrackerClient,
+} from "../../lib/tracker/mod.ts";
+
+interface FakeTracker {
+  url: string;
+  /** The `event` of each announce received ("none" when absent). */
+  events: string[];
+  times: number[];
+  close(): Promise<void>;
+}
+
+type Behaviour = (event: string) => BencodeInput | "error" | "hang";
+
+function fakeTracker(behaviour: Behaviour): FakeTracker {
+  const events: string[] = [];
+  const times: number[] = [];
+  const hanging = new Set<() => void>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const event = new URL(request.url).searchParams.get("event") ?? "none";
+      events.push(event);
+      times.push(performance.now());
+      const reply = behaviour(event);
+      if (reply === "error") return new Response("down", { status: 503 });
+      if (reply === "hang") {
+        await new Promise<void>((resolve) => {
+          hanging.add(resolve);
+          setTimeout(resolve, 3000);
+        });
+        return new Response(encode({ interval: 1 }));
+      }
+      return new Response(encode(reply));
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/announce`,
+    events,
+    times,
+    close: async () => {
+      for (const resolve of hanging) resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+function compact(...ports: number[]): Uint8Array {
+  return Uint8Array.from(ports.flatMap((port) => [10, 0, 0, 1, port >> 8, port & 255]));
+}
+
+const ok = (interval = 1, ...ports: number[]): Behaviour => () => ({
+  interval,
+  peers: compact(...ports),
+});
+
+function options(
+  trackers: string[][],
+  overrides: Partial<AnnouncerOptions> = {},
+): AnnouncerOptions {
+  return {
+    infoHash: new Uint8Array(20).fill(1),
+    peerId: new TextEncoder().encode("-SH0100-announcertst"),
+    port: 6881,
+    trackers,
+    private: false,
+    stats: () => ({ uploaded: 0, downloaded: 0, left: 100 }),
+    udp: new UdpTrackerClient(),
+    minimumIntervalSeconds: 0.2,
+    retryBaseMs: 50,
+    random: () => 0.99, // keeps the torrent's order when shuffling
+    ...overrides,
+  };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function withTrackers(
+  behaviours: Behaviour[],
+  fn: (trackers: FakeTracker[]) => Promise<void>,
+): Promise<void> {
+  const trackers = behaviours.map(fakeTracker);
+  try {
+    await fn(trackers);
+  } finally {
+    await Promise.all(trackers.map((t) => t.close()));
+  }
+}
+
+Deno.test("announcer: falls back to the next tier when the first is dead", () =>
+  withTrackers([() => "error", ok(60, 1001)], async ([dead, alive]) => {
+    const peers: DiscoveredPeer[] = [];
+    const opts = options([[dead.url], [alive.url]], {
+      private: true,
+      onPeers: (p) => peers.push(...p),
+    });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => peers.length > 0, "peers");
+    assertEquals(peers, [{ host: "10.0.0.1", port: 1001, source: alive.url }]);
+    const [first, second] = announcer.statuses();
+    assertEquals([first.tier, first.state, first.lastError], [
+      1,
+      "failed",
+      "The tracker answered HTTP 503 Service Unavailable",
+    ]);
+    assertEquals([second.tier, second.state, second.peersReturned], [2, "working", 1]);
+    assert(second.nextAnnounce !== undefined);
+    await announcer.stop();
+    assertEquals(alive.events, ["started", "stopped"]);
+    assertEquals(dead.events, ["started"]);
+    opts.udp.close();
+  }));
+
+Deno.test("announcer: the tracker that answers moves to the front of its tier", () =>
+  withTrackers([() => "error", ok(1)], async ([dead, alive]) => {
+    const opts = options([[dead.url, alive.url]], { maximumIntervalSeconds: 0.3 });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => alive.events.length >= 3, "three announces");
+    await announcer.stop();
+    // Only the first round tried the dead tracker; afterwards the live one is first.
+    assertEquals(dead.events, ["started"]);
+    assertEquals(alive.events.slice(0, 3), ["started", "none", "none"]);
+    assertEquals(announcer.statuses().map((s) => s.url), [alive.url, dead.url]);
+    opts.udp.close();
+  }));
+
+Deno.test("announcer: events: started once, completed, stopped", () =>
+  withTrackers([ok(1)], async ([tracker]) => {
+    const opts = options([[tracker.url]], { maximumIntervalSeconds: 0.3 });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => tracker.events.length >= 2, "a regular announce");
+    announcer.complete();
+    await until(() => tracker.events.includes("completed"), "completed");
+    await until(() => tracker.events.length >= 4, "another regular announce");
+    await announcer.stop();
+    const events = tracker.events;
+    assertEquals(events.filter((e) => e === "started").length, 1);
+    assertEquals(events.filter((e) => e === "completed").length, 1);
+    assertEquals(events[0], "started");
+    assertEquals(events.at(-1), "stopped");
+    assert(events.indexOf("completed") < events.length - 2, events.join(","));
+    opts.udp.close();
+  }));
+
+Deno.test("announcer: the min interval wins over a shorter interval", () =>
+  withTrackers(
+    [() => ({ interval: 1, "min interval": 2, peers: new Uint8Array() })],
+    async ([tracker]) => {
+      const opts = options([[tracker.url]], { minimumIntervalSeconds: 0 });
+      const announcer = new Announcer(opts);
+      announcer.start();
+      await until(() => tracker.events.length >= 2, "two announces");
+      await announcer.stop();
+      const gap = tracker.times[1] - tracker.times[0];
+      assert(gap >= 1990, `a gap of ${Math.round(gap)} ms: min interval 2 s, not interval 1 s`);
+      opts.udp.close();
+    },
+  ));
+
+Deno.test("announcer: a failing tier backs off exponentially", () =>
+  withTrackers([() => "error"], async ([tracker]) => {
+    const opts = options([[tracker.url]], { retryBaseMs: 60 });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => tracker.events.length >= 4, "four tries");
+    await announcer.stop();
+    const gaps = tracker.times.slice(1, 4).map((t, i) => t - tracker.times[i]);
+    assert(
+      gaps[0] >= 55 && gaps[1] >= 115 && gaps[2] >= 235,
+      `gaps ${gaps.map(Math.round)} double from 60 ms`,
+    );
+    // Never answered, so it never had "started" and gets no "stopped".
+    assert(!tracker.events.includes("stopped"));
+    opts.udp.close();
+  }));
+
+Deno.test("announcer: a public torrent announces every tier, a private one only the first that works", async () => {
+  for (const isPrivate of [false, true]) {
+    await withTrackers([ok(60, 1), ok(60, 2)], async ([a, b]) => {
+      const opts = options([[a.url], [b.url]], { private: isPrivate });
+      const announcer = new Announcer(opts);
+      announcer.start();
+      await until(() => a.events.length >= 1, "first tier");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await announcer.stop();
+      assertEquals(a.events, ["started", "stopped"]);
+      assertEquals(b.events, isPrivate ? [] : ["started", "stopped"]);
+      opts.udp.close();
+    });
+  }
+});
+
+Deno.test("announcer: peers are deduplicated across trackers and keep their first source", () =>
+  withTrackers([ok(1, 1, 2), ok(1, 2, 3)], async ([a, b]) => {
+    const peers: DiscoveredPeer[] = [];
+    const opts = options([[a.url], [b.url]], {
+      onPeers: (p) => peers.push(...p),
+      maximumIntervalSeconds: 0.3,
+    });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => a.events.length >= 2 && b.events.length >= 2, "two rounds");
+    await announcer.stop();
+    assertEquals(peers.map((p) => p.port).sort(), [1, 2, 3]);
+    assertEquals(new Set(peers.map((p) => `${p.host}:${p.port}`)).size, peers.length);
+    opts.udp.close();
+  }));
+
+Deno.test("announcer: stop() gives up on a tracker that hangs on stopped", () =>
+  withTrackers(
+    [(event) => (event === "stopped" ? "hang" : { interval: 60 })],
+    async ([tracker]) => {
+      const opts = options([[tracker.url]], { stopTimeoutMs: 200 });
+      const announcer = new Announcer(opts);
+      announcer.start();
+      await until(() => tracker.events.length >= 1, "started");
+      await until(() => announcer.statuses()[0].state === "working", "an answer");
+      const started = performance.now();
+      await announcer.stop();
+      assert(performance.now() - started < 2500, "stop() returned before the tracker did");
+      assertEquals(tracker.events, ["started", "stopped"]);
+      assertEquals(announcer.statuses()[0].state, "failed");
+      opts.udp.close();
+    },
+  ));
+
+Deno.test("announcer: unsupported tracker kinds fail without stopping the others", () =>
+  withTrackers([ok(60, 7)], async ([tracker]) => {
+    const peers: DiscoveredPeer[] = [];
+    const opts = options([["wss://tracker.example/announce", tracker.url]], {
+      onPeers: (p) => peers.push(...p),
+    });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => peers.length > 0, "peers");
+    await announcer.stop();
+    const wss = announcer.statuses().find((s) => s.url.startsWith("wss:"));
+    assertEquals(wss?.lastError, `Trackers of the kind "wss:" are not supported`);
+    opts.udp.close();
+  }));
