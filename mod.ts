@@ -2,8 +2,9 @@
  * shoal: a BitTorrent client library for Deno.
  *
  * Everything the `shoal` command does is available here: bencode, torrent
- * metainfo and magnet links, making torrents, and (as they land) trackers,
- * the peer wire protocol and the download engine.
+ * metainfo and magnet links, making torrents, HTTP and UDP trackers and the
+ * announcer, and (as they land) the peer wire protocol and the download
+ * engine.
  *
  * ```ts ignore
  * import { createTorrent, magnetFromTorrent, readTorrentFile } from "jsr:@shoal/shoal";
@@ -21,6 +22,8 @@
 
 export * from "./lib/bencode/mod.ts";
 export * from "./lib/metainfo/mod.ts";
+export * from "./lib/tracker/mod.ts";
+export { randomPeerId } from "./lib/peer_id.ts";
 export {
   DiskError,
   diskError,

@@ -12,6 +12,7 @@ import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addInfoCommand } from "./commands/info.ts";
 import { addPendingCommands } from "./commands/pending.ts";
+import { addTrackerCommand } from "./commands/tracker.ts";
 import { writeErr, writeOut } from "./output.ts";
 
 const EXIT_CODES_HELP = `
@@ -35,7 +36,9 @@ export function buildProgram(): Command {
   addPendingCommands(program, ["download", "seed"]);
   addCreateCommand(program);
   addInfoCommand(program);
-  addPendingCommands(program, ["verify", "demo"]);
+  addPendingCommands(program, ["verify"]);
+  addTrackerCommand(program);
+  addPendingCommands(program, ["demo"]);
   program.helpCommand("help [command]", "show help for a command");
   return program;
 }

@@ -72,6 +72,11 @@ export function parsePeerAddress(text: string): PeerAddress | undefined {
   return { host: match[1] ?? match[2], port };
 }
 
+/** Formats a peer as `host:port`, IPv6 as `[host]:port` (the inverse of {@linkcode parsePeerAddress}). */
+export function formatPeerAddress(peer: PeerAddress): string {
+  return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
+}
+
 function parseSelectOnly(text: string): IndexRange[] {
   const ranges: IndexRange[] = [];
   for (const part of text.split(",")) {

@@ -22,6 +22,24 @@ export type TrackerErrorKind =
   /** The reply was larger than the limit. */
   | "too-large";
 
+/**
+ * True when the error is Deno refusing a permission (for example network
+ * access); `node:dns` reports that as a Node-style `EPERM` error.
+ */
+export function isPermissionError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ||
+    (error instanceof Error && (error as { code?: unknown }).code === "EPERM");
+}
+
+/** The error for a tracker request Deno's permissions refused. */
+export function networkPermissionError(cause: unknown): TrackerError {
+  return new TrackerError(
+    "network",
+    "Network access is not allowed: run shoal with --allow-net to reach trackers",
+    { cause },
+  );
+}
+
 /** A tracker request failed. Exit code 4. */
 export class TrackerError extends ShoalError {
   /** Always {@linkcode ExitCode.Network}. */

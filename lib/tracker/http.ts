@@ -18,7 +18,7 @@ import {
 import { toHex } from "../util/bytes.ts";
 import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./compact_peers.ts";
-import { TrackerError } from "./errors.ts";
+import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
 
 /** Default time allowed for a whole HTTP tracker request. */
@@ -156,6 +156,7 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
       });
     }
     if (options.signal?.aborted) throw error;
+    if (isPermissionError(error)) throw networkPermissionError(error);
     const reason = error instanceof Error ? error.message : String(error);
     throw new TrackerError("network", `Cannot reach the tracker: ${reason}`, { cause: error });
   }

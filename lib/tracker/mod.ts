@@ -17,3 +17,4 @@ export * from "./compact_peers.ts";
 export * from "./http.ts";
 export * from "./udp.ts";
 export * from "./announcer.ts";
+export * from "./check.ts";

@@ -13,7 +13,7 @@
 
 import { lookup } from "node:dns/promises";
 import { parseCompactPeers } from "./compact_peers.ts";
-import { TrackerError } from "./errors.ts";
+import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import {
   type AnnounceRequest,
   type AnnounceResult,
@@ -150,6 +150,7 @@ export class UdpTrackerClient {
       const { address, family } = await lookup(host);
       return { hostname: address, port: 0, family: family === 6 ? 6 : 4 };
     } catch (error) {
+      if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot resolve the tracker host ${host}`, {
         cause: error,
       });
@@ -198,7 +199,17 @@ export class UdpTrackerClient {
       });
       return await Promise.race([reply, timedOut, aborted]);
     } catch (error) {
-      if (error instanceof TrackerError || signal?.aborted) throw error;
+      if (error instanceof TrackerError) throw error;
+      if (signal?.aborted) {
+        const reason = signal.reason;
+        if (reason instanceof DOMException && reason.name === "TimeoutError") {
+          throw new TrackerError("timeout", "The tracker did not answer in time", {
+            cause: reason,
+          });
+        }
+        throw reason;
+      }
+      if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot send to the tracker: ${(error as Error).message}`, {
         cause: error,
       });

@@ -6,7 +6,7 @@
  */
 
 import type { MagnetLink, Torrent, TorrentFile } from "../metainfo/mod.ts";
-import { infoHashBase32, magnetFromTorrent } from "../metainfo/mod.ts";
+import { formatPeerAddress, infoHashBase32, magnetFromTorrent } from "../metainfo/mod.ts";
 import { formatBytes, formatCount } from "../util/size.ts";
 
 /** JSON form of a file, as printed by `shoal info --json`. */
@@ -94,10 +94,6 @@ export function torrentToJson(torrent: Torrent): TorrentJson {
   };
 }
 
-function formatPeer(peer: { host: string; port: number }): string {
-  return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
-}
-
 /** The stable JSON form of a magnet link. */
 export function magnetToJson(magnet: MagnetLink): MagnetJson {
   return {
@@ -106,7 +102,7 @@ export function magnetToJson(magnet: MagnetLink): MagnetJson {
     name: magnet.displayName ?? null,
     trackers: magnet.trackers,
     webSeeds: magnet.webSeeds,
-    peers: magnet.peers.map(formatPeer),
+    peers: magnet.peers.map(formatPeerAddress),
     selectOnly: magnet.selectOnly
       ? magnet.selectOnly.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`))
         .join(",")

@@ -7,7 +7,9 @@ import { run, runShoal, testWithPrograms, withTempDir, writeRandomFile } from ".
 Deno.test("cli: --help lists every command and the exit codes", async () => {
   const result = await runShoal(["--help"]);
   assertEquals(result.code, 0);
-  for (const command of ["download", "seed", "create", "info", "verify", "demo", "help"]) {
+  for (
+    const command of ["download", "seed", "create", "info", "verify", "tracker", "demo", "help"]
+  ) {
     assertMatch(result.stdout, new RegExp(`^\\s+${command}\\b`, "m"));
   }
   assertStringIncludes(result.stdout, "Exit codes:");

@@ -313,3 +313,17 @@ Deno.test("udp tracker: bad URLs are refused", async () => {
     client.close();
   }
 });
+
+Deno.test("udp tracker: a timeout signal ends the request as a timeout", () =>
+  withFakeTracker(() => {}, async (url) => {
+    const client = new UdpTrackerClient();
+    try {
+      const error = await assertRejects(
+        () => client.announce(url, REQUEST, AbortSignal.timeout(100)),
+        TrackerError,
+      );
+      assertEquals([error.kind, error.message], ["timeout", "The tracker did not answer in time"]);
+    } finally {
+      client.close();
+    }
+  }));
