@@ -4,8 +4,10 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import {
+  Announcer,
   type AnnounceRequest,
   type AnnounceResult,
+  type DiscoveredPeer,
   httpAnnounce,
   httpScrape,
   type ScrapeResult,
@@ -183,5 +185,48 @@ testWithPrograms("tracker: one UDP client serves two trackers and two torrents a
   } finally {
     udp.close();
     await Promise.all([open.stop(), bt.stop()]);
+  }
+});
+
+testWithPrograms("tracker: the announcer against opentracker over UDP and HTTP tiers", [
+  "opentracker",
+], async () => {
+  const infoHash = asciiInfoHash(20);
+  const tracker = await startOpentracker([toHex(infoHash)]);
+  const udp = new UdpTrackerClient({ retransmitBaseMs: 500, maxRetransmits: 2 });
+  try {
+    // Two other peers are already in the swarm.
+    await httpAnnounce(tracker.http, request(infoHash, 1));
+    await udp.announce(tracker.udp, request(infoHash, 2, { left: 0 }));
+    const found: DiscoveredPeer[] = [];
+    const announcer = new Announcer({
+      infoHash,
+      peerId: peerId(9),
+      port: 40009,
+      trackers: [[tracker.udp], [tracker.http]],
+      private: false,
+      stats: () => ({ uploaded: 0, downloaded: 0, left: 500 }),
+      udp,
+      onPeers: (peers) => found.push(...peers),
+    });
+    announcer.start();
+    const deadline = Date.now() + 5000;
+    while (announcer.statuses().some((s) => s.state !== "working") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assertEquals(announcer.statuses().map((s) => s.state), ["working", "working"]);
+    assertEquals(announcer.statuses().map((s) => [s.seeders, s.leechers]), [[1, 2], [1, 2]]);
+    const others = found.filter((p) => p.port !== 40009);
+    assertEquals(others.map((p) => p.port).sort(), [40001, 40002]);
+    assert(others.every((p) => p.source === tracker.udp || p.source === tracker.http));
+    await announcer.stop();
+    assertEquals(
+      (await udp.scrape(tracker.udp, [infoHash]))[0].incomplete,
+      1,
+      "stopped removed us",
+    );
+  } finally {
+    udp.close();
+    await tracker.stop();
   }
 });
