@@ -15,7 +15,7 @@ import {
   isDict,
   isInteger,
 } from "../bencode/mod.ts";
-import { toHex } from "../util/bytes.ts";
+import { concatBytes, toHex } from "../util/bytes.ts";
 import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
@@ -120,13 +120,7 @@ async function readCapped(response: Response, limit: number): Promise<Uint8Array
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 
 function printable(body: Uint8Array): string {
