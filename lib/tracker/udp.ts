@@ -108,16 +108,26 @@ export class UdpTrackerClient {
         port: 0,
       });
       this.#sockets.set(family, socket);
-      this.#receive(socket);
+      this.#receive(socket, family);
     }
     return socket;
   }
 
-  async #receive(socket: Deno.DatagramConn): Promise<void> {
+  async #receive(socket: Deno.DatagramConn, family: 4 | 6): Promise<void> {
     try {
       for await (const [packet, address] of socket) this.#dispatch(packet, address as Deno.NetAddr);
     } catch {
-      // The socket was closed.
+      // Closed, or failed: either way this socket is done.
+    }
+    // If it failed while in use, forget it so the next request (a
+    // retransmission included) opens a new one instead of waiting forever.
+    if (this.#sockets.get(family) === socket) {
+      this.#sockets.delete(family);
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
     }
   }
 
@@ -186,11 +196,12 @@ export class UdpTrackerClient {
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), waitMs);
     });
+    let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      if (signal?.aborted) return reject(signal.reason);
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
-    // An abort after the exchange settled must not become an unhandled rejection.
-    aborted.catch(() => {});
     try {
       await this.#socket(endpoint.family).send(build(transaction), {
         transport: "udp",
@@ -216,6 +227,8 @@ export class UdpTrackerClient {
     } finally {
       clearTimeout(timer);
       this.#pending.delete(transaction);
+      // The caller's signal may live for the whole session: leave no listener on it.
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
   }
 

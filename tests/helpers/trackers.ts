@@ -19,11 +19,20 @@ export interface RunningTracker {
   stop(): Promise<void>;
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 right now. */
+/**
+ * A port free for both TCP and UDP on 127.0.0.1 right now. Chosen at random
+ * from 20000–59999 rather than asking the kernel for port 0, which tends to
+ * hand the port it just freed to the next caller (another test process).
+ */
 export function freePort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (tcp.addr as Deno.NetAddr).port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    let tcp: Deno.Listener;
+    try {
+      tcp = Deno.listen({ hostname: "127.0.0.1", port });
+    } catch {
+      continue;
+    }
     try {
       const udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
       udp.close();
@@ -42,12 +51,16 @@ async function waitForTcp(port: number, child: Deno.ChildProcess, name: string):
   let exited = false;
   child.status.then(() => (exited = true));
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`${name} exited during start-up`);
+    if (exited) throw new Error(`${name} exited during start-up (is port ${port} taken?)`);
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       conn.close();
+      // Something answers; make sure it is our process, not another that holds the port.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (exited) throw new Error(`${name} exited during start-up (is port ${port} taken?)`);
       return;
-    } catch {
+    } catch (error) {
+      if (exited) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

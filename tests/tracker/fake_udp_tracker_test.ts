@@ -327,3 +327,28 @@ Deno.test("udp tracker: a timeout signal ends the request as a timeout", () =>
       client.close();
     }
   }));
+
+Deno.test("udp tracker: requests leave no abort listener on a long-lived signal", () =>
+  withFakeTracker(honest, async (url) => {
+    const client = new UdpTrackerClient();
+    const controller = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    const remove = controller.signal.removeEventListener.bind(controller.signal);
+    controller.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      added++;
+      return add(...args);
+    }) as typeof add;
+    controller.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      removed++;
+      return remove(...args);
+    }) as typeof remove;
+    try {
+      for (let i = 0; i < 5; i++) await client.announce(url, REQUEST, controller.signal);
+      assert(added > 0);
+      assertEquals(removed, added);
+    } finally {
+      client.close();
+    }
+  }));
