@@ -18,8 +18,9 @@
  */
 
 import type { PeerAddress } from "../metainfo/mod.ts";
+import { announceToTracker } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
-import { httpAnnounce, type HttpTrackerOptions } from "./http.ts";
+import type { HttpTrackerOptions } from "./http.ts";
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult } from "./types.ts";
 import type { UdpTrackerClient } from "./udp.ts";
 
@@ -319,7 +320,9 @@ export class Announcer {
     const status = tracker.status;
     status.state = "announcing";
     try {
-      const result = await this.#send(tracker.url, request, signal, timeoutMs);
+      const http = { ...this.#options.http, timeoutMs: timeoutMs ?? this.#options.http?.timeoutMs };
+      const clients = { udp: this.#options.udp, http };
+      const result = await announceToTracker(tracker.url, request, clients, signal);
       status.state = "working";
       status.lastError = undefined;
       status.warning = result.warning;
@@ -336,26 +339,5 @@ export class Announcer {
     } finally {
       status.lastAnnounce = new Date();
     }
-  }
-
-  #send(
-    url: string,
-    request: AnnounceRequest,
-    signal: AbortSignal,
-    timeoutMs?: number,
-  ): Promise<AnnounceResult> {
-    const scheme = url.slice(0, url.indexOf(":")).toLowerCase();
-    if (scheme === "udp") return this.#options.udp.announce(url, request, signal);
-    if (scheme === "http" || scheme === "https") {
-      const http = this.#options.http ?? {};
-      return httpAnnounce(url, request, {
-        ...http,
-        signal,
-        timeoutMs: timeoutMs ?? http.timeoutMs,
-      });
-    }
-    return Promise.reject(
-      new TrackerError("network", `Trackers of the kind "${scheme}:" are not supported`),
-    );
   }
 }

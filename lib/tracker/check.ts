@@ -6,7 +6,8 @@
  */
 
 import { toHex } from "../util/bytes.ts";
-import { httpAnnounce, httpScrape, scrapeUrl } from "./http.ts";
+import { announceToTracker } from "./announce.ts";
+import { httpScrape, scrapeUrl } from "./http.ts";
 import { TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
 import { UdpTrackerClient } from "./udp.ts";
@@ -77,16 +78,7 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     key,
   };
   const announce = (url: string, event: AnnounceRequest["event"]) =>
-    url.startsWith("udp:")
-      ? udp.announce(url, { ...base, event })
-      : /^https?:/.test(url)
-      ? httpAnnounce(url, { ...base, event }, { timeoutMs })
-      : Promise.reject(
-        new TrackerError(
-          "network",
-          `Trackers of the kind "${url.split(":")[0]}:" are not supported`,
-        ),
-      );
+    announceToTracker(url, { ...base, event }, { udp, http: { timeoutMs } });
   const scrape = async (url: string): Promise<ScrapeResult | undefined> => {
     if (url.startsWith("udp:")) {
       return (await udp.scrape(url, [options.infoHash]))[0];

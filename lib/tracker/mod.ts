@@ -15,6 +15,7 @@ export * from "./errors.ts";
 export * from "./types.ts";
 export * from "./compact_peers.ts";
 export * from "./http.ts";
+export * from "./announce.ts";
 export * from "./udp.ts";
 export * from "./announcer.ts";
 export * from "./check.ts";
