@@ -128,6 +128,16 @@ function printable(body: Uint8Array): string {
   return text === "" ? `${body.length} bytes` : JSON.stringify(text);
 }
 
+/** The useful part of a fetch failure: Deno's "fetch failed" keeps the reason in `cause`. */
+function describeFetchError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  if (!cause) return error.message;
+  // "error sending request for url (…): client error (Connect): invalid peer certificate: …"
+  const detail = cause.replace(/^error sending request for url \([^)]*\): /, "");
+  return `${error.message} (${detail})`;
+}
+
 /** Fetches a tracker URL and decodes its bencoded reply, mapping every failure to a TrackerError. */
 async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<BencodeDict> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
@@ -151,8 +161,9 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
     }
     if (options.signal?.aborted) throw error;
     if (isPermissionError(error)) throw networkPermissionError(error);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new TrackerError("network", `Cannot reach the tracker: ${reason}`, { cause: error });
+    throw new TrackerError("network", `Cannot reach the tracker: ${describeFetchError(error)}`, {
+      cause: error,
+    });
   }
   let reply;
   try {

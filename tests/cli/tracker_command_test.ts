@@ -1,8 +1,9 @@
 /** `shoal tracker` as a real process against real trackers on loopback. */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { encode } from "../../lib/bencode/mod.ts";
 import { httpAnnounce, httpScrape, UdpTrackerClient } from "../../lib/tracker/mod.ts";
 import { fromHex } from "../../lib/util/bytes.ts";
-import { runShoal, testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools.ts";
+import { run, runShoal, testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools.ts";
 import { freePort, startBittorrentTracker, startOpentracker } from "../helpers/trackers.ts";
 
 /** Makes a torrent in `dir` and returns its info hash (trackers are outside the info dictionary). */
@@ -168,3 +169,61 @@ Deno.test("cli: tracker without --allow-net says which permission is missing", a
     );
   }
 });
+
+testWithPrograms("cli: tracker speaks HTTPS (self-signed certificate trusted via DENO_CERT)", [
+  "openssl",
+], () =>
+  withTempDir(async (dir) => {
+    const made = await run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-addext",
+      // rustls refuses a server certificate that says it is a CA.
+      "basicConstraints=critical,CA:FALSE",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+    ]);
+    assertEquals(made.code, 0, made.stderr);
+    const peers = Uint8Array.from([127, 0, 0, 1, 0x9c, 0x41]);
+    const events: string[] = [];
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+      onListen: () => {},
+    }, (request) => {
+      const url = new URL(request.url);
+      if (url.pathname === "/scrape") return new Response(encode({ files: {} }));
+      events.push(url.searchParams.get("event") ?? "none");
+      return new Response(encode({ interval: 600, complete: 2, incomplete: 3, peers }));
+    });
+    try {
+      const magnet = `magnet:?xt=urn:btih:${
+        "b".repeat(40)
+      }&tr=https://127.0.0.1:${server.addr.port}/announce`;
+      const result = await runShoal(["tracker", "--json", magnet], {
+        env: { DENO_CERT: `${dir}/cert.pem` },
+      });
+      assertEquals(result.code, 0, result.stdout + result.stderr);
+      const tracker = JSON.parse(result.stdout).trackers[0];
+      assertEquals([tracker.status, tracker.peers, tracker.seeders], ["working", [
+        "127.0.0.1:40001",
+      ], 2]);
+      assertEquals(tracker.scrapeError, "the tracker does not know this torrent");
+      assertEquals(events, ["started", "stopped"]);
+    } finally {
+      await server.shutdown();
+    }
+  }));

@@ -306,3 +306,24 @@ Deno.test("peers: IPv6 addresses are formatted per RFC 5952", () => {
   assertEquals(formatIpv6(bytes([0x2001, 0, 1, 2, 3, 4, 5, 6])), "2001:0:1:2:3:4:5:6");
   assertEquals(formatIpv6(new Uint8Array(16)), "::");
 });
+
+Deno.test("http tracker: a TLS failure says why", () => {
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (server.addr as Deno.NetAddr).port;
+  // A plain TCP server that closes at once: the TLS handshake cannot succeed.
+  const accepting = (async () => {
+    for await (const conn of server) conn.close();
+  })();
+  return httpAnnounce(`https://127.0.0.1:${port}/announce`, REQUEST, { timeoutMs: 3000 })
+    .then(() => {
+      throw new Error("expected a failure");
+    }, (error) => {
+      assert(error instanceof TrackerError);
+      assertEquals(error.kind, "network");
+      assert(/^Cannot reach the tracker: .+ \(.+\)$/.test(error.message), error.message);
+    })
+    .finally(async () => {
+      server.close();
+      await accepting.catch(() => {});
+    });
+});
