@@ -7,7 +7,7 @@
  * every tier announced at once (one tracker per tier, as Transmission and
  * qBittorrent do), so a dead tier never starves it of peers. A private
  * torrent (BEP 27) uses one tracker at a time: the first that answers,
- * walking the tiers in order, switching only when it fails.
+ * walking the tiers in order, and stays with it until it fails.
  *
  * Each tracker gets `started` first, `completed` when the download finishes
  * (if it had `started`), and `stopped` on shutdown (best effort, with a short
@@ -84,6 +84,12 @@ export interface AnnouncerOptions {
   udp: UdpTrackerClient;
   /** Called with peers not seen before. */
   onPeers?: (peers: DiscoveredPeer[]) => void;
+  /**
+   * Private torrents only: called when the tracker in use changes because
+   * the previous one failed. BEP 27 then requires dropping every peer and
+   * using only those from the new tracker (`DiscoveredPeer.source`).
+   */
+  onTrackerChange?: (url: string) => void;
   /** Options for HTTP announces. */
   http?: HttpTrackerOptions;
   /** Peers to ask for. Default 50. */
@@ -114,6 +120,9 @@ interface Tracker {
 /** A group of tiers announced as one: a single tier (public) or all tiers (private). */
 interface Unit {
   tiers: Tracker[][];
+  /** Private torrents stay with the tracker in use until it fails (BEP 27). */
+  sticky: boolean;
+  current?: Tracker;
   timer?: ReturnType<typeof setTimeout>;
   running?: Promise<void>;
   again: boolean;
@@ -169,6 +178,7 @@ export class Announcer {
     const groups = options.private ? [tiers] : tiers.map((tier) => [tier]);
     this.#units = groups.filter((g) => g.length > 0).map((g) => ({
       tiers: g,
+      sticky: options.private,
       again: false,
       failures: 0,
     }));
@@ -243,27 +253,42 @@ export class Announcer {
     return "none";
   }
 
+  /** The order to try trackers in: tier by tier, the tracker in use first for a private torrent. */
+  #candidates(unit: Unit): [Tracker[], Tracker][] {
+    const candidates = unit.tiers.flatMap((tier) =>
+      tier.map((t): [Tracker[], Tracker] => [tier, t])
+    );
+    if (unit.sticky && unit.current) {
+      const index = candidates.findIndex(([, t]) => t === unit.current);
+      candidates.unshift(...candidates.splice(index, 1));
+    }
+    return candidates;
+  }
+
   async #run(unit: Unit): Promise<void> {
-    for (const tier of unit.tiers) {
-      for (const tracker of [...tier]) {
-        if (this.#stopped) return;
-        const event = this.#eventFor(tracker);
-        let result: AnnounceResult;
-        try {
-          result = await this.#announceOne(tracker, event, this.#abort.signal);
-        } catch {
-          continue;
-        }
-        if (event === "started") tracker.startedSent = true;
-        if (event === "completed") tracker.completedOwed = false;
-        // BEP 12: the tracker that answered moves to the front of its tier.
-        tier.splice(tier.indexOf(tracker), 1);
-        tier.unshift(tracker);
-        unit.failures = 0;
-        this.#schedule(unit, tracker, this.#intervalMs(result));
-        this.#emitPeers(result, tracker.url);
-        return;
+    for (const [tier, tracker] of this.#candidates(unit)) {
+      if (this.#stopped) return;
+      const event = this.#eventFor(tracker);
+      let result: AnnounceResult;
+      try {
+        result = await this.#announceOne(tracker, event, this.#abort.signal);
+      } catch {
+        continue;
       }
+      if (event === "started") tracker.startedSent = true;
+      if (event === "completed") tracker.completedOwed = false;
+      // BEP 12: the tracker that answered moves to the front of its tier.
+      tier.splice(tier.indexOf(tracker), 1);
+      tier.unshift(tracker);
+      unit.failures = 0;
+      if (unit.sticky && unit.current !== tracker) {
+        const previous = unit.current;
+        unit.current = tracker;
+        if (previous) this.#options.onTrackerChange?.(tracker.url);
+      }
+      this.#schedule(unit, tracker, this.#intervalMs(result));
+      this.#emitPeers(result, tracker.url);
+      return;
     }
     if (this.#stopped) return;
     unit.failures++;

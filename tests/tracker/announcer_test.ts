@@ -257,3 +257,34 @@ Deno.test("announcer: unsupported tracker kinds fail without stopping the others
     assertEquals(wss?.lastError, `Trackers of the kind "wss:" are not supported`);
     opts.udp.close();
   }));
+
+Deno.test("announcer: a private torrent stays with its tracker until that one fails", () => {
+  let primaryDown = true;
+  let backupDown = false;
+  return withTrackers([
+    () => (primaryDown ? "error" : { interval: 1, peers: compact(1) }),
+    () => (backupDown ? "error" : { interval: 1, peers: compact(2) }),
+  ], async ([primary, backup]) => {
+    const changes: string[] = [];
+    const opts = options([[primary.url], [backup.url]], {
+      private: true,
+      maximumIntervalSeconds: 0.2,
+      retryBaseMs: 20,
+      onTrackerChange: (url) => changes.push(url),
+    });
+    const announcer = new Announcer(opts);
+    announcer.start();
+    await until(() => backup.events.length >= 1, "the backup");
+    // The primary recovers, but the backup has not failed: stay with it.
+    primaryDown = false;
+    await until(() => backup.events.length >= 3, "more backup announces");
+    assertEquals(primary.events, ["started"]);
+    assertEquals(changes, []);
+    // Now the backup fails: switch to the primary, and say so.
+    backupDown = true;
+    await until(() => primary.events.length >= 2, "the primary again");
+    assertEquals(changes, [primary.url]);
+    await announcer.stop();
+    opts.udp.close();
+  });
+});
