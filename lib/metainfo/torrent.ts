@@ -19,6 +19,7 @@ import {
 import { diskError } from "../errors.ts";
 import { toBase32, toHex } from "../util/bytes.ts";
 import { sha1 } from "../util/sha1.ts";
+import { formatQuantity } from "../util/size.ts";
 import { TorrentError } from "./errors.ts";
 import { readFileList, type TorrentFile } from "./file_list.ts";
 import { MAX_PIECE_LENGTH, MAX_PIECES, MAX_TORRENT_FILE_BYTES } from "./limits.ts";
@@ -192,7 +193,7 @@ export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): 
   if (decoded.end !== bytes.length) {
     const extra = bytes.length - decoded.end;
     warnings.push(
-      `Ignored ${extra} byte${extra === 1 ? "" : "s"} after the end of the torrent data`,
+      `Ignored ${formatQuantity(extra, "byte")} after the end of the torrent data`,
     );
   }
   if (decoded.unsortedKeysAt !== undefined) {

@@ -7,7 +7,7 @@
 
 import type { MagnetLink, Torrent, TorrentFile } from "../metainfo/mod.ts";
 import { formatPeerAddress, infoHashBase32, magnetFromTorrent } from "../metainfo/mod.ts";
-import { formatBytes, formatCount } from "../util/size.ts";
+import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
 
 /** JSON form of a file, as printed by `shoal info --json`. */
 export interface FileJson {
@@ -162,8 +162,8 @@ export function formatTorrent(torrent: Torrent): string {
     field(
       "Size",
       `${formatBytes(torrent.totalLength)} (${formatCount(torrent.totalLength)} bytes) in ${
-        formatCount(dataFiles.length)
-      } file${dataFiles.length === 1 ? "" : "s"}`,
+        formatQuantity(dataFiles.length, "file")
+      }`,
     ),
     field(
       "Pieces",

@@ -6,6 +6,7 @@
  */
 
 import { formatPeerAddress } from "../metainfo/mod.ts";
+import { formatQuantity } from "../util/size.ts";
 import type { TrackerCheck } from "../tracker/mod.ts";
 
 /** JSON form of one tracker's result, as printed by `shoal tracker --json`. */
@@ -47,10 +48,6 @@ export function trackerCheckToJson(check: TrackerCheck): TrackerCheckJson {
   };
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
-}
-
 /** The human view of every tracker's result. */
 export function formatTrackerChecks(title: string, checks: readonly TrackerCheck[]): string {
   const out = [title, ""];
@@ -63,9 +60,9 @@ export function formatTrackerChecks(title: string, checks: readonly TrackerCheck
     }
     out.push(`  Status:    working (${json.elapsedMs} ms)`);
     const swarm = [
-      json.seeders === null ? undefined : plural(json.seeders, "seeder"),
-      json.leechers === null ? undefined : plural(json.leechers, "leecher"),
-      json.downloaded === null ? undefined : plural(json.downloaded, "download"),
+      json.seeders === null ? undefined : formatQuantity(json.seeders, "seeder"),
+      json.leechers === null ? undefined : formatQuantity(json.leechers, "leecher"),
+      json.downloaded === null ? undefined : formatQuantity(json.downloaded, "download"),
     ].filter((part) => part !== undefined);
     out.push(`  Swarm:     ${swarm.length ? swarm.join(", ") : "not reported"}`);
     if (json.scrapeError) out.push(`  Scrape:    ${json.scrapeError}`);
@@ -79,7 +76,7 @@ export function formatTrackerChecks(title: string, checks: readonly TrackerCheck
   const working = checks.filter((c) => c.announce).length;
   out.push(
     `${working} of ${
-      plural(checks.length, "tracker")
+      formatQuantity(checks.length, "tracker")
     } answered; each that answered was sent "stopped".`,
   );
   return out.join("\n");

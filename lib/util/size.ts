@@ -70,3 +70,18 @@ export function formatBytes(bytes: number): string {
 export function formatCount(value: number): string {
   return value.toLocaleString("en-US");
 }
+
+/**
+ * Formats a count with its noun, plural unless the count is 1: `1 file`,
+ * `1,024 files`.
+ *
+ * @example
+ * ```ts
+ * import { formatQuantity } from "./size.ts";
+ * console.assert(formatQuantity(1, "seeder") === "1 seeder");
+ * console.assert(formatQuantity(2048, "file") === "2,048 files");
+ * ```
+ */
+export function formatQuantity(count: number, noun: string): string {
+  return `${formatCount(count)} ${noun}${count === 1 ? "" : "s"}`;
+}

@@ -8,7 +8,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import { contentName, createTorrent, exists, writeTorrentFile } from "../../metainfo/mod.ts";
 import { ShoalError } from "../../errors.ts";
 import { HashProgress } from "../../ui/hash_progress.ts";
-import { formatBytes, formatCount, parseSize } from "../../util/size.ts";
+import { formatBytes, formatCount, formatQuantity, parseSize } from "../../util/size.ts";
 import { writeErr, writeOut } from "../output.ts";
 
 /** Options of the create command, as commander hands them over. */
@@ -69,14 +69,14 @@ export async function runCreate(path: string, options: CreateOptions): Promise<v
   await writeTorrentFile(output, created.bytes, { force: options.force });
   const { torrent } = created;
   for (const skipped of created.skipped) writeErr(`Skipped ${skipped} (not a regular file)\n`);
-  const files = torrent.files.length;
+
   writeOut(
     [
       `Created ${output}`,
       `  Name:      ${torrent.name}`,
       `  Info hash: ${torrent.infoHashHex}`,
-      `  Size:      ${formatBytes(torrent.totalLength)} in ${formatCount(files)} file${
-        files === 1 ? "" : "s"
+      `  Size:      ${formatBytes(torrent.totalLength)} in ${
+        formatQuantity(torrent.files.length, "file")
       }`,
       `  Pieces:    ${formatCount(torrent.pieceCount)} × ${formatBytes(torrent.pieceLength)}`,
       `  Hashed in ${seconds.toFixed(2)} s (${
