@@ -15,7 +15,7 @@ import {
   isDict,
   isInteger,
 } from "../bencode/mod.ts";
-import { concatBytes, toHex } from "../util/bytes.ts";
+import { binaryToBytes, concatBytes, toHex } from "../util/bytes.ts";
 import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
@@ -278,7 +278,7 @@ export async function httpScrape(
   if (!isDict(files)) return results;
   for (const [key, stats] of files) {
     if (key.length !== 20 || !isDict(stats)) continue;
-    const hex = toHex(Uint8Array.from(key, (c) => c.charCodeAt(0)));
+    const hex = toHex(binaryToBytes(key));
     results.set(hex, {
       complete: optionalCount(stats, "complete") ?? 0,
       incomplete: optionalCount(stats, "incomplete") ?? 0,
