@@ -1,0 +1,361 @@
+/**
+ * One peer connection: dialling and answering the handshake, the read loop,
+ * a write queue that batches small messages, and the liveness rules (idle
+ * peers are dropped, keep-alives are sent when we have been quiet).
+ *
+ * The connection knows the wire, not the torrent: what messages mean is
+ * decided by whoever owns it (the swarm).
+ *
+ * @module
+ */
+
+import { formatPeerAddress, type PeerAddress } from "../metainfo/mod.ts";
+import { bytesEqual, concatBytes } from "../util/bytes.ts";
+import { PeerError } from "./errors.ts";
+import {
+  encodeHandshake,
+  type Handshake,
+  type HandshakeFeatures,
+  handshakeFeatures,
+  ourReservedBytes,
+  readHandshake,
+} from "./handshake.ts";
+import { MessageReader, type ReceivedMessage } from "./message_reader.ts";
+import { encodeMessage, type PeerMessage } from "./messages.ts";
+
+/** Timeouts of a peer connection, in milliseconds. */
+export interface PeerTimeouts {
+  /** Longest wait for the TCP connection. Default 10 s. */
+  connectMs?: number;
+  /** Longest wait for the peer's handshake. Default 10 s. */
+  handshakeMs?: number;
+  /** A peer that sends nothing for this long is dropped. Default 3 minutes. */
+  idleMs?: number;
+  /** A keep-alive is sent after this long without sending anything. Default 2 minutes. */
+  keepAliveMs?: number;
+}
+
+/** What both ends of a connection need to agree on. */
+export interface HandshakeOptions {
+  /** The torrent's info hash. */
+  infoHash: Uint8Array;
+  /** Our peer id; a peer answering with it is ourselves and is refused. */
+  peerId: Uint8Array;
+  /** Timeouts. */
+  timeouts?: PeerTimeouts;
+  /** Aborts the attempt. */
+  signal?: AbortSignal;
+}
+
+/** How the owner of a connection receives what the peer sends. */
+export interface PeerHandlers {
+  /** Each message, in order; views inside are valid until it returns. */
+  onMessage(message: ReceivedMessage): void;
+  /** See {@linkcode MessageReaderOptions.blockTarget}. */
+  blockTarget?(index: number, begin: number, length: number): Uint8Array | undefined;
+}
+
+const DEFAULT_CONNECT_MS = 10_000;
+const DEFAULT_HANDSHAKE_MS = 10_000;
+const DEFAULT_IDLE_MS = 180_000;
+const DEFAULT_KEEP_ALIVE_MS = 120_000;
+
+async function withTimeout<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  ms: number,
+  onTimeout: () => PeerError,
+  outer?: AbortSignal,
+): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  outer?.addEventListener("abort", abort, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(onTimeout());
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", abort);
+  }
+}
+
+/**
+ * Dials a peer and exchanges handshakes.
+ *
+ * @param address Where the peer listens.
+ * @param options Info hash, our peer id, timeouts.
+ * @returns The open connection, not yet reading.
+ * @throws {PeerError} On connection failure, timeout, a wrong info hash or a connection to ourselves.
+ */
+export async function connectToPeer(
+  address: PeerAddress,
+  options: HandshakeOptions,
+): Promise<PeerConnection> {
+  const label = formatPeerAddress(address);
+  const conn = await withTimeout(
+    async (signal) => {
+      try {
+        return await Deno.connect({ hostname: address.host, port: address.port, signal });
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) throw error;
+        throw new PeerError(
+          "connect",
+          `Could not connect to ${label}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    },
+    options.timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
+    () => new PeerError("timeout", `Connecting to ${label} timed out`),
+    options.signal,
+  );
+  try {
+    return await handshakeOn(conn, label, options, "outgoing");
+  } catch (error) {
+    closeQuietly(conn);
+    throw error;
+  }
+}
+
+/**
+ * Answers a peer that dialled us: reads its handshake, asks `lookup` for the
+ * torrent it wants, and replies.
+ *
+ * @param conn The accepted connection.
+ * @param lookup Our handshake settings for an info hash, or `undefined` when we do not have that torrent.
+ * @returns The open connection and the info hash it is for.
+ */
+export async function acceptPeer(
+  conn: Deno.TcpConn,
+  lookup: (infoHash: Uint8Array) => HandshakeOptions | undefined,
+  timeouts: PeerTimeouts = {},
+): Promise<PeerConnection> {
+  const remote = conn.remoteAddr;
+  const label = formatPeerAddress({ host: remote.hostname, port: remote.port });
+  try {
+    const { handshake, rest } = await withTimeout(
+      () => readHandshake(conn),
+      timeouts.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
+      () => new PeerError("timeout", `${label} sent no handshake in time`),
+    );
+    const options = lookup(handshake.infoHash);
+    if (!options) throw new PeerError("handshake", `${label} asked for a torrent we do not have`);
+    if (bytesEqual(handshake.peerId, options.peerId)) {
+      throw new PeerError("self", "Connected to ourselves");
+    }
+    await writeAll(conn, encodeHandshake({ reserved: ourReservedBytes(), ...options }));
+    return new PeerConnection(conn, label, handshake, rest, "incoming", options.timeouts);
+  } catch (error) {
+    closeQuietly(conn);
+    throw error;
+  }
+}
+
+async function handshakeOn(
+  conn: Deno.TcpConn,
+  label: string,
+  options: HandshakeOptions,
+  direction: "outgoing" | "incoming",
+): Promise<PeerConnection> {
+  await writeAll(
+    conn,
+    encodeHandshake({
+      reserved: ourReservedBytes(),
+      infoHash: options.infoHash,
+      peerId: options.peerId,
+    }),
+  );
+  const { handshake, rest } = await withTimeout(
+    () => readHandshake(conn, options.infoHash),
+    options.timeouts?.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
+    () => new PeerError("timeout", `${label} did not answer the handshake in time`),
+    options.signal,
+  );
+  if (bytesEqual(handshake.peerId, options.peerId)) {
+    throw new PeerError("self", "Connected to ourselves");
+  }
+  return new PeerConnection(conn, label, handshake, rest, direction, options.timeouts);
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** An open, handshaken connection to one peer. */
+export class PeerConnection {
+  /** `host:port` of the peer, for logs and keys. */
+  readonly label: string;
+  /** Who dialled. */
+  readonly direction: "outgoing" | "incoming";
+  /** The peer's handshake. */
+  readonly handshake: Handshake;
+  /** Features the peer's reserved bits announce. */
+  readonly features: HandshakeFeatures;
+  /** Bytes received since the handshake. */
+  bytesReceived = 0;
+  /** Bytes sent since the handshake. */
+  bytesSent = 0;
+  readonly #conn: Deno.TcpConn;
+  readonly #initial: Uint8Array;
+  readonly #idleMs: number;
+  readonly #keepAliveMs: number;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #flushing = false;
+  #lastReceived = Date.now();
+  #lastSent = Date.now();
+  #closed = false;
+  #closeError: PeerError | undefined;
+
+  /** Use {@linkcode connectToPeer} or {@linkcode acceptPeer}. */
+  constructor(
+    conn: Deno.TcpConn,
+    label: string,
+    handshake: Handshake,
+    initial: Uint8Array,
+    direction: "outgoing" | "incoming",
+    timeouts: PeerTimeouts = {},
+  ) {
+    this.#conn = conn;
+    this.label = label;
+    this.handshake = handshake;
+    this.features = handshakeFeatures(handshake.reserved);
+    this.direction = direction;
+    this.#initial = initial;
+    this.#idleMs = timeouts.idleMs ?? DEFAULT_IDLE_MS;
+    this.#keepAliveMs = timeouts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  }
+
+  /** True once closed by either side. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes queued but not yet handed to the socket. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /**
+   * Reads messages until the connection ends.
+   *
+   * @param handlers Where messages go.
+   * @param pieceCount The torrent's piece count (bounds the bitfield).
+   * @returns Resolves when the connection is closed; with the error that closed it, if any.
+   */
+  async run(handlers: PeerHandlers, pieceCount: number): Promise<PeerError | undefined> {
+    const reader = new MessageReader(this.#conn, {
+      pieceCount,
+      blockTarget: handlers.blockTarget?.bind(handlers),
+      onRead: (n) => {
+        this.bytesReceived += n;
+        this.#lastReceived = Date.now();
+      },
+    }, this.#initial);
+    try {
+      await reader.run((message) => {
+        if (!this.#closed) handlers.onMessage(message);
+      });
+      this.close(new PeerError("closed", `${this.label} closed the connection`));
+    } catch (error) {
+      this.close(
+        error instanceof PeerError ? error : new PeerError(
+          "closed",
+          `Connection to ${this.label} failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+    }
+    return this.#closeError;
+  }
+
+  /** Queues a message; messages queued in the same turn go out in one write. */
+  send(message: PeerMessage): void {
+    if (this.#closed) return;
+    const bytes = encodeMessage(message);
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.length;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const parts = this.#queue;
+        this.#queue = [];
+        const bytes = parts.length === 1 ? parts[0] : concatBytes(parts);
+        this.#queuedBytes -= bytes.length;
+        await writeAll(this.#conn, bytes);
+        this.bytesSent += bytes.length;
+        this.#lastSent = Date.now();
+      }
+    } catch (error) {
+      this.close(
+        new PeerError("closed", `Sending to ${this.label} failed: ${(error as Error).message}`),
+      );
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /**
+   * Applies the liveness rules; call about once a second.
+   *
+   * @param now The current time in ms.
+   */
+  tick(now: number = Date.now()): void {
+    if (this.#closed) return;
+    if (now - this.#lastReceived > this.#idleMs) {
+      this.close(
+        new PeerError(
+          "timeout",
+          `${this.label} sent nothing for ${Math.round(this.#idleMs / 1000)} s`,
+        ),
+      );
+      return;
+    }
+    if (now - this.#lastSent > this.#keepAliveMs && !this.#flushing) {
+      this.send({ type: "keep-alive" });
+    }
+  }
+
+  /**
+   * Closes the connection; safe to call more than once.
+   *
+   * @param error Why, when the close is not a normal one.
+   */
+  close(error?: PeerError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeError = error;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    closeQuietly(this.#conn);
+  }
+
+  /** Why the connection closed, if it was an error. */
+  get closeError(): PeerError | undefined {
+    return this.#closeError;
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * One torrent in a session: checks existing data (or trusts the resume
+ * file), runs the swarm and the announcer, writes verified pieces, saves
+ * resume data periodically and on stop, and reports its state.
+ *
+ * @module
+ */
+
+import type { PeerAddress } from "../metainfo/mod.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
+import { FileStore } from "../storage/file_store.ts";
+import { checkPieces } from "../storage/piece_check.ts";
+import { filesUnchanged, loadResume, resumePath, saveResume } from "../storage/resume.ts";
+import type { PipelineOptions } from "../swarm/peer.ts";
+import { PiecePicker } from "../swarm/picker.ts";
+import { type PeerSummary, Swarm } from "../swarm/swarm.ts";
+import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
+import type { UdpTrackerClient } from "../tracker/udp.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import { Emitter } from "../util/emitter.ts";
+import type { Logger } from "../util/log.ts";
+
+/** Where a torrent is in its life. */
+export type TorrentState = "checking" | "downloading" | "complete" | "stopped" | "error";
+
+/** A snapshot of a torrent's progress, for displays and scripts. */
+export interface TorrentStatus {
+  /** The torrent's name. */
+  name: string;
+  /** Info hash, hex. */
+  infoHash: string;
+  /** Current state. */
+  state: TorrentState;
+  /** Verified pieces. */
+  piecesDone: number;
+  /** All pieces. */
+  pieceCount: number;
+  /** Bytes in verified pieces. */
+  bytesDone: number;
+  /** Total bytes. */
+  totalBytes: number;
+  /** `bytesDone / totalBytes`, 0–1 (1 for an empty torrent). */
+  progress: number;
+  /** While checking: pieces checked and pieces to check. */
+  checking?: { checked: number; total: number };
+  /** Bytes per second received now (5 s average). */
+  downloadRate: number;
+  /** Bytes per second received on average since downloading began. */
+  averageDownloadRate: number;
+  /** Bytes per second sent now. */
+  uploadRate: number;
+  /** Seconds until complete at the current rate, if it can be told. */
+  etaSeconds?: number;
+  /** Payload bytes received this session. */
+  downloaded: number;
+  /** Payload bytes sent this session. */
+  uploaded: number;
+  /** Bytes received and thrown away (duplicates, failed pieces). */
+  wasted: number;
+  /** Pieces that failed their hash check. */
+  hashFailures: number;
+  /** Peers connected now. */
+  peersConnected: number;
+  /** Distinct peer addresses seen. */
+  peersSeen: number;
+  /** Peers banned this session. */
+  peersBanned: number;
+  /** Milliseconds since the torrent was added. */
+  elapsedMs: number;
+  /** Every tracker's state. */
+  trackers: TrackerStatus[];
+  /** Why the torrent stopped, in the `error` state. */
+  error?: string;
+}
+
+/** Events of a {@linkcode TorrentHandle}. */
+export type TorrentEvents = {
+  /** The state changed. */
+  state: TorrentState;
+  /** A piece was verified and written. */
+  piece: number;
+  /** Every piece is verified and written. */
+  complete: undefined;
+  /** The torrent stopped on an error. */
+  error: Error;
+};
+
+/** How a torrent is run. */
+export interface AddTorrentOptions {
+  /** The download directory. */
+  downloadDir: string;
+  /** Peers to connect to directly, besides those trackers name. */
+  peers?: PeerAddress[];
+  /** Most connections. Default 50. */
+  maxPeers?: number;
+  /** Most bytes of unverified pieces held in memory. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** Announce to the torrent's trackers. Default true. */
+  announce?: boolean;
+  /** How often resume data is saved while downloading, in ms. Default 10 s. */
+  resumeIntervalMs?: number;
+  /** A peer that answers no request for this long is snubbed. Default 20 s. */
+  requestTimeoutMs?: number;
+  /** Connection timeouts. */
+  timeouts?: PeerTimeouts;
+  /** Request pipeline sizing. */
+  pipeline?: PipelineOptions;
+  /** Most files open at once. Default 64. */
+  maxOpenFiles?: number;
+}
+
+/** What a handle needs from its session. */
+export interface SessionContext {
+  /** Our peer id. */
+  peerId: Uint8Array;
+  /** Our listen port (announced). */
+  port: number;
+  /** The shared UDP tracker client. */
+  udp: UdpTrackerClient;
+  /** Where to log. */
+  log: Logger;
+}
+
+/** A torrent being downloaded by a session. */
+export class TorrentHandle extends Emitter<TorrentEvents> {
+  /** The torrent. */
+  readonly torrent: Torrent;
+  /** Settles when the download completes (`complete`) or is stopped first (`stopped`); rejects on a fatal error. */
+  readonly done: Promise<"complete" | "stopped">;
+  readonly #options: AddTorrentOptions;
+  readonly #context: SessionContext;
+  readonly #store: FileStore;
+  readonly #resumePath: string;
+  readonly #addedAt = Date.now();
+  #state: TorrentState = "checking";
+  #checking?: { checked: number; total: number };
+  #picker?: PiecePicker;
+  #swarm?: Swarm;
+  #announcer?: Announcer;
+  #bytesDone = 0;
+  #downloadStartedAt?: number;
+  #resumeTimer?: ReturnType<typeof setInterval>;
+  #resumeDirty = false;
+  #saving: Promise<void> = Promise.resolve();
+  #error?: Error;
+  #stopping?: Promise<void>;
+  #checkAbort = new AbortController();
+  #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
+
+  /** Use {@linkcode Session.add}. */
+  constructor(torrent: Torrent, options: AddTorrentOptions, context: SessionContext) {
+    super();
+    this.torrent = torrent;
+    this.#options = options;
+    this.#context = context;
+    this.#store = new FileStore(torrent, options.downloadDir, {
+      maxOpenFiles: options.maxOpenFiles,
+    });
+    this.#resumePath = resumePath(options.downloadDir, torrent);
+    this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
+    // Callers that only watch events must not see an unhandled rejection.
+    this.done.catch(() => {});
+    this.#start().catch((error) => this.#fail(error));
+  }
+
+  /** The current state. */
+  get state(): TorrentState {
+    return this.#state;
+  }
+
+  /** A snapshot of progress, rates, peers and trackers. */
+  status(now: number = Date.now()): TorrentStatus {
+    const torrent = this.torrent;
+    const swarm = this.#swarm?.stats(now);
+    const piecesDone = this.#picker?.have.count ?? 0;
+    const downloadRate = swarm?.downloadRate ?? 0;
+    const left = torrent.totalLength - this.#bytesDone;
+    const elapsedDownloading = this.#downloadStartedAt ? (now - this.#downloadStartedAt) / 1000 : 0;
+    return {
+      name: torrent.name,
+      infoHash: torrent.infoHashHex,
+      state: this.#state,
+      piecesDone,
+      pieceCount: torrent.pieceCount,
+      bytesDone: this.#bytesDone,
+      totalBytes: torrent.totalLength,
+      progress: torrent.totalLength === 0 ? 1 : this.#bytesDone / torrent.totalLength,
+      checking: this.#checking ? { ...this.#checking } : undefined,
+      downloadRate,
+      averageDownloadRate: elapsedDownloading > 0
+        ? (swarm?.downloaded ?? 0) / elapsedDownloading
+        : 0,
+      uploadRate: swarm?.uploadRate ?? 0,
+      etaSeconds: left === 0 ? 0 : downloadRate > 0 ? left / downloadRate : undefined,
+      downloaded: swarm?.downloaded ?? 0,
+      uploaded: swarm?.uploaded ?? 0,
+      wasted: swarm?.wasted ?? 0,
+      hashFailures: swarm?.hashFailures ?? 0,
+      peersConnected: swarm?.connected ?? 0,
+      peersSeen: swarm?.seen ?? 0,
+      peersBanned: swarm?.banned ?? 0,
+      elapsedMs: now - this.#addedAt,
+      trackers: this.#announcer?.statuses() ?? [],
+      error: this.#error?.message,
+    };
+  }
+
+  /** The connected peers. */
+  peers(): PeerSummary[] {
+    return this.#swarm?.peers() ?? [];
+  }
+
+  /** Adds peer addresses to connect to. */
+  addPeers(addresses: readonly PeerAddress[]): void {
+    this.#swarm?.addPeers(addresses);
+  }
+
+  /** Hands over a connection a peer opened to us; false when refused. */
+  adopt(connection: PeerConnection): boolean {
+    if (!this.#swarm || this.#state !== "downloading") {
+      connection.close();
+      return false;
+    }
+    return this.#swarm.adopt(connection);
+  }
+
+  /**
+   * Stops: closes peers, announces `stopped`, waits for pieces being
+   * written, saves resume data and closes files. `done` settles.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown("stopped");
+    return this.#stopping;
+  }
+
+  async #start(): Promise<void> {
+    const have = await this.#restore();
+    if (this.#stopping) return;
+    await this.#store.create();
+    this.#picker = new PiecePicker({
+      pieceCount: this.torrent.pieceCount,
+      pieceSize: (index) => this.torrent.pieceMap.pieceSize(index),
+      have,
+      maxBufferedBytes: this.#options.maxBufferedBytes,
+    });
+    for (const piece of have.indices()) this.#bytesDone += this.torrent.pieceMap.pieceSize(piece);
+    this.#checking = undefined;
+    if (this.#picker.missing === 0) {
+      await this.#saveResume();
+      this.#complete();
+      return;
+    }
+    this.#swarm = new Swarm({
+      torrent: this.torrent,
+      peerId: this.#context.peerId,
+      listenPort: this.#context.port,
+      picker: this.#picker,
+      writePiece: (index, data) => this.#store.writePiece(index, data),
+      log: this.#context.log,
+      maxPeers: this.#options.maxPeers,
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+      timeouts: this.#options.timeouts,
+      pipeline: this.#options.pipeline,
+      onPieceVerified: (index) => {
+        this.#bytesDone += this.torrent.pieceMap.pieceSize(index);
+        this.#resumeDirty = true;
+        this.emit("piece", index);
+      },
+      onComplete: () => {
+        this.#saveResume().catch((error) => this.#context.log.warn(error.message));
+        this.#announcer?.complete();
+        this.#complete();
+      },
+      onFatal: (error) => this.#fail(error),
+    });
+    this.#downloadStartedAt = Date.now();
+    this.#setState("downloading");
+    this.#swarm.start();
+    this.#swarm.addPeers(this.#options.peers ?? []);
+    if ((this.#options.announce ?? true) && this.torrent.trackers.length > 0) {
+      this.#announcer = new Announcer({
+        infoHash: this.torrent.infoHash,
+        peerId: this.#context.peerId,
+        port: this.#context.port,
+        trackers: this.torrent.trackers,
+        private: this.torrent.private,
+        udp: this.#context.udp,
+        stats: () => {
+          const stats = this.#swarm?.stats();
+          return {
+            uploaded: stats?.uploaded ?? 0,
+            downloaded: stats?.downloaded ?? 0,
+            left: this.torrent.totalLength - this.#bytesDone,
+          };
+        },
+        onPeers: (peers) => {
+          this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} new peers`);
+          this.#swarm?.addPeers(peers);
+        },
+      });
+      this.#announcer.start();
+    }
+    this.#resumeTimer = setInterval(() => {
+      if (this.#resumeDirty) {
+        this.#saveResume().catch((error) => this.#context.log.warn(error.message));
+      }
+    }, this.#options.resumeIntervalMs ?? 10_000);
+  }
+
+  /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
+  async #restore(): Promise<Bitfield> {
+    const log = this.#context.log;
+    const [resume, states] = await Promise.all([
+      loadResume(this.#resumePath, this.torrent),
+      this.#store.states(),
+    ]);
+    if (resume && filesUnchanged(resume, states)) {
+      log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
+      return resume.pieces;
+    }
+    if (states.every((state) => state === undefined)) return new Bitfield(this.torrent.pieceCount);
+    log.info("checking existing data");
+    this.#checking = { checked: 0, total: 0 };
+    this.#setState("checking");
+    const pieces = await checkPieces(this.torrent, this.#store, {
+      signal: this.#checkAbort.signal,
+      onProgress: (checked, total) => this.#checking = { checked, total },
+    });
+    log.info(
+      `existing data checked: ${pieces.count} of ${this.torrent.pieceCount} pieces are good`,
+    );
+    return pieces;
+  }
+
+  #complete(): void {
+    if (this.#state === "complete") return;
+    this.#setState("complete");
+    this.emit("complete", undefined);
+    this.#settle.resolve("complete");
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state === "error") return;
+    this.#error = error instanceof Error ? error : new Error(String(error));
+    this.#context.log.error(this.#error.message);
+    this.#stopping ??= this.#shutdown("error");
+  }
+
+  async #shutdown(final: "stopped" | "error"): Promise<void> {
+    this.#checkAbort.abort();
+    clearInterval(this.#resumeTimer);
+    await this.#swarm?.stop();
+    await this.#announcer?.stop();
+    if (this.#picker) {
+      await this.#saveResume().catch((error) => this.#context.log.warn(error.message));
+    }
+    await this.#store.close();
+    if (this.#state !== "complete") this.#setState(final);
+    if (final === "error") {
+      this.emit("error", this.#error!);
+      this.#settle.reject(this.#error!);
+    } else {
+      this.#settle.resolve("stopped");
+    }
+  }
+
+  #setState(state: TorrentState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit("state", state);
+  }
+
+  /** Saves resume data; saves never overlap. */
+  #saveResume(): Promise<void> {
+    const picker = this.#picker;
+    if (!picker) return Promise.resolve();
+    this.#resumeDirty = false;
+    this.#saving = this.#saving.catch(() => {}).then(async () => {
+      // Pieces first, then file times: a write after the snapshot changes a
+      // time and forces a check, never the other way round.
+      const pieces = new Bitfield(picker.have.size, picker.have.bytes);
+      const files = await this.#store.states();
+      await saveResume(this.#resumePath, this.torrent, { pieces, files });
+    });
+    return this.#saving;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The files of one torrent on disk: creating them (sparse, at their final
+ * size), and reading and writing pieces through the piece ↔ file map. BEP 47
+ * padding files are never created, read or written: their bytes are zeros
+ * by definition. Open files are cached with a bound on how many stay open,
+ * and the operations on one file run one at a time.
+ *
+ * @module
+ */
+
+import { diskError } from "../errors.ts";
+import { joinInside } from "../metainfo/safe_path.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+
+/** Options of {@linkcode FileStore}. */
+export interface FileStoreOptions {
+  /** `read` never creates or changes anything (for `verify`). Default `write`. */
+  mode?: "read" | "write";
+  /** Most files open at once. Default 64. */
+  maxOpenFiles?: number;
+}
+
+/** Size and modification time of a file on disk. */
+export interface FileState {
+  /** Bytes. */
+  size: number;
+  /** Modification time in ms since the epoch (with fractions where the system has them). */
+  mtimeMs: number;
+}
+
+interface OpenFile {
+  file: Deno.FsFile;
+  /** The tail of this file's chain of operations. */
+  queue: Promise<unknown>;
+}
+
+/** Reads and writes a torrent's pieces in its files under a download directory. */
+export class FileStore {
+  /** The download directory. */
+  readonly directory: string;
+  readonly #torrent: Torrent;
+  readonly #mode: "read" | "write";
+  readonly #maxOpen: number;
+  readonly #open = new Map<number, OpenFile>();
+  #closed = false;
+
+  /**
+   * @param torrent The torrent whose files these are.
+   * @param directory The download directory; file paths are joined under it.
+   * @param options Mode and the open-file bound.
+   */
+  constructor(torrent: Torrent, directory: string, options: FileStoreOptions = {}) {
+    this.#torrent = torrent;
+    this.directory = directory;
+    this.#mode = options.mode ?? "write";
+    this.#maxOpen = Math.max(1, options.maxOpenFiles ?? 64);
+  }
+
+  /** The path of file `index` on disk. */
+  path(index: number): string {
+    return joinInside(this.directory, this.#torrent.files[index].path);
+  }
+
+  /** Whether file `index` is stored on disk (padding files and symlinks are not). */
+  stored(index: number): boolean {
+    const file = this.#torrent.files[index];
+    return !file.padding && file.symlinkTarget === undefined;
+  }
+
+  /**
+   * Creates every folder and file, each file sparse at its final size. A
+   * file that exists with another size is cut or extended to the right size.
+   *
+   * @throws {DiskError} When a folder or file cannot be created.
+   */
+  async create(): Promise<void> {
+    const folders = new Set<string>();
+    for (const file of this.#torrent.files) {
+      if (!this.stored(file.index) || file.path.length < 2) continue;
+      folders.add(joinInside(this.directory, file.path.slice(0, -1)));
+    }
+    for (const folder of folders) {
+      try {
+        await Deno.mkdir(folder, { recursive: true });
+      } catch (error) {
+        throw diskError(error, "create the folder", folder);
+      }
+    }
+    await Deno.mkdir(this.directory, { recursive: true }).catch((error) => {
+      throw diskError(error, "create the folder", this.directory);
+    });
+    for (const file of this.#torrent.files) {
+      if (!this.stored(file.index)) continue;
+      const path = this.path(file.index);
+      try {
+        const state = await Deno.stat(path).catch((error) => {
+          if (error instanceof Deno.errors.NotFound) return undefined;
+          throw error;
+        });
+        if (state?.isFile && state.size === file.length) continue;
+        await this.#run(file.index, (handle) => handle.truncate(file.length));
+      } catch (error) {
+        throw diskError(error, "create", path);
+      }
+    }
+  }
+
+  /**
+   * Size and modification time of each file, `undefined` for files that do
+   * not exist or are not stored.
+   */
+  async states(): Promise<(FileState | undefined)[]> {
+    return await Promise.all(this.#torrent.files.map(async (file) => {
+      if (!this.stored(file.index)) return undefined;
+      try {
+        const info = await Deno.stat(this.path(file.index));
+        if (!info.isFile) return undefined;
+        return { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+      } catch {
+        return undefined;
+      }
+    }));
+  }
+
+  /**
+   * Writes a whole verified piece, one write per file it spans.
+   *
+   * @throws {DiskError} When a write fails (no space, permission denied).
+   */
+  async writePiece(piece: number, data: Uint8Array): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const span of this.#torrent.pieceMap.spans(piece)) {
+      if (!this.stored(span.file)) continue;
+      const bytes = data.subarray(span.pieceOffset, span.pieceOffset + span.length);
+      writes.push(
+        this.#run(span.file, async (handle) => {
+          await handle.seek(span.fileOffset, Deno.SeekMode.Start);
+          let written = 0;
+          while (written < bytes.length) written += await handle.write(bytes.subarray(written));
+        }).catch((error) => {
+          throw diskError(error, "write to", this.path(span.file));
+        }),
+      );
+    }
+    await Promise.all(writes);
+  }
+
+  /**
+   * Reads a piece into `into` (which must be the piece's size). Padding
+   * bytes read as zeros.
+   *
+   * @returns False when a file is missing or too short to hold the piece.
+   * @throws {DiskError} On other read errors.
+   */
+  async readPiece(piece: number, into: Uint8Array): Promise<boolean> {
+    const reads: Promise<boolean>[] = [];
+    for (const span of this.#torrent.pieceMap.spans(piece)) {
+      const target = into.subarray(span.pieceOffset, span.pieceOffset + span.length);
+      if (!this.stored(span.file)) {
+        target.fill(0);
+        continue;
+      }
+      reads.push(
+        this.#run(span.file, async (handle) => {
+          await handle.seek(span.fileOffset, Deno.SeekMode.Start);
+          let filled = 0;
+          while (filled < target.length) {
+            const n = await handle.read(target.subarray(filled));
+            if (n === null) return false;
+            filled += n;
+          }
+          return true;
+        }).catch((error) => {
+          if (error instanceof Deno.errors.NotFound) return false;
+          throw diskError(error, "read", this.path(span.file));
+        }),
+      );
+    }
+    return (await Promise.all(reads)).every(Boolean);
+  }
+
+  /** Waits for pending operations and closes every file. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.all(open.map(async (entry) => {
+      await entry.queue.catch(() => {});
+      entry.file.close();
+    }));
+  }
+
+  /** Runs `operation` on file `index` after the operations queued before it. */
+  #run<T>(index: number, operation: (file: Deno.FsFile) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("The file store is closed"));
+    let entry = this.#open.get(index);
+    if (entry) {
+      // Most recently used last.
+      this.#open.delete(index);
+      this.#open.set(index, entry);
+    } else {
+      const file = this.#openFile(index);
+      entry = { file: undefined as unknown as Deno.FsFile, queue: file };
+      const opened = entry;
+      opened.queue = file.then((handle) => {
+        opened.file = handle;
+      }, (error) => {
+        // Forget a failed open so the next operation tries again.
+        if (this.#open.get(index) === opened) this.#open.delete(index);
+        throw error;
+      });
+      this.#open.set(index, entry);
+      this.#evict();
+    }
+    const current = entry;
+    const result = current.queue.then(() => operation(current.file));
+    current.queue = result.catch(() => {});
+    return result;
+  }
+
+  #openFile(index: number): Promise<Deno.FsFile> {
+    const write = this.#mode === "write";
+    return Deno.open(this.path(index), { read: true, write, create: write });
+  }
+
+  #evict(): void {
+    while (this.#open.size > this.#maxOpen) {
+      const [index, entry] = this.#open.entries().next().value!;
+      this.#open.delete(index);
+      entry.queue.then(() => entry.file?.close(), () => {});
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Resume data: which pieces were verified, saved in
+ * `<download-dir>/.shoal/<info-hash>.resume` together with each file's size
+ * and modification time at the moment of saving. At the next start the
+ * pieces are trusted only if every file still has that size and time;
+ * otherwise the data is checked again. The file is replaced atomically
+ * (written to a temporary name, then renamed), so a crash leaves either the
+ * old or the new version.
+ *
+ * @module
+ */
+
+import {
+  type BencodeValue,
+  decode,
+  encode,
+  isBytes,
+  isDict,
+  isInteger,
+  isList,
+} from "../bencode/mod.ts";
+import { diskError } from "../errors.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import { bytesEqual } from "../util/bytes.ts";
+import type { FileState } from "./file_store.ts";
+
+/** The folder inside the download directory where shoal keeps its state. */
+export const STATE_FOLDER = ".shoal";
+
+/** What a resume file holds. */
+export interface ResumeData {
+  /** Verified pieces. */
+  pieces: Bitfield;
+  /** Each file's state when the pieces were saved (`undefined` for files not on disk). */
+  files: (FileState | undefined)[];
+}
+
+/** The resume file's path for a torrent under a download directory. */
+export function resumePath(directory: string, torrent: Pick<Torrent, "infoHashHex">): string {
+  return `${directory}/${STATE_FOLDER}/${torrent.infoHashHex}.resume`;
+}
+
+/**
+ * Reads a resume file. A missing, unreadable or mismatched file gives
+ * `undefined`: the data is then checked instead, so a bad resume file costs
+ * time, never correctness.
+ */
+export async function loadResume(path: string, torrent: Torrent): Promise<ResumeData | undefined> {
+  let value: BencodeValue;
+  try {
+    const bytes = await Deno.readFile(path);
+    if (bytes.length > 16 * 1024 * 1024) return undefined;
+    value = decode(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!isDict(value)) return undefined;
+  const infoHash = value.get("info-hash");
+  const pieces = value.get("pieces");
+  const files = value.get("files");
+  if (!isBytes(infoHash) || !bytesEqual(infoHash, torrent.infoHash)) return undefined;
+  if (!isBytes(pieces) || pieces.length !== Bitfield.byteLength(torrent.pieceCount)) {
+    return undefined;
+  }
+  if (Bitfield.hasSpareBits(torrent.pieceCount, pieces)) return undefined;
+  if (!isList(files) || files.length !== torrent.files.length) return undefined;
+  const states: (FileState | undefined)[] = [];
+  for (const entry of files) {
+    if (isList(entry) && entry.length === 2 && isInteger(entry[0]) && isInteger(entry[1])) {
+      states.push({ size: entry[0], mtimeMs: entry[1] / 1000 });
+    } else if (isList(entry) && entry.length === 0) {
+      states.push(undefined);
+    } else {
+      return undefined;
+    }
+  }
+  return { pieces: new Bitfield(torrent.pieceCount, pieces), files: states };
+}
+
+/**
+ * Writes a resume file atomically.
+ *
+ * @throws {DiskError} When it cannot be written.
+ */
+export async function saveResume(path: string, torrent: Torrent, data: ResumeData): Promise<void> {
+  const files: BencodeValue[] = data.files.map((state) =>
+    state ? [state.size, Math.round(state.mtimeMs * 1000)] : []
+  );
+  const bytes = encode(
+    new Map<string, BencodeValue>([
+      ["files", files],
+      ["info-hash", torrent.infoHash],
+      ["pieces", data.pieces.bytes],
+    ]),
+  );
+  const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeFile(temporary, bytes);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw diskError(error, "save resume data to", path);
+  }
+}
+
+/** Whether the files on disk are exactly as they were when `data` was saved. */
+export function filesUnchanged(data: ResumeData, now: (FileState | undefined)[]): boolean {
+  return data.files.length === now.length && data.files.every((saved, i) => {
+    const current = now[i];
+    if (saved === undefined || current === undefined) return saved === current;
+    return saved.size === current.size && Math.abs(saved.mtimeMs - current.mtimeMs) < 0.001;
+  });
+}

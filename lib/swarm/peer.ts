@@ -1,0 +1,125 @@
+/**
+ * What the swarm knows about one connected peer: its pieces, the choke and
+ * interest flags both ways, our outstanding requests to it, its measured
+ * rate and the pipeline depth derived from it.
+ *
+ * @module
+ */
+
+import type { PeerConnection } from "../peer/connection.ts";
+import { BLOCK_SIZE } from "../peer/messages.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import type { ActivePiece, BlockRequest } from "./picker.ts";
+import { RateMeter } from "./rate.ts";
+
+/** A request we sent and have not had answered. */
+export interface OutstandingRequest extends BlockRequest {
+  /** When it was sent (ms). */
+  sentAt: number;
+}
+
+/** Pipeline sizing: how deep each peer's request queue is kept. */
+export interface PipelineOptions {
+  /** Seconds of data, at the peer's measured rate, to keep requested. Default 5. */
+  targetSeconds?: number;
+  /** Fewest requests outstanding. Default 2. */
+  minimum?: number;
+  /** Requests outstanding before the rate is known. Default 16. */
+  initial?: number;
+  /** Most requests outstanding when the peer names no `reqq`. Default 250. */
+  defaultQueueLimit?: number;
+}
+
+/** A key for a block address, unique within a torrent. */
+export function blockKey(index: number, begin: number): number {
+  return index * 65536 + begin / BLOCK_SIZE;
+}
+
+/** The swarm's view of one connected peer. */
+export class Peer {
+  /** Small number naming the peer inside the picker. */
+  readonly id: number;
+  /** `host:port`. */
+  readonly key: string;
+  /** The connection. */
+  readonly connection: PeerConnection;
+  /** The peer's pieces. */
+  bits: Bitfield;
+  /** Counted as a seed by the picker (has every piece). */
+  countedAsSeed = false;
+  /** Whether the peer sent its bitfield (or have all / have none) yet. */
+  bitsReceived = false;
+  /** The peer chokes us. */
+  choked = true;
+  /** We told the peer we are interested. */
+  interested = false;
+  /** The peer told us it is interested. */
+  peerInterested = false;
+  /** Pieces we may request while choked (BEP 6). */
+  readonly allowedFast = new Set<number>();
+  /** Requests sent, not yet answered. */
+  readonly outstanding = new Map<number, OutstandingRequest>();
+  /** Most requests the peer queues (its `reqq`), if it said. */
+  queueLimit: number;
+  /** The client the peer runs (from its extension handshake). */
+  client?: string;
+  /** Payload bytes received from the peer. */
+  readonly download: RateMeter;
+  /** Payload bytes sent to the peer. */
+  readonly upload: RateMeter;
+  /** When the last block arrived (ms), or when the peer connected. */
+  lastBlockAt: number;
+  /** Snubbed: it let requests time out; its pipeline is kept at the minimum. */
+  snubbed = false;
+  /** Pieces this peer alone sent that failed their hash check. */
+  hashFailures = 0;
+  /** Bytes of blocks the peer sent that we had not asked for. */
+  unrequestedBytes = 0;
+  /** The piece a block is being read into straight from the socket, if any. */
+  placing?: ActivePiece;
+  /** That block's key. */
+  placingKey?: number;
+  readonly #pipeline: Required<PipelineOptions>;
+
+  /**
+   * @param id Number for the picker.
+   * @param connection The open connection.
+   * @param pieceCount The torrent's piece count.
+   * @param pipeline Pipeline sizing.
+   */
+  constructor(
+    id: number,
+    connection: PeerConnection,
+    pieceCount: number,
+    pipeline: PipelineOptions = {},
+  ) {
+    this.id = id;
+    this.connection = connection;
+    this.key = connection.label;
+    this.bits = new Bitfield(pieceCount);
+    this.#pipeline = {
+      targetSeconds: pipeline.targetSeconds ?? 5,
+      minimum: pipeline.minimum ?? 2,
+      initial: pipeline.initial ?? 16,
+      defaultQueueLimit: pipeline.defaultQueueLimit ?? 250,
+    };
+    this.queueLimit = this.#pipeline.defaultQueueLimit;
+    const now = Date.now();
+    this.download = new RateMeter(5, now);
+    this.upload = new RateMeter(5, now);
+    this.lastBlockAt = now;
+  }
+
+  /** How many requests to keep outstanding now. */
+  pipelineDepth(now: number = Date.now()): number {
+    const { minimum, initial, targetSeconds } = this.#pipeline;
+    if (this.snubbed) return minimum;
+    const byRate = Math.ceil((this.download.rate(now) * targetSeconds) / BLOCK_SIZE);
+    return Math.max(minimum, Math.min(this.queueLimit, Math.max(initial, byRate)));
+  }
+
+  /** Whether we may send requests: unchoked, or choked with allowed-fast pieces. */
+  get canRequest(): boolean {
+    return !this.choked || this.allowedFast.size > 0;
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The piece picker: decides which blocks to ask each peer for.
+ *
+ * - Pieces already in progress are finished before new ones start.
+ * - New pieces are chosen rarest first over the availability of connected
+ *   peers, with random tie-breaking; the first few are chosen at random so
+ *   that a new peer quickly has something to trade.
+ * - Pieces are fetched as 16 KiB blocks. A piece being downloaded holds a
+ *   buffer of its size; the bytes held this way are capped, and no new
+ *   piece starts while the cap is reached.
+ * - End game: once every missing block has been asked for, a peer may also
+ *   ask for blocks others are fetching (at most `maxRequestsPerBlock` at
+ *   once), so a slow peer holding the last blocks cannot stall completion.
+ *   When a block arrives, the other peers that asked for it are named so
+ *   their requests can be cancelled.
+ *
+ * The picker knows nothing of sockets: peers are numbers, and a peer's
+ * pieces are a {@linkcode Bitfield} the caller owns.
+ *
+ * @module
+ */
+
+import { BLOCK_SIZE } from "../peer/messages.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import { AvailabilityIndex } from "./availability.ts";
+
+/** A block to request. */
+export interface BlockRequest {
+  /** Piece index. */
+  index: number;
+  /** Offset in the piece. */
+  begin: number;
+  /** Length in bytes. */
+  length: number;
+}
+
+/** Options of {@linkcode PiecePicker}. */
+export interface PiecePickerOptions {
+  /** Number of pieces. */
+  pieceCount: number;
+  /** Size of piece `index`. */
+  pieceSize: (index: number) => number;
+  /** Pieces we already have (verified); the picker keeps it up to date. */
+  have?: Bitfield;
+  /** Pieces not wanted at all (not selected); default: every piece is wanted. */
+  wanted?: (index: number) => boolean;
+  /** Most bytes of unfinished pieces held in memory. Default 64 MiB; at least one piece. */
+  maxBufferedBytes?: number;
+  /** How many pieces are picked at random before rarest first takes over. Default 4. */
+  randomFirstPieces?: number;
+  /** In end game, most peers asked for one block at once. Default 2. */
+  maxRequestsPerBlock?: number;
+  /** Random numbers in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/** A piece being downloaded. */
+export interface ActivePiece {
+  /** Piece index. */
+  readonly index: number;
+  /** The piece's bytes as they arrive. */
+  readonly data: Uint8Array;
+  /** Blocks in the piece. */
+  readonly blockCount: number;
+  /** Per block: 1 once received. */
+  readonly received: Uint8Array;
+  /** Per block: the peers it is requested from. */
+  readonly requesters: (number[] | undefined)[];
+  /** Blocks received so far. */
+  receivedCount: number;
+  /** Blocks neither received nor requested. */
+  freeCount: number;
+  /** Peers that sent any block of this piece (blamed if the hash fails). */
+  readonly contributors: Set<number>;
+  /** Per block: the peer whose bytes are in `data`. */
+  readonly senders: Int32Array;
+  /**
+   * Blocks being read from a socket straight into `data` right now. The
+   * piece must not be hashed until this is 0, or bytes could change under
+   * the hash. The swarm keeps it.
+   */
+  placing: number;
+}
+
+/** What {@linkcode PiecePicker.blockReceived} found. */
+export interface BlockOutcome {
+  /** The block was still missing: its bytes belong in the piece. */
+  fresh: boolean;
+  /** Other peers that had been asked for the same block: cancel their requests. */
+  cancel: number[];
+  /** The piece, when this block completed it (all blocks received: verify it). */
+  completed?: ActivePiece;
+}
+
+/** Chooses blocks to request, rarest first, with end game. */
+export class PiecePicker {
+  /** Pieces we have. */
+  readonly have: Bitfield;
+  readonly #options: Required<Omit<PiecePickerOptions, "have" | "wanted">>;
+  readonly #wanted: (index: number) => boolean;
+  readonly #availability: AvailabilityIndex;
+  readonly #active = new Map<number, ActivePiece>();
+  /** Active pieces with free blocks, oldest first. */
+  readonly #partial = new Set<ActivePiece>();
+  #bufferedBytes = 0;
+  #wantedMissing = 0;
+
+  /** @param options Sizes, what we have, limits. */
+  constructor(options: PiecePickerOptions) {
+    this.#options = {
+      pieceCount: options.pieceCount,
+      pieceSize: options.pieceSize,
+      maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024,
+      randomFirstPieces: options.randomFirstPieces ?? 4,
+      maxRequestsPerBlock: options.maxRequestsPerBlock ?? 2,
+      random: options.random ?? Math.random,
+    };
+    this.#wanted = options.wanted ?? (() => true);
+    this.have = options.have ?? new Bitfield(options.pieceCount);
+    this.#availability = new AvailabilityIndex(options.pieceCount);
+    for (let piece = 0; piece < options.pieceCount; piece++) {
+      if (!this.have.has(piece) && this.#wanted(piece)) {
+        this.#availability.add(piece);
+        this.#wantedMissing++;
+      }
+    }
+  }
+
+  /** Wanted pieces we do not have yet (including those in progress). */
+  get missing(): number {
+    return this.#wantedMissing;
+  }
+
+  /** Bytes held by unfinished pieces. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** Pieces in progress. */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** True when every missing block is requested or received: duplicates are allowed. */
+  get endGame(): boolean {
+    return this.#availability.waiting === 0 && this.#partial.size === 0 && this.#wantedMissing > 0;
+  }
+
+  /** Whether we want `piece` and do not have it. */
+  wants(piece: number): boolean {
+    return !this.have.has(piece) && this.#wanted(piece);
+  }
+
+  /** The active piece `index`, if it is in progress. */
+  active(index: number): ActivePiece | undefined {
+    return this.#active.get(index);
+  }
+
+  /** A peer announced it has `piece`. */
+  peerHas(piece: number): void {
+    this.#availability.increment(piece);
+  }
+
+  /** A peer with these pieces connected (a full set counts as a seed). */
+  peerHasAll(bits: Bitfield): void {
+    if (bits.full) {
+      this.#availability.seeds++;
+      return;
+    }
+    for (const piece of bits.indices()) this.#availability.increment(piece);
+  }
+
+  /** A peer with these pieces left (undoes {@linkcode peerHas} / {@linkcode peerHasAll}). */
+  peerGone(bits: Bitfield, wasSeed: boolean): void {
+    if (wasSeed) {
+      this.#availability.seeds--;
+      return;
+    }
+    for (const piece of bits.indices()) this.#availability.decrement(piece);
+  }
+
+  /** A peer that was counted piece by piece now has everything: count it as a seed. */
+  peerBecameSeed(previous: Bitfield): void {
+    this.peerGone(previous, false);
+    this.#availability.seeds++;
+  }
+
+  /** Peers that have `piece`, seeds included. */
+  availability(piece: number): number {
+    return this.#availability.count(piece) + this.#availability.seeds;
+  }
+
+  /**
+   * Picks up to `count` blocks for a peer and marks them requested by it.
+   *
+   * @param peer The peer's number.
+   * @param bits The peer's pieces.
+   * @param count How many blocks the peer's pipeline has room for.
+   * @param allowed When the peer chokes us: only these pieces (BEP 6 allowed fast).
+   */
+  pick(peer: number, bits: Bitfield, count: number, allowed?: Set<number>): BlockRequest[] {
+    const out: BlockRequest[] = [];
+    const usable = (piece: number) =>
+      bits.has(piece) && (allowed === undefined || allowed.has(piece));
+    for (const piece of this.#partial) {
+      if (out.length >= count) return out;
+      if (usable(piece.index)) this.#takeFree(piece, peer, count, out);
+    }
+    while (out.length < count) {
+      const piece = this.#startPiece(bits, usable);
+      if (!piece) break;
+      this.#takeFree(piece, peer, count, out);
+    }
+    if (out.length < count && this.endGame) this.#takeDuplicates(peer, usable, count, out);
+    return out;
+  }
+
+  /**
+   * Records an arrived block.
+   *
+   * @param peer Who sent it.
+   * @param index Piece.
+   * @param begin Offset.
+   * @param length Block length.
+   */
+  blockReceived(peer: number, index: number, begin: number, length: number): BlockOutcome {
+    const piece = this.#active.get(index);
+    const block = begin / BLOCK_SIZE;
+    if (
+      !piece || !Number.isInteger(block) || block >= piece.blockCount ||
+      length !== blockLength(piece, block)
+    ) {
+      return { fresh: false, cancel: [] };
+    }
+    const requesters = piece.requesters[block] ?? [];
+    piece.requesters[block] = undefined;
+    if (piece.received[block]) {
+      return { fresh: false, cancel: requesters.filter((p) => p !== peer) };
+    }
+    if (requesters.length === 0) piece.freeCount--;
+    if (piece.freeCount === 0) this.#partial.delete(piece);
+    piece.received[block] = 1;
+    piece.receivedCount++;
+    piece.contributors.add(peer);
+    piece.senders[block] = peer;
+    return {
+      fresh: true,
+      cancel: requesters.filter((p) => p !== peer),
+      completed: piece.receivedCount === piece.blockCount ? piece : undefined,
+    };
+  }
+
+  /** Whether `peer` may write block (`index`, `begin`) straight into the piece buffer. */
+  soleRequester(peer: number, index: number, begin: number): ActivePiece | undefined {
+    const piece = this.#active.get(index);
+    if (!piece || begin % BLOCK_SIZE !== 0) return undefined;
+    const block = begin / BLOCK_SIZE;
+    const requesters = piece.requesters[block];
+    if (piece.received[block] || requesters?.length !== 1 || requesters[0] !== peer) {
+      return undefined;
+    }
+    return piece;
+  }
+
+  /**
+   * A request will not be answered (rejected, timed out, choked, peer gone):
+   * the block goes back to the pool.
+   */
+  release(peer: number, index: number, begin: number): void {
+    const piece = this.#active.get(index);
+    if (!piece) return;
+    const block = begin / BLOCK_SIZE;
+    const requesters = piece.requesters[block];
+    if (!requesters) return;
+    const at = requesters.indexOf(peer);
+    if (at < 0) return;
+    requesters.splice(at, 1);
+    if (requesters.length === 0) {
+      piece.requesters[block] = undefined;
+      if (!piece.received[block]) {
+        piece.freeCount++;
+        this.#partial.add(piece);
+      }
+    }
+  }
+
+  /** A completed piece passed its hash check and was written: we have it. */
+  pieceVerified(index: number): void {
+    const piece = this.#active.get(index);
+    if (piece) this.#deactivate(piece);
+    if (this.have.set(index) && this.#wanted(index)) this.#wantedMissing--;
+    this.#availability.remove(index);
+  }
+
+  /**
+   * A completed piece failed its hash check: it is downloaded again.
+   *
+   * @returns The failed piece (its data and who sent each block), if it was active.
+   */
+  pieceFailed(index: number): ActivePiece | undefined {
+    const piece = this.#active.get(index);
+    if (!piece) return undefined;
+    this.#deactivate(piece);
+    this.#availability.add(index);
+    return piece;
+  }
+
+  #deactivate(piece: ActivePiece): void {
+    this.#active.delete(piece.index);
+    this.#partial.delete(piece);
+    this.#bufferedBytes -= piece.data.length;
+  }
+
+  #startPiece(bits: Bitfield, usable: (piece: number) => boolean): ActivePiece | undefined {
+    const size = this.#options.pieceSize(0);
+    if (this.#active.size > 0 && this.#bufferedBytes + size > this.#options.maxBufferedBytes) {
+      return;
+    }
+    const random = this.#options.random;
+    const index = this.have.count + this.#active.size < this.#options.randomFirstPieces
+      ? this.#availability.random(usable, random)
+      : this.#availability.rarest(usable, random, bits.full ? 0 : 1);
+    if (index === undefined) return undefined;
+    this.#availability.remove(index);
+    const length = this.#options.pieceSize(index);
+    const blockCount = Math.ceil(length / BLOCK_SIZE);
+    const piece: ActivePiece = {
+      index,
+      data: new Uint8Array(length),
+      blockCount,
+      received: new Uint8Array(blockCount),
+      requesters: new Array(blockCount),
+      receivedCount: 0,
+      freeCount: blockCount,
+      contributors: new Set(),
+      senders: new Int32Array(blockCount).fill(-1),
+      placing: 0,
+    };
+    this.#active.set(index, piece);
+    this.#partial.add(piece);
+    this.#bufferedBytes += length;
+    return piece;
+  }
+
+  #takeFree(piece: ActivePiece, peer: number, count: number, out: BlockRequest[]): void {
+    for (
+      let block = 0;
+      block < piece.blockCount && out.length < count && piece.freeCount > 0;
+      block++
+    ) {
+      if (piece.received[block] || piece.requesters[block]) continue;
+      piece.requesters[block] = [peer];
+      piece.freeCount--;
+      out.push({
+        index: piece.index,
+        begin: block * BLOCK_SIZE,
+        length: blockLength(piece, block),
+      });
+    }
+    if (piece.freeCount === 0) this.#partial.delete(piece);
+  }
+
+  #takeDuplicates(
+    peer: number,
+    usable: (piece: number) => boolean,
+    count: number,
+    out: BlockRequest[],
+  ): void {
+    for (const piece of this.#active.values()) {
+      if (piece.receivedCount === piece.blockCount || !usable(piece.index)) continue;
+      for (let block = 0; block < piece.blockCount && out.length < count; block++) {
+        const requesters = piece.requesters[block];
+        if (piece.received[block] || !requesters || requesters.includes(peer)) continue;
+        if (requesters.length >= this.#options.maxRequestsPerBlock) continue;
+        requesters.push(peer);
+        out.push({
+          index: piece.index,
+          begin: block * BLOCK_SIZE,
+          length: blockLength(piece, block),
+        });
+      }
+      if (out.length >= count) return;
+    }
+  }
+}
+
+function blockLength(piece: ActivePiece, block: number): number {
+  return Math.min(BLOCK_SIZE, piece.data.length - block * BLOCK_SIZE);
+}

@@ -1,0 +1,676 @@
+/**
+ * The swarm of one torrent: dials peers from the pool, speaks the wire
+ * protocol with each, asks the picker what to request, assembles pieces,
+ * verifies them with SHA-1 and hands them to storage.
+ *
+ * Rules it keeps:
+ * - At most `maxPeers` connections; dead peers are replaced from the pool;
+ *   never two connections to one address or one peer id, never to ourselves.
+ * - A peer that breaks the protocol (oversized message, bitfield with spare
+ *   bits or sent twice, `have` out of range, fast-extension messages without
+ *   the fast extension) is disconnected.
+ * - Requests not answered in time go back to the pool and the peer is
+ *   snubbed (pipeline at its minimum) until it delivers again.
+ * - A piece that fails its hash check is downloaded again. A peer that
+ *   alone sent two bad pieces is banned; when a bad piece had several
+ *   senders, its bytes are kept until the piece is downloaded correctly and
+ *   the senders of the blocks that differ are banned.
+ * - As a downloader only, peers stay choked; requests from peers with the
+ *   fast extension are rejected (serving pieces comes with seeding).
+ *
+ * @module
+ */
+
+import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../peer/connection.ts";
+import { PeerError } from "../peer/errors.ts";
+import { decodeExtensionHandshake, encodeExtensionHandshake } from "../peer/extension_handshake.ts";
+import type { ReceivedMessage } from "../peer/message_reader.ts";
+import { BLOCK_SIZE } from "../peer/messages.ts";
+import { formatPeerAddress, type PeerAddress } from "../metainfo/mod.ts";
+import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import { bytesEqual, bytesToBinary } from "../util/bytes.ts";
+import type { Logger } from "../util/log.ts";
+import { sha1 } from "../util/sha1.ts";
+import { VERSION } from "../version.ts";
+import { blockKey, Peer, type PipelineOptions } from "./peer.ts";
+import { PeerPool } from "./peer_pool.ts";
+import type { ActivePiece, PiecePicker } from "./picker.ts";
+import { RateMeter } from "./rate.ts";
+
+/** Options of {@linkcode Swarm}. */
+export interface SwarmOptions {
+  /** The torrent. */
+  torrent: Torrent;
+  /** Our peer id. */
+  peerId: Uint8Array;
+  /** The port we listen on (sent in the extension handshake; never dialled). */
+  listenPort: number;
+  /** The picker, holding what we have. */
+  picker: PiecePicker;
+  /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */
+  writePiece: (index: number, data: Uint8Array) => Promise<void>;
+  /** Where events are logged. */
+  log: Logger;
+  /** Most connections. Default 50. */
+  maxPeers?: number;
+  /** Most connection attempts in flight. Default 10. */
+  maxConnecting?: number;
+  /** A peer that delivers no requested block for this long is snubbed. Default 20 s. */
+  requestTimeoutMs?: number;
+  /** Connection timeouts. */
+  timeouts?: PeerTimeouts;
+  /** Request pipeline sizing. */
+  pipeline?: PipelineOptions;
+  /** A piece was verified and written. */
+  onPieceVerified?: (index: number) => void;
+  /** Every wanted piece is verified and written. */
+  onComplete?: () => void;
+  /** Storage failed: the swarm has stopped. */
+  onFatal?: (error: unknown) => void;
+}
+
+/** A connected peer, for displays. */
+export interface PeerSummary {
+  /** `host:port`. */
+  address: string;
+  /** Client name from the extension handshake. */
+  client?: string;
+  /** Who dialled. */
+  direction: "outgoing" | "incoming";
+  /** Share of the torrent's pieces the peer has, 0–1. */
+  progress: number;
+  /** Bytes per second from the peer. */
+  downloadRate: number;
+  /** Bytes per second to the peer. */
+  uploadRate: number;
+  /** The peer chokes us. */
+  choked: boolean;
+  /** We are interested in the peer. */
+  interested: boolean;
+  /** Requests outstanding. */
+  requests: number;
+  /** Snubbed for not answering requests. */
+  snubbed: boolean;
+}
+
+/** Counters of a swarm, for displays and tracker announces. */
+export interface SwarmStats {
+  /** Peers connected now. */
+  connected: number;
+  /** Distinct peer addresses known. */
+  seen: number;
+  /** Payload bytes per second received (5 s average). */
+  downloadRate: number;
+  /** Payload bytes per second sent. */
+  uploadRate: number;
+  /** Payload bytes received this session. */
+  downloaded: number;
+  /** Payload bytes sent this session. */
+  uploaded: number;
+  /** Bytes received that were of no use (duplicates, unrequested, failed pieces). */
+  wasted: number;
+  /** Pieces that failed the hash check. */
+  hashFailures: number;
+  /** Peers banned this session. */
+  banned: number;
+}
+
+const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
+const MAX_ALLOWED_FAST = 256;
+const MAX_KEPT_BAD_PIECES = 16;
+/** Bad pieces a peer may send alone before it is banned. */
+const SOLE_FAILURES_BEFORE_BAN = 2;
+
+/** Downloads one torrent from many peers. */
+export class Swarm {
+  /** Addresses to dial. */
+  readonly pool = new PeerPool();
+  readonly #options: SwarmOptions;
+  readonly #torrent: Torrent;
+  readonly #picker: PiecePicker;
+  readonly #log: Logger;
+  readonly #maxPeers: number;
+  readonly #peers = new Map<number, Peer>();
+  readonly #peerIds = new Set<string>();
+  readonly #ourPeerId: string;
+  readonly #download = new RateMeter();
+  readonly #upload = new RateMeter();
+  readonly #finishing = new Set<number>();
+  readonly #writes = new Set<Promise<void>>();
+  /** Bytes of pieces that failed with several senders, kept to find the liar. */
+  readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
+  readonly #abort = new AbortController();
+  #connecting = 0;
+  #nextPeerId = 0;
+  #wasted = 0;
+  #hashFailures = 0;
+  #banned = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
+  #completeReported = false;
+
+  /** @param options The torrent, the picker, storage and limits. */
+  constructor(options: SwarmOptions) {
+    this.#options = options;
+    this.#torrent = options.torrent;
+    this.#picker = options.picker;
+    this.#log = options.log;
+    this.#maxPeers = options.maxPeers ?? 50;
+    this.#ourPeerId = bytesToBinary(options.peerId);
+    for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
+      this.pool.ignore({ host, port: options.listenPort });
+    }
+  }
+
+  /** Starts dialling and the once-a-second housekeeping. */
+  start(): void {
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#timer = setInterval(() => this.#tick(), 1000);
+    this.#fillConnections();
+  }
+
+  /** Adds peer addresses (from trackers or the user) and dials if there is room. */
+  addPeers(addresses: readonly PeerAddress[]): void {
+    const added = this.pool.add(addresses);
+    if (added > 0) this.#fillConnections();
+  }
+
+  /**
+   * Takes over a connection a peer opened to us.
+   *
+   * @returns False when it was refused (full, banned, duplicate).
+   */
+  adopt(connection: PeerConnection): boolean {
+    const host = connection.label;
+    if (this.#stopped || this.#peers.size >= this.#maxPeers || this.pool.isBanned(host)) {
+      connection.close();
+      return false;
+    }
+    this.#run(connection);
+    return true;
+  }
+
+  /** Counters for displays and announces. */
+  stats(now: number = Date.now()): SwarmStats {
+    return {
+      connected: this.#peers.size,
+      seen: this.pool.size,
+      downloadRate: this.#download.rate(now),
+      uploadRate: this.#upload.rate(now),
+      downloaded: this.#download.total,
+      uploaded: this.#upload.total,
+      wasted: this.#wasted,
+      hashFailures: this.#hashFailures,
+      banned: this.#banned,
+    };
+  }
+
+  /** The connected peers. */
+  peers(now: number = Date.now()): PeerSummary[] {
+    return [...this.#peers.values()].map((peer) => ({
+      address: peer.key,
+      client: peer.client,
+      direction: peer.connection.direction,
+      progress: peer.bits.count / Math.max(1, peer.bits.size),
+      downloadRate: peer.download.rate(now),
+      uploadRate: peer.upload.rate(now),
+      choked: peer.choked,
+      interested: peer.interested,
+      requests: peer.outstanding.size,
+      snubbed: peer.snubbed,
+    }));
+  }
+
+  /** Closes every connection and waits for pieces being written. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort();
+    clearInterval(this.#timer);
+    for (const peer of this.#peers.values()) peer.connection.close();
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  #fillConnections(): void {
+    if (this.#stopped || this.#picker.missing === 0) return;
+    const maxConnecting = this.#options.maxConnecting ?? 10;
+    const room = Math.min(
+      this.#maxPeers - this.#peers.size - this.#connecting,
+      maxConnecting - this.#connecting,
+    );
+    if (room <= 0) return;
+    for (const address of this.pool.take(room)) this.#dial(address);
+  }
+
+  async #dial(address: PeerAddress): Promise<void> {
+    const key = formatPeerAddress(address);
+    this.#connecting++;
+    let connection: PeerConnection;
+    try {
+      connection = await connectToPeer(address, {
+        infoHash: this.#torrent.infoHash,
+        peerId: this.#options.peerId,
+        timeouts: this.#options.timeouts,
+        signal: this.#abort.signal,
+      });
+    } catch (error) {
+      this.#connecting--;
+      if (error instanceof PeerError && error.kind === "self") this.pool.ban(key);
+      else this.pool.failed(key);
+      this.#log.debug(`peer ${key}: ${(error as Error).message}`);
+      this.#fillConnections();
+      return;
+    }
+    this.#connecting--;
+    if (this.#stopped) {
+      connection.close();
+      return;
+    }
+    this.#run(connection);
+  }
+
+  async #run(connection: PeerConnection): Promise<void> {
+    const peerIdKey = bytesToBinary(connection.handshake.peerId);
+    if (this.#peerIds.has(peerIdKey) || peerIdKey === this.#ourPeerId) {
+      this.#log.debug(`peer ${connection.label}: already connected to this peer id; closing`);
+      connection.close();
+      this.pool.disconnected(connection.label);
+      return;
+    }
+    const peer = new Peer(
+      this.#nextPeerId++,
+      connection,
+      this.#torrent.pieceCount,
+      this.#options.pipeline,
+    );
+    this.#peers.set(peer.id, peer);
+    this.#peerIds.add(peerIdKey);
+    if (connection.direction === "incoming") {
+      this.pool.markConnected(peer.key, parseKey(peer.key));
+    }
+    this.#log.debug(`peer ${peer.key}: connected (${connection.direction})`);
+    this.#greet(peer);
+    const error = await connection.run({
+      onMessage: (message) => this.#onMessage(peer, message),
+      blockTarget: (index, begin, length) => this.#blockTarget(peer, index, begin, length),
+    }, this.#torrent.pieceCount);
+    this.#peers.delete(peer.id);
+    this.#peerIds.delete(peerIdKey);
+    this.#forget(peer);
+    this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
+    if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.key);
+    this.#fillConnections();
+  }
+
+  #greet(peer: Peer): void {
+    const connection = peer.connection;
+    if (connection.features.extensions) {
+      connection.send({
+        type: "extended",
+        id: 0,
+        payload: encodeExtensionHandshake({
+          extensions: new Map(),
+          client: `shoal ${VERSION}`,
+          listenPort: this.#options.listenPort || undefined,
+          requestQueue: 500,
+        }),
+      });
+    }
+    const have = this.#picker.have;
+    if (connection.features.fast && have.count === 0) connection.send({ type: "have-none" });
+    else if (connection.features.fast && have.full) connection.send({ type: "have-all" });
+    else if (have.count > 0) connection.send({ type: "bitfield", bytes: have.bytes });
+  }
+
+  #onMessage(peer: Peer, message: ReceivedMessage): void {
+    switch (message.type) {
+      case "keep-alive":
+      case "suggest":
+      case "port":
+      case "unknown":
+      case "cancel":
+        return;
+      case "choke":
+        peer.choked = true;
+        if (!peer.connection.features.fast) this.#releaseAll(peer, false);
+        return;
+      case "unchoke":
+        peer.choked = false;
+        this.#requestMore(peer);
+        return;
+      case "interested":
+        peer.peerInterested = true;
+        return;
+      case "not-interested":
+        peer.peerInterested = false;
+        return;
+      case "have":
+        return this.#onHave(peer, message.index);
+      case "bitfield":
+        if (Bitfield.hasSpareBits(this.#torrent.pieceCount, message.bytes)) {
+          return this.#protocolError(peer, "sent a bitfield with spare bits set");
+        }
+        return this.#onPieces(peer, new Bitfield(this.#torrent.pieceCount, message.bytes));
+      case "have-all":
+      case "have-none": {
+        if (!peer.connection.features.fast) {
+          return this.#protocolError(peer, `sent ${message.type} without the fast extension`);
+        }
+        const bits = new Bitfield(this.#torrent.pieceCount);
+        if (message.type === "have-all") bits.setAll();
+        return this.#onPieces(peer, bits);
+      }
+      case "request":
+        if (peer.connection.features.fast) peer.connection.send({ ...message, type: "reject" });
+        return;
+      case "piece":
+        return this.#onBlock(
+          peer,
+          message.index,
+          message.begin,
+          message.block,
+          "inPlace" in message,
+        );
+      case "reject": {
+        if (!peer.connection.features.fast) {
+          return this.#protocolError(peer, "sent reject without the fast extension");
+        }
+        const key = blockKey(message.index, message.begin);
+        if (peer.outstanding.delete(key)) {
+          this.#picker.release(peer.id, message.index, message.begin);
+          this.#requestAllSoon();
+        }
+        return;
+      }
+      case "allowed-fast":
+        if (!peer.connection.features.fast) {
+          return this.#protocolError(peer, "sent allowed fast without the fast extension");
+        }
+        if (message.index < this.#torrent.pieceCount && peer.allowedFast.size < MAX_ALLOWED_FAST) {
+          peer.allowedFast.add(message.index);
+          this.#requestMore(peer);
+        }
+        return;
+      case "extended":
+        if (message.id === 0) {
+          try {
+            const handshake = decodeExtensionHandshake(message.payload);
+            peer.client = handshake.client;
+            if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
+          } catch (error) {
+            this.#protocolError(peer, (error as Error).message);
+          }
+        }
+        return;
+    }
+  }
+
+  #protocolError(peer: Peer, what: string): void {
+    this.#log.warn(`peer ${peer.key}: ${what}; disconnecting`);
+    peer.connection.close(new PeerError("protocol", `${peer.key} ${what}`));
+  }
+
+  #onPieces(peer: Peer, bits: Bitfield): void {
+    if (peer.bitsReceived || peer.bits.count > 0) {
+      return this.#protocolError(peer, "sent its piece list twice or after have messages");
+    }
+    peer.bitsReceived = true;
+    peer.bits = bits;
+    if (bits.full) {
+      peer.countedAsSeed = true;
+      this.#picker.peerHasAll(bits);
+    } else if (bits.count > 0) {
+      this.#picker.peerHasAll(bits);
+    }
+    this.#updateInterest(peer);
+  }
+
+  #onHave(peer: Peer, index: number): void {
+    if (index >= this.#torrent.pieceCount) {
+      return this.#protocolError(peer, `sent have for piece ${index}, which does not exist`);
+    }
+    peer.bitsReceived = true;
+    if (!peer.bits.set(index) || peer.countedAsSeed) return;
+    if (peer.bits.full) {
+      // Counted piece by piece so far; now it is a seed.
+      const all = new Bitfield(peer.bits.size);
+      all.setAll();
+      all.clear(index);
+      this.#picker.peerBecameSeed(all);
+      peer.countedAsSeed = true;
+    } else {
+      this.#picker.peerHas(index);
+    }
+    if (!peer.interested && this.#picker.wants(index)) this.#updateInterest(peer);
+  }
+
+  /** Whether the peer has a piece we want. */
+  #wantsFrom(peer: Peer): boolean {
+    if (this.#picker.missing === 0) return false;
+    if (peer.bits.full) return true;
+    for (const piece of peer.bits.indices()) if (this.#picker.wants(piece)) return true;
+    return false;
+  }
+
+  #updateInterest(peer: Peer): void {
+    const interested = this.#wantsFrom(peer);
+    if (interested === peer.interested) return;
+    peer.interested = interested;
+    peer.connection.send({ type: interested ? "interested" : "not-interested" });
+    if (interested) this.#requestMore(peer);
+  }
+
+  #requestMore(peer: Peer, now: number = Date.now()): void {
+    if (this.#stopped || peer.connection.closed || !peer.interested || !peer.canRequest) return;
+    const depth = peer.pipelineDepth(now);
+    const room = depth - peer.outstanding.size;
+    // Refill in batches rather than one block per arrival.
+    if (room <= 0 || (peer.outstanding.size > 0 && room < Math.min(8, depth / 2))) return;
+    const blocks = this.#picker.pick(
+      peer.id,
+      peer.bits,
+      room,
+      peer.choked ? peer.allowedFast : undefined,
+    );
+    for (const block of blocks) {
+      peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
+      peer.connection.send({ type: "request", ...block });
+    }
+  }
+
+  #requestAllSoon(): void {
+    queueMicrotask(() => {
+      for (const peer of this.#peers.values()) this.#requestMore(peer);
+    });
+  }
+
+  #blockTarget(peer: Peer, index: number, begin: number, length: number): Uint8Array | undefined {
+    if (!peer.outstanding.has(blockKey(index, begin))) return undefined;
+    const piece = this.#picker.soleRequester(peer.id, index, begin);
+    if (!piece || begin + length > piece.data.length || this.#finishing.has(index)) {
+      return undefined;
+    }
+    piece.placing++;
+    peer.placing = piece;
+    peer.placingKey = blockKey(index, begin);
+    return piece.data.subarray(begin, begin + length);
+  }
+
+  #onBlock(peer: Peer, index: number, begin: number, block: Uint8Array, inPlace: boolean): void {
+    const placed = inPlace ? peer.placing : undefined;
+    if (inPlace) {
+      peer.placing = undefined;
+      if (placed) placed.placing--;
+    }
+    if (index >= this.#torrent.pieceCount) {
+      return this.#protocolError(peer, `sent a block of piece ${index}, which does not exist`);
+    }
+    const now = Date.now();
+    const length = block.length;
+    const requested = peer.outstanding.delete(blockKey(index, begin));
+    if (!requested) {
+      peer.unrequestedBytes += length;
+      if (peer.unrequestedBytes > MAX_UNREQUESTED_BYTES) {
+        return this.#protocolError(peer, "keeps sending blocks we did not ask for");
+      }
+    } else {
+      peer.lastBlockAt = now;
+      peer.snubbed = false;
+    }
+    peer.download.add(length, now);
+    this.#download.add(length, now);
+    const piece = this.#picker.active(index);
+    const outcome = this.#picker.blockReceived(peer.id, index, begin, length);
+    if (outcome.fresh && piece && !inPlace) piece.data.set(block, begin);
+    else if (!outcome.fresh) this.#wasted += length;
+    if (inPlace && piece && !outcome.fresh && begin % BLOCK_SIZE === 0) {
+      piece.senders[begin / BLOCK_SIZE] = peer.id;
+    }
+    for (const otherId of outcome.cancel) {
+      const other = this.#peers.get(otherId);
+      if (other?.outstanding.delete(blockKey(index, begin))) {
+        other.connection.send({ type: "cancel", index, begin, length });
+      }
+    }
+    if (piece && (outcome.completed || placed === piece)) this.#maybeFinish(piece);
+    this.#requestMore(peer, now);
+  }
+
+  #maybeFinish(piece: ActivePiece): void {
+    if (piece.receivedCount !== piece.blockCount || piece.placing > 0) return;
+    if (this.#finishing.has(piece.index) || this.#picker.active(piece.index) !== piece) return;
+    this.#finishing.add(piece.index);
+    const write = this.#finishPiece(piece).finally(() => {
+      this.#finishing.delete(piece.index);
+      this.#writes.delete(write);
+    });
+    this.#writes.add(write);
+  }
+
+  async #finishPiece(piece: ActivePiece): Promise<void> {
+    const index = piece.index;
+    if (!bytesEqual(sha1(piece.data), pieceHash(this.#torrent, index))) {
+      this.#onHashFailure(piece);
+      return;
+    }
+    try {
+      await this.#options.writePiece(index, piece.data);
+    } catch (error) {
+      if (!this.#stopped) {
+        this.#log.error(`piece ${index}: ${(error as Error).message}`);
+        this.#options.onFatal?.(error);
+      }
+      return;
+    }
+    this.#picker.pieceVerified(index);
+    this.#convictLiars(index, piece.data);
+    for (const peer of this.#peers.values()) {
+      if (!peer.bits.has(index)) peer.connection.send({ type: "have", index });
+      else if (peer.interested && !this.#wantsFrom(peer)) this.#updateInterest(peer);
+    }
+    this.#options.onPieceVerified?.(index);
+    if (this.#picker.missing === 0 && !this.#completeReported) {
+      this.#completeReported = true;
+      for (const peer of this.#peers.values()) this.#updateInterest(peer);
+      this.#options.onComplete?.();
+    }
+  }
+
+  #onHashFailure(piece: ActivePiece): void {
+    this.#hashFailures++;
+    this.#wasted += piece.data.length;
+    this.#picker.pieceFailed(piece.index);
+    const senders = [...piece.contributors];
+    this.#log.warn(
+      `piece ${piece.index} failed its hash check (sent by ${
+        senders.map((id) => this.#peers.get(id)?.key ?? "a gone peer").join(", ")
+      }); downloading it again`,
+    );
+    if (senders.length === 1) {
+      const peer = this.#peers.get(senders[0]);
+      if (peer && ++peer.hashFailures >= SOLE_FAILURES_BEFORE_BAN) {
+        this.#ban(peer, `sent ${peer.hashFailures} pieces that failed their hash check`);
+      }
+    } else if (this.#badPieces.size < MAX_KEPT_BAD_PIECES) {
+      this.#badPieces.set(piece.index, { data: piece.data, senders: piece.senders });
+    }
+    this.#requestAllSoon();
+  }
+
+  /** A piece that once failed with several senders is now good: ban whoever sent the bad blocks. */
+  #convictLiars(index: number, good: Uint8Array): void {
+    const bad = this.#badPieces.get(index);
+    if (!bad) return;
+    this.#badPieces.delete(index);
+    for (let block = 0; block < bad.senders.length; block++) {
+      const begin = block * BLOCK_SIZE;
+      const end = Math.min(begin + BLOCK_SIZE, good.length);
+      if (!bytesEqual(bad.data.subarray(begin, end), good.subarray(begin, end))) {
+        const liar = this.#peers.get(bad.senders[block]);
+        if (liar) this.#ban(liar, `sent a corrupt block of piece ${index}`);
+      }
+    }
+  }
+
+  #ban(peer: Peer, why: string): void {
+    if (this.pool.isBanned(peer.key)) return;
+    this.#banned++;
+    this.#log.warn(`peer ${peer.key} banned for this session: it ${why}`);
+    this.pool.ban(peer.key);
+    peer.connection.close(new PeerError("protocol", `${peer.key} ${why}`));
+  }
+
+  /** Puts a peer's requests back in the pool; the block being placed stays unless the peer is gone. */
+  #releaseAll(peer: Peer, gone: boolean, cancel = false): void {
+    const placingKey = peer.placing && !gone ? peer.placingKey : undefined;
+    for (const [key, request] of peer.outstanding) {
+      if (key === placingKey) continue;
+      peer.outstanding.delete(key);
+      this.#picker.release(peer.id, request.index, request.begin);
+      if (cancel) peer.connection.send({ type: "cancel", ...pick(request) });
+    }
+    this.#requestAllSoon();
+  }
+
+  #forget(peer: Peer): void {
+    if (peer.placing) {
+      const piece = peer.placing;
+      peer.placing = undefined;
+      piece.placing--;
+      this.#maybeFinish(piece);
+    }
+    this.#releaseAll(peer, true);
+    if (peer.countedAsSeed) this.#picker.peerGone(peer.bits, true);
+    else if (peer.bits.count > 0) this.#picker.peerGone(peer.bits, false);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const timeout = this.#options.requestTimeoutMs ?? 20_000;
+    for (const peer of this.#peers.values()) {
+      peer.connection.tick(now);
+      if (peer.outstanding.size > 0 && now - peer.lastBlockAt > timeout && !peer.snubbed) {
+        peer.snubbed = true;
+        this.#log.debug(
+          `peer ${peer.key}: no block for ${
+            Math.round(timeout / 1000)
+          } s; snubbed, its ${peer.outstanding.size} requests go to other peers`,
+        );
+        this.#releaseAll(peer, false, true);
+      }
+      this.#requestMore(peer, now);
+    }
+    this.#fillConnections();
+  }
+}
+
+function pick({ index, begin, length }: { index: number; begin: number; length: number }) {
+  return { index, begin, length };
+}
+
+function parseKey(key: string): PeerAddress {
+  const at = key.lastIndexOf(":");
+  const host = key.slice(0, at).replace(/^\[|\]$/g, "");
+  return { host, port: Number(key.slice(at + 1)) };
+}

@@ -1,0 +1,118 @@
+/**
+ * A small logger: timestamped lines to a file (`<download-dir>/.shoal/shoal.log`),
+ * optionally mirrored to stderr (`-v`). Writing never throws: a log that
+ * cannot be written is not worth stopping a download for.
+ *
+ * @module
+ */
+
+/** Log levels, least to most severe. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Where the engine reports what it does. */
+export interface Logger {
+  /** Detail useful when investigating (every connection, every tracker reply). */
+  debug(message: string): void;
+  /** Notable events (peer banned, download complete). */
+  info(message: string): void;
+  /** Something went wrong but work goes on. */
+  warn(message: string): void;
+  /** Something stopped the work. */
+  error(message: string): void;
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Options of {@linkcode FileLogger}. */
+export interface FileLoggerOptions {
+  /** Also write lines at or above this level to stderr. Default: none. */
+  mirrorLevel?: LogLevel;
+  /** Lowest level written to the file. Default `debug`. */
+  fileLevel?: LogLevel;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Appends log lines to a file, in order, without blocking the caller. */
+export class FileLogger implements Logger {
+  readonly #file: Deno.FsFile | undefined;
+  readonly #options: FileLoggerOptions;
+  readonly #encoder = new TextEncoder();
+  #pending: string[] = [];
+  #writing: Promise<void> | undefined;
+
+  /**
+   * Opens (creating) the log file for appending; a file that cannot be
+   * opened leaves only the stderr mirror.
+   */
+  constructor(path: string | undefined, options: FileLoggerOptions = {}) {
+    this.#options = options;
+    if (path !== undefined) {
+      try {
+        Deno.mkdirSync(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".", {
+          recursive: true,
+        });
+        this.#file = Deno.openSync(path, { append: true, create: true });
+      } catch {
+        this.#file = undefined;
+      }
+    }
+  }
+
+  debug(message: string): void {
+    this.#log("debug", message);
+  }
+
+  info(message: string): void {
+    this.#log("info", message);
+  }
+
+  warn(message: string): void {
+    this.#log("warn", message);
+  }
+
+  error(message: string): void {
+    this.#log("error", message);
+  }
+
+  /** Writes what is pending and closes the file. */
+  async close(): Promise<void> {
+    await this.#writing;
+    await this.#drain();
+    try {
+      this.#file?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #log(level: LogLevel, message: string): void {
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
+    const mirror = this.#options.mirrorLevel;
+    if (mirror !== undefined && RANK[level] >= RANK[mirror]) {
+      try {
+        Deno.stderr.writeSync(this.#encoder.encode(line));
+      } catch {
+        // stderr closed.
+      }
+    }
+    if (!this.#file || RANK[level] < RANK[this.#options.fileLevel ?? "debug"]) return;
+    this.#pending.push(line);
+    this.#writing ??= this.#drain().finally(() => this.#writing = undefined);
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 && this.#file) {
+      const text = this.#pending.join("");
+      this.#pending = [];
+      try {
+        const bytes = this.#encoder.encode(text);
+        let written = 0;
+        while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+      } catch {
+        return;
+      }
+    }
+  }
+}
