@@ -67,6 +67,18 @@ export class DiskError extends ShoalError {
   override readonly exitCode: ExitCode = ExitCode.Disk;
 }
 
+/** A network failure: no way to reach peers or trackers. Exit code 4. */
+export class NetworkError extends ShoalError {
+  /** Always {@linkcode ExitCode.Network}. */
+  override readonly exitCode: ExitCode = ExitCode.Network;
+}
+
+/** The user interrupted the work before it finished (Ctrl-C). Exit code 130. */
+export class InterruptedError extends ShoalError {
+  /** Always {@linkcode ExitCode.Interrupted}. */
+  override readonly exitCode: ExitCode = ExitCode.Interrupted;
+}
+
 /**
  * Wraps an error from `Deno` file APIs in a {@linkcode DiskError} whose
  * message names the path and the operation.

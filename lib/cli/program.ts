@@ -10,6 +10,8 @@ import { ExitCode, ShoalError } from "../errors.ts";
 import { looksLikeMagnet } from "../metainfo/mod.ts";
 import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
+import { addDownloadCommand } from "./commands/download.ts";
+import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
 import { addPendingCommands } from "./commands/pending.ts";
 import { addTrackerCommand } from "./commands/tracker.ts";
@@ -33,10 +35,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run shoal --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP);
-  addPendingCommands(program, ["download", "seed"]);
+  addDownloadCommand(program);
+  addPendingCommands(program, ["seed"]);
   addCreateCommand(program);
   addInfoCommand(program);
-  addPendingCommands(program, ["verify"]);
+  addVerifyCommand(program);
   addTrackerCommand(program);
   addPendingCommands(program, ["demo"]);
   program.helpCommand("help [command]", "show help for a command");

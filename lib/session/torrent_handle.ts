@@ -66,6 +66,8 @@ export interface TorrentStatus {
   peersSeen: number;
   /** Peers banned this session. */
   peersBanned: number;
+  /** Peers that sent at least one useful block. */
+  peersUsed: number;
   /** Milliseconds since the torrent was added. */
   elapsedMs: number;
   /** Every tracker's state. */
@@ -200,6 +202,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peersConnected: swarm?.connected ?? 0,
       peersSeen: swarm?.seen ?? 0,
       peersBanned: swarm?.banned ?? 0,
+      peersUsed: swarm?.peersUsed ?? 0,
       elapsedMs: now - this.#addedAt,
       trackers: this.#announcer?.statuses() ?? [],
       error: this.#error?.message,

@@ -24,6 +24,9 @@ import { BLOCK_SIZE } from "../peer/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { AvailabilityIndex } from "./availability.ts";
 
+/** Piece buffers kept for reuse. */
+const MAX_SPARE_BUFFERS = 8;
+
 /** A block to request. */
 export interface BlockRequest {
   /** Piece index. */
@@ -102,6 +105,8 @@ export class PiecePicker {
   readonly #active = new Map<number, ActivePiece>();
   /** Active pieces with free blocks, oldest first. */
   readonly #partial = new Set<ActivePiece>();
+  /** Piece buffers of full piece size kept for reuse, so memory is not churned. */
+  readonly #spareBuffers: Uint8Array[] = [];
   #bufferedBytes = 0;
   #wantedMissing = 0;
 
@@ -284,10 +289,21 @@ export class PiecePicker {
     }
   }
 
-  /** A completed piece passed its hash check and was written: we have it. */
+  /**
+   * A completed piece passed its hash check and was written: we have it.
+   * Its buffer is reused for a later piece.
+   */
   pieceVerified(index: number): void {
     const piece = this.#active.get(index);
-    if (piece) this.#deactivate(piece);
+    if (piece) {
+      this.#deactivate(piece);
+      if (
+        piece.data.length === this.#options.pieceSize(0) &&
+        this.#spareBuffers.length < MAX_SPARE_BUFFERS
+      ) {
+        this.#spareBuffers.push(piece.data);
+      }
+    }
     if (this.have.set(index) && this.#wanted(index)) this.#wantedMissing--;
     this.#availability.remove(index);
   }
@@ -326,7 +342,8 @@ export class PiecePicker {
     const blockCount = Math.ceil(length / BLOCK_SIZE);
     const piece: ActivePiece = {
       index,
-      data: new Uint8Array(length),
+      data: (length === this.#options.pieceSize(0) ? this.#spareBuffers.pop() : undefined) ??
+        new Uint8Array(length),
       blockCount,
       received: new Uint8Array(blockCount),
       requesters: new Array(blockCount),

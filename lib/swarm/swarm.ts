@@ -114,6 +114,8 @@ export interface SwarmStats {
   hashFailures: number;
   /** Peers banned this session. */
   banned: number;
+  /** Peers that sent at least one useful block. */
+  peersUsed: number;
 }
 
 const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
@@ -141,6 +143,7 @@ export class Swarm {
   /** Bytes of pieces that failed with several senders, kept to find the liar. */
   readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
   readonly #abort = new AbortController();
+  readonly #peersUsed = new Set<string>();
   #connecting = 0;
   #nextPeerId = 0;
   #wasted = 0;
@@ -203,6 +206,7 @@ export class Swarm {
       wasted: this.#wasted,
       hashFailures: this.#hashFailures,
       banned: this.#banned,
+      peersUsed: this.#peersUsed.size,
     };
   }
 
@@ -522,6 +526,7 @@ export class Swarm {
     this.#download.add(length, now);
     const piece = this.#picker.active(index);
     const outcome = this.#picker.blockReceived(peer.id, index, begin, length);
+    if (outcome.fresh) this.#peersUsed.add(peer.key);
     if (outcome.fresh && piece && !inPlace) piece.data.set(block, begin);
     else if (!outcome.fresh) this.#wasted += length;
     if (inPlace && piece && !outcome.fresh && begin % BLOCK_SIZE === 0) {
@@ -563,8 +568,8 @@ export class Swarm {
       }
       return;
     }
-    this.#picker.pieceVerified(index);
     this.#convictLiars(index, piece.data);
+    this.#picker.pieceVerified(index);
     for (const peer of this.#peers.values()) {
       if (!peer.bits.has(index)) peer.connection.send({ type: "have", index });
       else if (peer.interested && !this.#wantsFrom(peer)) this.#updateInterest(peer);

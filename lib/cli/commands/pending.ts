@@ -11,9 +11,7 @@ import { ShoalError } from "../../errors.ts";
 import { VERSION } from "../../version.ts";
 
 const PENDING: ReadonlyArray<[name: string, args: string, description: string]> = [
-  ["download", "[torrent]", "download a torrent (not yet available)"],
   ["seed", "[torrent]", "seed a torrent to the swarm (not yet available)"],
-  ["verify", "[torrent]", "check downloaded data against a torrent (not yet available)"],
   ["demo", "", "run a local swarm demo with no internet (not yet available)"],
 ];
 

@@ -1,0 +1,79 @@
+/**
+ * `shoal verify <torrent> -d <dir>`: checks the data on disk against the
+ * torrent's piece hashes and reports which files and pieces are complete.
+ * It only reads: nothing is created, changed or deleted.
+ *
+ * @module
+ */
+
+import type { Command } from "commander";
+import { ShoalError } from "../../errors.ts";
+import { loadTorrentSource } from "../../metainfo/mod.ts";
+import { FileStore } from "../../storage/file_store.ts";
+import { checkPieces } from "../../storage/piece_check.ts";
+import { HashProgress } from "../../ui/hash_progress.ts";
+import { formatVerifyReport, verifyToJson } from "../../ui/verify_view.ts";
+import { writeOut } from "../output.ts";
+
+/** Options of the verify command. */
+export interface VerifyCommandOptions {
+  downloadDir: string;
+  json?: boolean;
+}
+
+/** Checks the data; throws (exit 1) when any piece is missing or damaged. */
+export async function runVerify(input: string, options: VerifyCommandOptions): Promise<void> {
+  const source = await loadTorrentSource(input);
+  if (source.kind === "magnet") {
+    throw new ShoalError(
+      "verify needs the .torrent file: a magnet link does not hold the piece hashes",
+    );
+  }
+  const torrent = source.torrent;
+  const store = new FileStore(torrent, options.downloadDir, { mode: "read" });
+  const progress = new HashProgress(!options.json && Deno.stderr.isTerminal());
+  const started = performance.now();
+  let pieces;
+  try {
+    pieces = await checkPieces(torrent, store, {
+      onProgress: (checked, total) => progress.update(checked, total),
+    });
+  } finally {
+    progress.finish();
+    await store.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const states = await store.states();
+  if (options.json) {
+    writeOut(JSON.stringify(verifyToJson(torrent, pieces, states), null, 2) + "\n");
+  } else {
+    writeOut(formatVerifyReport(torrent, pieces, states, options.downloadDir, seconds) + "\n");
+  }
+  const bad = torrent.pieceCount - pieces.count;
+  if (bad > 0) {
+    throw new ShoalError(
+      `${bad} of ${torrent.pieceCount} pieces are missing or damaged; shoal download resumes them`,
+    );
+  }
+}
+
+/** Adds the verify command to the program. */
+export function addVerifyCommand(program: Command): void {
+  program.command("verify")
+    .description("check downloaded data against a torrent's piece hashes")
+    .argument("<torrent>", "a .torrent file")
+    .option("-d, --download-dir <dir>", "where the files are", "./downloads")
+    .option("--json", "print a stable machine-readable form")
+    .addHelpText(
+      "after",
+      `
+Reads every piece and compares its SHA-1 with the torrent. Exits 0 when all
+data is complete and correct, 1 when any piece is missing or damaged. Only
+reads: it changes nothing on disk.
+
+Examples:
+  shoal verify ubuntu.torrent -d ~/Downloads
+  shoal verify x.torrent --json`,
+    )
+    .action(runVerify);
+}

@@ -1,0 +1,176 @@
+/**
+ * How a download's progress is shown: the multi-line block redrawn on a
+ * terminal, the plain line printed when output goes to a file or pipe, the
+ * JSON line for scripts, and the summary at the end.
+ *
+ * @module
+ */
+
+import type { TorrentStatus } from "../session/torrent_handle.ts";
+import type { TrackerStatus } from "../tracker/announcer.ts";
+import { formatBytes, formatCount } from "../util/size.ts";
+
+/** Formats seconds as `1h 02m`, `5m 32s` or `42s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 86400) {
+    return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
+  }
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  }
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+/** `12.5 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+function eta(status: TorrentStatus): string {
+  if (status.state === "complete") return "done";
+  return status.etaSeconds === undefined ? "unknown" : formatDuration(status.etaSeconds);
+}
+
+function percent(status: TorrentStatus): string {
+  if (status.state === "checking" && status.checking && status.checking.total > 0) {
+    return `${((status.checking.checked / status.checking.total) * 100).toFixed(2)}%`;
+  }
+  return `${(status.progress * 100).toFixed(2)}%`;
+}
+
+/** One line about the trackers: how many answer, and the first problem if none does. */
+export function formatTrackerLine(trackers: readonly TrackerStatus[]): string {
+  if (trackers.length === 0) return "none (peers from --peer only)";
+  const working = trackers.filter((t) => t.state === "working");
+  const failed = trackers.filter((t) => t.state === "failed");
+  const peers = working.reduce((sum, t) => sum + (t.peersReturned ?? 0), 0);
+  let line = `${working.length} of ${trackers.length} working`;
+  if (working.length > 0) line += `, ${formatCount(peers)} peers in last replies`;
+  else if (trackers.some((t) => t.state === "announcing" || t.state === "idle")) {
+    line += ", announcing";
+  }
+  if (failed.length > 0 && working.length === 0 && failed[0].lastError) {
+    line += ` (${failed[0].url}: ${failed[0].lastError})`;
+  }
+  return line;
+}
+
+/** Options of {@linkcode formatProgressBlock}. */
+export interface ProgressBlockOptions {
+  /** Width of the bar in characters. Default 30. */
+  barWidth?: number;
+  /** Colour the bar (off when `NO_COLOR` is set). */
+  color?: boolean;
+  /** The peer limit, shown next to the count. */
+  maxPeers?: number;
+}
+
+/** The block redrawn in place on a terminal, one string per line. */
+export function formatProgressBlock(
+  status: TorrentStatus,
+  options: ProgressBlockOptions = {},
+): string[] {
+  const width = options.barWidth ?? 30;
+  const fraction = status.state === "checking" && status.checking?.total
+    ? status.checking.checked / status.checking.total
+    : status.progress;
+  const filled = Math.min(width, Math.floor(fraction * width));
+  let bar = "█".repeat(filled) + "░".repeat(width - filled);
+  if (options.color) bar = `\x1b[32m${bar}\x1b[0m`;
+  const label = status.state === "checking" ? "Checking:" : "Progress:";
+  return [
+    `${label} |${bar}| ${percent(status)} (${formatCount(status.piecesDone)}/${
+      formatCount(status.pieceCount)
+    } pieces)`,
+    `Size:     ${formatBytes(status.bytesDone)} / ${formatBytes(status.totalBytes)}`,
+    `Speed:    ↓ ${formatRate(status.downloadRate)} | Avg: ${
+      formatRate(status.averageDownloadRate)
+    } | ETA: ${eta(status)} | ↑ ${formatRate(status.uploadRate)}`,
+    `Peers:    ${status.peersConnected} connected${
+      options.maxPeers ? ` | ${options.maxPeers} max` : ""
+    } | ${status.peersSeen} seen${status.peersBanned ? ` | ${status.peersBanned} banned` : ""}`,
+    `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
+    `Trackers: ${formatTrackerLine(status.trackers)}`,
+  ];
+}
+
+/** The plain line printed every few seconds when output is not a terminal. */
+export function formatProgressLine(status: TorrentStatus): string {
+  if (status.state === "checking") {
+    return `[checking ${percent(status)}] ${formatCount(status.checking?.checked ?? 0)}/${
+      formatCount(status.checking?.total ?? 0)
+    } pieces checked`;
+  }
+  return `[${percent(status).padStart(7)}] ${formatCount(status.piecesDone)}/${
+    formatCount(status.pieceCount)
+  } pieces, ${formatBytes(status.bytesDone)} / ${formatBytes(status.totalBytes)}, ↓ ${
+    formatRate(status.downloadRate)
+  }, ↑ ${formatRate(status.uploadRate)}, ${status.peersConnected}/${status.peersSeen} peers, ETA ${
+    eta(status)
+  }`;
+}
+
+/** The JSON line printed every second with `--json`. */
+export function statusToJson(status: TorrentStatus): Record<string, unknown> {
+  return {
+    state: status.state,
+    name: status.name,
+    infoHash: status.infoHash,
+    progress: Number(status.progress.toFixed(6)),
+    piecesDone: status.piecesDone,
+    pieceCount: status.pieceCount,
+    bytesDone: status.bytesDone,
+    totalBytes: status.totalBytes,
+    checking: status.checking ?? null,
+    downloadRate: Math.round(status.downloadRate),
+    uploadRate: Math.round(status.uploadRate),
+    etaSeconds: status.etaSeconds === undefined ? null : Math.round(status.etaSeconds),
+    downloaded: status.downloaded,
+    uploaded: status.uploaded,
+    wasted: status.wasted,
+    hashFailures: status.hashFailures,
+    peersConnected: status.peersConnected,
+    peersSeen: status.peersSeen,
+    peersBanned: status.peersBanned,
+    elapsedMs: status.elapsedMs,
+    trackers: status.trackers.map((t) => ({
+      url: t.url,
+      state: t.state,
+      peers: t.peersReturned ?? null,
+      error: t.lastError ?? null,
+    })),
+    error: status.error ?? null,
+  };
+}
+
+/** The summary printed when the download ends, complete or not. */
+export function formatSummary(status: TorrentStatus, location: string): string {
+  const peersUsed = status.peersUsed;
+  const seconds = status.elapsedMs / 1000;
+  if (status.state === "complete") {
+    const average = seconds > 0 ? status.downloaded / seconds : 0;
+    const lines = [
+      `Download complete: ${status.name}`,
+      `  ${formatBytes(status.totalBytes)} in ${formatDuration(seconds)} (average ${
+        formatRate(average)
+      }), ${formatBytes(status.downloaded)} received from ${peersUsed} ${
+        peersUsed === 1 ? "peer" : "peers"
+      }`,
+      `  Saved in ${location}`,
+    ];
+    if (status.downloaded === 0) {
+      lines[1] = `  ${formatBytes(status.totalBytes)}: already complete on disk`;
+    }
+    return lines.join("\n");
+  }
+  return [
+    `Stopped at ${percent(status)}: ${formatCount(status.piecesDone)} of ${
+      formatCount(status.pieceCount)
+    } pieces, ${formatBytes(status.bytesDone)} of ${formatBytes(status.totalBytes)}, after ${
+      formatDuration(seconds)
+    }`,
+    "  Run the same command again to resume.",
+  ].join("\n");
+}
