@@ -17,6 +17,7 @@ const PACKAGES: Record<string, string> = {
   openssl: "openssl",
   script: "bsdutils",
   opentracker: "opentracker",
+  "transmission-cli": "transmission-cli",
 };
 
 /** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */
@@ -27,8 +28,38 @@ const NPM_PROGRAMS: Record<string, string> = {
 /** Where the npm-installed test programs live. */
 export const NPM_BIN_DIR = new URL("../peers/node_modules/.bin", import.meta.url).pathname;
 
+/** Test peers that are not a program of their own: how to tell they are installed. */
+const LIBRARIES: Record<string, { present: () => boolean; hint: string }> = {
+  "python3-libtorrent": {
+    // Debian's module, for Debian's /usr/bin/python3.
+    present: () => {
+      try {
+        return [...Deno.readDirSync("/usr/lib/python3/dist-packages")]
+          .some((entry) => /^libtorrent\..*\.so$/.test(entry.name));
+      } catch {
+        return false;
+      }
+    },
+    hint: "apt-get install python3-libtorrent",
+  },
+  webtorrent: {
+    present: () => {
+      try {
+        return Deno.statSync(
+          new URL("../peers/node_modules/webtorrent/package.json", import.meta.url),
+        ).isFile &&
+          hasProgram("node");
+      } catch {
+        return false;
+      }
+    },
+    hint: "npm ci --ignore-scripts --prefix tests/peers (for webtorrent)",
+  },
+};
+
 /** True when the program is on PATH (or, for npm test programs, installed in tests/peers). */
 export function hasProgram(name: string): boolean {
+  if (name in LIBRARIES) return LIBRARIES[name].present();
   if (name in NPM_PROGRAMS) {
     try {
       return Deno.statSync(`${NPM_BIN_DIR}/${NPM_PROGRAMS[name]}`).isFile;
@@ -67,7 +98,9 @@ export function testWithPrograms(
   } else if (peersRequired()) {
     Deno.test(name, () => {
       const hints = missing.map((m) =>
-        m in NPM_PROGRAMS
+        m in LIBRARIES
+          ? LIBRARIES[m].hint
+          : m in NPM_PROGRAMS
           ? `npm ci --ignore-scripts --prefix tests/peers (for ${m})`
           : `apt-get install ${PACKAGES[m] ?? m}`
       );

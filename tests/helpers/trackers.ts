@@ -5,6 +5,7 @@
  * @module
  */
 
+import { stopChild, waitForTcp } from "./processes.ts";
 import { NPM_BIN_DIR } from "./tools.ts";
 
 /** A running tracker. */
@@ -44,46 +45,6 @@ export function freePort(): number {
     }
   }
   throw new Error("No free port found");
-}
-
-async function waitForTcp(port: number, child: Deno.ChildProcess, name: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let exited = false;
-  child.status.then(() => (exited = true));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`${name} exited during start-up (is port ${port} taken?)`);
-    try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-      // Something answers; make sure it is our process, not another that holds the port.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      if (exited) throw new Error(`${name} exited during start-up (is port ${port} taken?)`);
-      return;
-    } catch (error) {
-      if (exited) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`${name} did not start listening on port ${port}`);
-}
-
-async function stopChild(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // already exited
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already exited
-    }
-  }, 3000);
-  await child.status;
-  clearTimeout(timer);
-  await child.stdout.cancel().catch(() => {});
-  await child.stderr.cancel().catch(() => {});
 }
 
 /**

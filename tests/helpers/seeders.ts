@@ -1,0 +1,157 @@
+/**
+ * Real BitTorrent clients as seeders on loopback, for download tests and the
+ * benchmark: aria2c, transmission-cli, libtorrent (python3-libtorrent) and
+ * WebTorrent (npm). Each seeds one torrent from a folder that already holds
+ * its data, with DHT, local discovery, PEX, uTP and port mapping off, and is
+ * ready (data verified, listening) when the start function returns.
+ *
+ * @module
+ */
+
+import { OutputWatcher, stopChild } from "./processes.ts";
+import { freePort } from "./trackers.ts";
+
+/** The seeders tests can start. */
+export type SeederKind = "aria2" | "transmission" | "libtorrent" | "webtorrent";
+
+/** Programs each seeder needs (for {@linkcode testWithPrograms}). */
+export const SEEDER_PROGRAMS: Record<SeederKind, string[]> = {
+  aria2: ["aria2c"],
+  transmission: ["transmission-cli"],
+  libtorrent: ["python3-libtorrent"],
+  webtorrent: ["webtorrent"],
+};
+
+/** A running seeder. */
+export interface Seeder {
+  /** Which client. */
+  kind: SeederKind;
+  /** Its listening port on 127.0.0.1. */
+  port: number;
+  /** `127.0.0.1:port`, for `--peer`. */
+  address: string;
+  /** Stops it and removes its state folder. */
+  stop(): Promise<void>;
+}
+
+const PEERS_DIR = new URL("../peers/", import.meta.url).pathname;
+const READY_TIMEOUT_MS = 60_000;
+
+interface Plan {
+  program: string;
+  args: string[];
+  ready: RegExp;
+  env?: Record<string, string>;
+}
+
+async function transmissionPlan(
+  torrent: string,
+  dataDir: string,
+  port: number,
+  stateDir: string,
+): Promise<Plan> {
+  await Deno.writeTextFile(
+    `${stateDir}/settings.json`,
+    JSON.stringify({
+      "dht-enabled": false,
+      "lpd-enabled": false,
+      "pex-enabled": false,
+      "utp-enabled": false,
+      "port-forwarding-enabled": false,
+      "bind-address-ipv4": "127.0.0.1",
+      "peer-port": port,
+      "peer-port-random-on-start": false,
+      "ratio-limit-enabled": false,
+      "speed-limit-up-enabled": false,
+      "message-level": 1,
+    }),
+  );
+  return {
+    program: "transmission-cli",
+    args: ["-g", stateDir, "-w", dataDir, "-p", String(port), torrent],
+    ready: /Seeding/,
+  };
+}
+
+/**
+ * Starts a seeder for `torrent` whose data is already in `dataDir`.
+ *
+ * @param kind Which client.
+ * @param torrent Path of the .torrent file.
+ * @param dataDir The folder holding the torrent's content (as its download folder).
+ * @param options A tracker is used only when the torrent names one.
+ */
+export async function startSeeder(
+  kind: SeederKind,
+  torrent: string,
+  dataDir: string,
+): Promise<Seeder> {
+  const port = freePort();
+  const stateDir = await Deno.makeTempDir({ prefix: `shoal-${kind}-` });
+  let plan: Plan;
+  switch (kind) {
+    case "aria2":
+      plan = {
+        program: "aria2c",
+        args: [
+          "--enable-dht=false",
+          "--enable-dht6=false",
+          "--bt-enable-lpd=false",
+          "--enable-peer-exchange=false",
+          "--interface=127.0.0.1",
+          "--disable-ipv6=true",
+          `--listen-port=${port}`,
+          "--check-integrity=true",
+          "--bt-hash-check-seed=true",
+          "--seed-ratio=0.0",
+          "--bt-max-peers=0",
+          "--summary-interval=0",
+          "--console-log-level=notice",
+          `--dir=${dataDir}`,
+          `--save-session=${stateDir}/session`,
+          `--dht-file-path=${stateDir}/dht.dat`,
+          torrent,
+        ],
+        ready: /listening on TCP port/,
+      };
+      break;
+    case "transmission":
+      plan = await transmissionPlan(torrent, dataDir, port, stateDir);
+      break;
+    case "libtorrent":
+      plan = {
+        program: "/usr/bin/python3",
+        args: [`${PEERS_DIR}libtorrent_seed.py`, torrent, dataDir, String(port)],
+        ready: /READY/,
+      };
+      break;
+    case "webtorrent":
+      plan = {
+        program: "node",
+        args: [`${PEERS_DIR}webtorrent_seed.mjs`, torrent, dataDir, String(port)],
+        ready: /READY/,
+      };
+      break;
+  }
+  const child = new Deno.Command(plan.program, {
+    args: plan.args,
+    cwd: stateDir,
+    env: { HOME: stateDir, ...plan.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = new OutputWatcher(child);
+  const stop = async () => {
+    await stopChild(child);
+    await output.done;
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await output.waitFor(plan.ready, READY_TIMEOUT_MS, kind);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { kind, port, address: `127.0.0.1:${port}`, stop };
+}
