@@ -1,0 +1,202 @@
+/**
+ * Fake peers for faults real clients cannot be made to produce: a real TCP
+ * server on 127.0.0.1 that answers the handshake and serves blocks from
+ * memory, misbehaving as told. It parses the wire on its own (not with
+ * shoal's codec), so a bug in the codec cannot hide itself.
+ *
+ * @module
+ */
+
+import type { Torrent } from "../../lib/metainfo/torrent.ts";
+
+/** How the fake peer misbehaves. */
+export interface FakePeerBehaviour {
+  /** Corrupt the blocks of these pieces (one byte flipped). */
+  corrupt?: (piece: number) => boolean;
+  /** Right after the handshake, announce a message of 1 MiB + 1 bytes. */
+  oversized?: boolean;
+  /** Unchoke and claim every piece, but never answer a request. */
+  silent?: boolean;
+  /** Send half of the first requested block, then close the connection. */
+  disconnectMidPiece?: boolean;
+  /** Answer the handshake with another info hash. */
+  wrongInfoHash?: boolean;
+  /** Send a bitfield with a spare bit set. */
+  spareBits?: boolean;
+  /** Send `have` for a piece that does not exist. */
+  haveOutOfRange?: boolean;
+  /** Wait this long before sending each block. */
+  delayMs?: number;
+}
+
+/** A running fake peer. */
+export interface FakePeer {
+  /** Its port on 127.0.0.1. */
+  port: number;
+  /** `127.0.0.1:port`. */
+  address: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Requests received so far. */
+  readonly requests: number;
+  /** Blocks sent so far. */
+  readonly blocksSent: number;
+  /** Connections the other side closed (as opposed to us). */
+  readonly closedByClient: number;
+  /** Stops listening and closes every connection. */
+  stop(): Promise<void>;
+}
+
+const PROTOCOL = new TextEncoder().encode("\x13BitTorrent protocol");
+
+function uint32(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value);
+  return bytes;
+}
+
+function message(id: number, ...parts: Uint8Array[]): Uint8Array {
+  const length = 1 + parts.reduce((sum, p) => sum + p.length, 0);
+  const out = new Uint8Array(4 + length);
+  out.set(uint32(length));
+  out[4] = id;
+  let offset = 5;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+async function readExactly(conn: Deno.Conn, length: number): Promise<Uint8Array | undefined> {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    const n = await conn.read(out.subarray(filled));
+    if (n === null) return undefined;
+    filled += n;
+  }
+  return out;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+/**
+ * Starts a fake seeder of `torrent` whose content is `content` (all files
+ * concatenated, as the torrent's byte stream).
+ */
+export function startFakePeer(
+  torrent: Torrent,
+  content: Uint8Array,
+  behaviour: FakePeerBehaviour = {},
+): FakePeer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const stats = { connections: 0, requests: 0, blocksSent: 0, closedByClient: 0 };
+  let stopped = false;
+  const peerId = new TextEncoder().encode(`-FK0001-${crypto.randomUUID().slice(0, 12)}`);
+
+  async function serve(conn: Deno.Conn): Promise<void> {
+    const handshake = await readExactly(conn, 68);
+    if (!handshake) return;
+    const reply = new Uint8Array(68);
+    reply.set(PROTOCOL);
+    reply.set(behaviour.wrongInfoHash ? new Uint8Array(20).fill(7) : torrent.infoHash, 28);
+    reply.set(peerId, 48);
+    await writeAll(conn, reply);
+    if (behaviour.oversized) {
+      // A piece message claiming 1 MiB + 1 bytes: far above a 16 KiB block.
+      await writeAll(conn, new Uint8Array([0x00, 0x10, 0x00, 0x01, 7]));
+    }
+    const bitfield = new Uint8Array(Math.ceil(torrent.pieceCount / 8)).fill(0xff);
+    const spare = bitfield.length * 8 - torrent.pieceCount;
+    if (spare > 0 && !behaviour.spareBits) bitfield[bitfield.length - 1] &= 0xff << spare;
+    if (behaviour.spareBits && spare === 0) {
+      throw new Error("spareBits needs a piece count that is not a multiple of 8");
+    }
+    await writeAll(conn, message(5, bitfield));
+    if (behaviour.haveOutOfRange) await writeAll(conn, message(4, uint32(torrent.pieceCount + 10)));
+    await writeAll(conn, message(1));
+    while (!stopped) {
+      const header = await readExactly(conn, 4);
+      if (!header) {
+        stats.closedByClient++;
+        return;
+      }
+      const length = new DataView(header.buffer).getUint32(0);
+      if (length === 0) continue;
+      if (length > 1 << 20) return;
+      const body = await readExactly(conn, length);
+      if (!body) {
+        stats.closedByClient++;
+        return;
+      }
+      if (body[0] !== 6) continue;
+      stats.requests++;
+      if (behaviour.silent) continue;
+      const view = new DataView(body.buffer);
+      const index = view.getUint32(1);
+      const begin = view.getUint32(5);
+      const blockLength = view.getUint32(9);
+      const start = index * torrent.pieceLength + begin;
+      const block = content.slice(start, start + blockLength);
+      if (behaviour.corrupt?.(index)) block[0] ^= 0xff;
+      const piece = message(7, uint32(index), uint32(begin), block);
+      if (behaviour.disconnectMidPiece) {
+        await writeAll(conn, piece.subarray(0, 13 + blockLength / 2));
+        return;
+      }
+      if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+      await writeAll(conn, piece);
+      stats.blocksSent++;
+    }
+  }
+
+  (async () => {
+    for await (const conn of listener) {
+      stats.connections++;
+      conns.add(conn);
+      serve(conn).catch(() => {}).finally(() => {
+        conns.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      });
+    }
+  })().catch(() => {});
+
+  const port = (listener.addr as Deno.NetAddr).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    get connections() {
+      return stats.connections;
+    },
+    get requests() {
+      return stats.requests;
+    },
+    get blocksSent() {
+      return stats.blocksSent;
+    },
+    get closedByClient() {
+      return stats.closedByClient;
+    },
+    stop() {
+      stopped = true;
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+}

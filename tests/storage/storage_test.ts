@@ -1,0 +1,124 @@
+/** File storage, piece checks and resume data, on real files. */
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { pieceHash } from "../../lib/metainfo/torrent.ts";
+import { FileStore } from "../../lib/storage/file_store.ts";
+import { checkPieces } from "../../lib/storage/piece_check.ts";
+import { filesUnchanged, loadResume, resumePath, saveResume } from "../../lib/storage/resume.ts";
+import { Bitfield } from "../../lib/util/bitfield.ts";
+import { sha1 } from "../../lib/util/sha1.ts";
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { assertSameContent, multiFileFixture } from "../helpers/content.ts";
+import { torrentBytes } from "../helpers/torrents.ts";
+import { withTempDir } from "../helpers/tools.ts";
+import { DiskError } from "../../lib/errors.ts";
+import { parseTorrent } from "../../lib/metainfo/torrent.ts";
+
+Deno.test("storage: pieces written through the map land in the right files; empty files and folders exist", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const stream = new Uint8Array(torrent.totalLength);
+    for (const file of torrent.files) {
+      stream.set(await Deno.readFile(`${fixture.dataDir}/${file.path.join("/")}`), file.offset);
+    }
+    const store = new FileStore(torrent, `${dir}/out`);
+    await store.create();
+    const sizes = await store.states();
+    assertEquals(
+      sizes.map((s) => s?.size),
+      torrent.files.map((f) => f.length),
+      "sparse at final size",
+    );
+    for (let piece = torrent.pieceCount - 1; piece >= 0; piece--) {
+      const start = piece * torrent.pieceLength;
+      await store.writePiece(
+        piece,
+        stream.subarray(start, start + torrent.pieceMap.pieceSize(piece)),
+      );
+    }
+    await store.close();
+    await assertSameContent(fixture, `${dir}/out`);
+    const check = new FileStore(torrent, `${dir}/out`, { mode: "read" });
+    assertEquals((await checkPieces(torrent, check)).count, torrent.pieceCount);
+    await check.close();
+  }));
+
+Deno.test("storage: padding files are never created, and read as zeros", () =>
+  withTempDir(async (dir) => {
+    const data = new Uint8Array(3 * 16384).fill(1);
+    data.fill(0, 10, 16384);
+    const pieces = new Uint8Array(60);
+    for (let i = 0; i < 3; i++) pieces.set(sha1(data.subarray(i * 16384, (i + 1) * 16384)), i * 20);
+    const torrent = parseTorrent(torrentBytes({
+      name: "padded",
+      "piece length": 16384,
+      pieces,
+      files: [
+        { length: 10, path: ["a"] },
+        { length: 16374, path: [".pad", "16374"], attr: "p" },
+        { length: 32768, path: ["b"] },
+      ],
+    }));
+    const store = new FileStore(torrent, dir);
+    await store.create();
+    for (let i = 0; i < 3; i++) {
+      await store.writePiece(i, data.subarray(i * 16384, (i + 1) * 16384));
+    }
+    await store.close();
+    assertEquals((await Deno.readFile(`${dir}/padded/a`)).length, 10);
+    await assertRejects(() => Deno.stat(`${dir}/padded/.pad`), Deno.errors.NotFound);
+    const check = new FileStore(torrent, dir, { mode: "read" });
+    assertEquals((await checkPieces(torrent, check)).count, 3);
+    await check.close();
+    assert(pieceHash(torrent, 0).length === 20);
+  }));
+
+Deno.test("storage: a missing or short file makes its pieces missing, not an error", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    await Deno.truncate(`${fixture.dataDir}/multi/top.dat`, 1000);
+    await Deno.remove(`${fixture.dataDir}/multi/z.bin`);
+    const store = new FileStore(torrent, fixture.dataDir, { mode: "read" });
+    const good = await checkPieces(torrent, store);
+    await store.close();
+    const topRange = torrent.pieceMap.pieces(
+      torrent.files.findIndex((f) => f.path.at(-1) === "top.dat"),
+    )!;
+    for (let piece = topRange.first; piece <= topRange.last; piece++) {
+      assert(!good.has(piece), `piece ${piece}`);
+    }
+    assert(good.has(0), "the first piece only holds nested.bin");
+  }));
+
+Deno.test("resume: saved atomically, trusted only while files are unchanged, ignored when damaged", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const store = new FileStore(torrent, fixture.dataDir);
+    const pieces = new Bitfield(torrent.pieceCount);
+    pieces.set(1);
+    const path = resumePath(fixture.dataDir, torrent);
+    await saveResume(path, torrent, { pieces, files: await store.states() });
+    const loaded = (await loadResume(path, torrent))!;
+    assertEquals([...loaded.pieces.indices()], [1]);
+    assert(filesUnchanged(loaded, await store.states()));
+    await Deno.utime(`${fixture.dataDir}/multi/z.bin`, new Date(), new Date(2001, 1, 1));
+    assert(!filesUnchanged(loaded, await store.states()));
+    await Deno.writeTextFile(path, "garbage");
+    assertEquals(await loadResume(path, torrent), undefined);
+    const names = [...Deno.readDirSync(`${fixture.dataDir}/.shoal`)].map((e) => e.name);
+    assertEquals(names, [`${torrent.infoHashHex}.resume`], "no temporary files left");
+    await store.close();
+  }));
+
+Deno.test("storage: a folder that cannot be written gives a DiskError naming the path", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    await Deno.writeTextFile(`${dir}/blocker`, "a file where a folder should be");
+    const store = new FileStore(torrent, `${dir}/blocker`);
+    const error = await assertRejects(() => store.create(), DiskError);
+    assert(error.message.includes(`${dir}/blocker`), error.message);
+    await store.close();
+  }));

@@ -1,0 +1,163 @@
+/** The piece picker and its availability index. */
+import fc from "fast-check";
+import { AvailabilityIndex } from "../../lib/swarm/availability.ts";
+import { PiecePicker } from "../../lib/swarm/picker.ts";
+import { Bitfield } from "../../lib/util/bitfield.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+
+const BLOCK = 16384;
+
+function bits(size: number, pieces: number[] | "all"): Bitfield {
+  const field = new Bitfield(size);
+  if (pieces === "all") field.setAll();
+  else for (const piece of pieces) field.set(piece);
+  return field;
+}
+
+function picker(
+  pieceCount: number,
+  pieceLength = 4 * BLOCK,
+  extra: Partial<ConstructorParameters<typeof PiecePicker>[0]> = {},
+) {
+  return new PiecePicker({
+    pieceCount,
+    pieceSize: () => pieceLength,
+    randomFirstPieces: 0,
+    random: () => 0,
+    ...extra,
+  });
+}
+
+Deno.test("availability index: any sequence of changes keeps pieces sorted by availability", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(fc.constantFrom("inc", "dec", "add", "remove"), fc.integer({ min: 0, max: 29 })),
+        {
+          maxLength: 400,
+        },
+      ),
+      (operations) => {
+        const index = new AvailabilityIndex(30);
+        const model = new Array(30).fill(0);
+        const waiting = new Set<number>();
+        for (let piece = 0; piece < 30; piece += 2) {
+          index.add(piece);
+          waiting.add(piece);
+        }
+        for (const [op, piece] of operations) {
+          if (op === "inc") {
+            index.increment(piece);
+            model[piece]++;
+          } else if (op === "dec") {
+            index.decrement(piece);
+            model[piece] = Math.max(0, model[piece] - 1);
+          } else if (op === "add") {
+            index.add(piece);
+            waiting.add(piece);
+          } else {
+            index.remove(piece);
+            waiting.delete(piece);
+          }
+          index.assertConsistent();
+        }
+        assertEquals(index.waiting, waiting.size);
+        const rarest = index.rarest(() => true, () => 0);
+        if (waiting.size === 0) assertEquals(rarest, undefined);
+        else assertEquals(model[rarest!], Math.min(...[...waiting].map((p) => model[p])));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("picker: rarest first, and only pieces the peer has", () => {
+  const p = picker(10);
+  p.peerHasAll(bits(10, [1, 2, 3]));
+  p.peerHasAll(bits(10, [2, 3]));
+  p.peerHasAll(bits(10, [3]));
+  // Piece 1 is had by one peer, 2 by two, 3 by three.
+  const requests = p.pick(0, bits(10, [1, 2, 3]), 4);
+  assertEquals(new Set(requests.map((r) => r.index)), new Set([1]));
+  assertEquals(requests.map((r) => r.begin), [0, BLOCK, 2 * BLOCK, 3 * BLOCK]);
+  assertEquals(p.pick(1, bits(10, [2, 3]), 1)[0].index, 2);
+  assertEquals(p.pick(2, bits(10, [5]), 4), []);
+});
+
+Deno.test("picker: pieces in progress are finished before new ones start", () => {
+  const p = picker(10);
+  const seed = bits(10, "all");
+  p.peerHasAll(seed);
+  const first = p.pick(0, seed, 2);
+  assertEquals(first.map((r) => r.index), [first[0].index, first[0].index]);
+  const second = p.pick(1, seed, 2);
+  assertEquals(second.map((r) => r.index), [first[0].index, first[0].index]);
+  assertEquals(p.activeCount, 1);
+});
+
+Deno.test("picker: the first pieces are picked at random", () => {
+  const seen = new Set<number>();
+  for (let i = 0; i < 40; i++) {
+    const p = new PiecePicker({ pieceCount: 100, pieceSize: () => BLOCK });
+    seen.add(p.pick(0, bits(100, "all"), 1)[0].index);
+  }
+  assert(seen.size > 10, `only ${seen.size} different first pieces`);
+});
+
+Deno.test("picker: end game asks a second peer for blocks already requested, never a third", () => {
+  const p = picker(1, 2 * BLOCK, { maxRequestsPerBlock: 2 });
+  const all = bits(1, "all");
+  assertEquals(p.pick(0, all, 10).length, 2);
+  assert(p.endGame);
+  assertEquals(p.pick(1, all, 10).length, 2);
+  assertEquals(p.pick(2, all, 10).length, 0);
+  assertEquals(p.pick(0, all, 10).length, 0, "never twice to the same peer");
+  const outcome = p.blockReceived(1, 0, 0, BLOCK);
+  assert(outcome.fresh);
+  assertEquals(outcome.cancel, [0]);
+  const late = p.blockReceived(0, 0, 0, BLOCK);
+  assert(!late.fresh);
+  const last = p.blockReceived(0, 0, BLOCK, BLOCK);
+  assertEquals(last.cancel, [1]);
+  assertEquals(last.completed?.index, 0);
+});
+
+Deno.test("picker: released blocks go back to the pool; failed pieces start over", () => {
+  const p = picker(2, 2 * BLOCK);
+  const all = bits(2, "all");
+  const taken = p.pick(0, all, 4);
+  assertEquals(taken.length, 4);
+  p.release(0, taken[0].index, taken[0].begin);
+  const again = p.pick(1, all, 1);
+  assertEquals(again.map((r) => [r.index, r.begin]), [[taken[0].index, taken[0].begin]]);
+  p.blockReceived(1, again[0].index, again[0].begin, BLOCK);
+  const done = p.blockReceived(0, taken[1].index, taken[1].begin, BLOCK).completed!;
+  assertEquals(p.pieceFailed(done.index)?.index, done.index);
+  assertEquals(p.pick(2, all, 10).filter((r) => r.index === done.index).length, 2);
+  p.pieceVerified(1 - done.index);
+  assertEquals(p.missing, 1);
+});
+
+Deno.test("picker: no new piece starts while unverified pieces fill the memory cap", () => {
+  const p = picker(10, 4 * BLOCK, { maxBufferedBytes: 8 * BLOCK });
+  const all = bits(10, "all");
+  assertEquals(p.pick(0, all, 100).length, 8);
+  assertEquals(p.bufferedBytes, 8 * BLOCK);
+  assertEquals(p.pick(1, all, 100).length, 0);
+});
+
+Deno.test("picker: a single piece larger than the cap still downloads", () => {
+  const p = picker(1, 8 * BLOCK, { maxBufferedBytes: BLOCK });
+  assertEquals(p.pick(0, bits(1, "all"), 100).length, 8);
+});
+
+Deno.test("bitfield: spare bits, counting, setAll", () => {
+  assert(Bitfield.hasSpareBits(10, new Uint8Array([0xff, 0xc1])));
+  assert(!Bitfield.hasSpareBits(10, new Uint8Array([0xff, 0xc0])));
+  const field = new Bitfield(10);
+  field.setAll();
+  assertEquals([field.count, field.full, [...field.bytes]], [10, true, [0xff, 0xc0]]);
+  field.clear(3);
+  assertEquals([...field.indices()].length, 9);
+  assert(!field.has(10) && !field.has(-1));
+});
