@@ -153,17 +153,20 @@ Deno.test("cli: create writes a torrent, refuses to overwrite, --force replaces"
     assertEquals(gone.code, 5);
   }));
 
-Deno.test("cli: shoal <torrent> routes to download, which is not available yet", () =>
+Deno.test("cli: shoal <torrent> routes to download", () =>
   withTempDir(async (dir) => {
     await writeRandomFile(`${dir}/f`, 100);
     await runShoal(["create", "f", "-o", "f.torrent"], { cwd: dir });
     for (const args of [["f.torrent"], ["f.torrent", "-d", "out"], ["download", "f.torrent"]]) {
       const result = await runShoal(args, { cwd: dir });
-      assertEquals(result.code, 1, args.join(" "));
-      assertStringIncludes(result.stderr, `"shoal download" is not available yet`);
+      assertEquals(result.code, 4, args.join(" "));
+      assertStringIncludes(
+        result.stderr,
+        "f lists no trackers; name peers to connect to with --peer",
+      );
     }
     const magnet = await runShoal([`magnet:?xt=urn:btih:${"a".repeat(40)}`]);
-    assertStringIncludes(magnet.stderr, "download");
+    assertStringIncludes(magnet.stderr, "magnet link");
     assert(!magnet.stderr.includes("unknown command"));
   }));
 

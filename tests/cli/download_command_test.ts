@@ -1,0 +1,240 @@
+/**
+ * `shoal download` and `shoal verify` as a user runs them: flags and errors,
+ * the three progress forms, Ctrl-C, resume after SIGKILL at several points,
+ * and `verify` finding exactly the damaged piece. The seeder is a fake peer
+ * in this process (slowed down where the test needs time to act).
+ */
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
+import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
+import { run, runShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { freePort } from "../helpers/trackers.ts";
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
+
+async function seeder(dir: string, length: number, delayMs = 0) {
+  const fixture = await singleFileFixture(dir, length);
+  const torrent = await readTorrentFile(fixture.torrent);
+  const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`), {
+    delayMs,
+  });
+  return { fixture, torrent, peer };
+}
+
+/** Starts `shoal download --json` as a child whose JSON lines can be watched. */
+function spawnDownload(torrent: string, out: string, peer: FakePeer) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...PERMISSIONS,
+      CLI,
+      "download",
+      torrent,
+      "-d",
+      out,
+      "-p",
+      String(freePort()),
+      "--peer",
+      peer.address,
+      "--json",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { test: (line: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
+  const reading = (async () => {
+    let text = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      let newline;
+      while ((newline = text.indexOf("\n")) >= 0) {
+        const line = JSON.parse(text.slice(0, newline));
+        text = text.slice(newline + 1);
+        lines.push(line);
+        for (const waiter of waiters) if (waiter.test(line)) waiter.resolve();
+      }
+    }
+  })();
+  const stderr = new Response(child.stderr).text();
+  return {
+    child,
+    lines,
+    until: (test: (line: Record<string, unknown>) => boolean) =>
+      new Promise<void>((resolve) => {
+        if (lines.some(test)) resolve();
+        else waiters.push({ test, resolve });
+      }),
+    finish: async () => {
+      const status = await child.status;
+      await reading;
+      return { code: status.code, stderr: await stderr };
+    },
+  };
+}
+
+Deno.test("cli download: errors a user can act on", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 1000);
+    await peer.stop();
+    const noPeers = await runShoal([fixture.torrent, "-d", `${dir}/out`]);
+    assertEquals(noPeers.code, 4);
+    assertStringIncludes(
+      noPeers.stderr,
+      "lists no trackers; name peers to connect to with --peer host:port",
+    );
+    const magnet = await runShoal([`magnet:?xt=urn:btih:${"a".repeat(40)}`]);
+    assertEquals(magnet.code, 1);
+    assertStringIncludes(magnet.stderr, "magnet link");
+    const badPeer = await runShoal(["download", fixture.torrent, "--peer", "nonsense"]);
+    assertEquals(badPeer.code, 2);
+    assertStringIncludes(badPeer.stderr, "expected host:port");
+    const badMax = await runShoal(["download", fixture.torrent, "-m", "0"]);
+    assertEquals(badMax.code, 2);
+    const missing = await runShoal(["download", `${dir}/nope.torrent`]);
+    assertEquals(missing.code, 5);
+  }));
+
+Deno.test("cli download: plain progress without escape codes, a summary, a log file; verify agrees", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 500_000);
+    try {
+      const result = await runShoal([
+        fixture.torrent,
+        "-d",
+        `${dir}/out`,
+        "-p",
+        String(freePort()),
+        "--peer",
+        peer.address,
+      ]);
+      assertEquals(result.code, 0, result.stderr);
+      assert(!result.stdout.includes("\x1b"), "no escape codes when stdout is not a terminal");
+      assertMatch(result.stdout, /\[100\.00%\] 31\/31 pieces/);
+      assertStringIncludes(result.stdout, "Download complete: single.bin");
+      assertStringIncludes(result.stdout, "received from 1 peer");
+      await assertSameContent(fixture, `${dir}/out`);
+      const log = await Deno.readTextFile(`${dir}/out/.shoal/shoal.log`);
+      assertStringIncludes(log, `peer ${peer.address}: connected`);
+      const verify = await runShoal(["verify", fixture.torrent, "-d", `${dir}/out`]);
+      assertEquals(verify.code, 0, verify.stderr);
+      assertStringIncludes(verify.stdout, "All 31 pieces are good.");
+      const again = await runShoal([
+        fixture.torrent,
+        "-d",
+        `${dir}/out`,
+        "-p",
+        String(freePort()),
+        "--peer",
+        peer.address,
+      ]);
+      assertEquals(again.code, 0);
+      assertStringIncludes(again.stdout, "already complete on disk");
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+Deno.test("cli verify: a changed byte is found in exactly its piece", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 300_000);
+    await peer.stop();
+    const path = `${fixture.dataDir}/single.bin`;
+    const file = await Deno.open(path, { read: true, write: true });
+    await file.seek(5 * 16384 + 100, Deno.SeekMode.Start);
+    const byte = new Uint8Array(1);
+    await file.read(byte);
+    await file.seek(5 * 16384 + 100, Deno.SeekMode.Start);
+    await file.write(new Uint8Array([byte[0] ^ 1]));
+    file.close();
+    const result = await runShoal(["verify", fixture.torrent, "-d", fixture.dataDir, "--json"]);
+    assertEquals(result.code, 1);
+    const report = JSON.parse(result.stdout);
+    assertEquals(report.badPieces, [5]);
+    assertEquals(report.files[0].state, "incomplete");
+    assertStringIncludes(result.stderr, "1 of 19 pieces are missing or damaged");
+    const text = await runShoal(["verify", fixture.torrent, "-d", fixture.dataDir]);
+    assertStringIncludes(text.stdout, "missing or damaged: 5");
+    const none = await runShoal(["verify", fixture.torrent, "-d", `${dir}/empty`, "--json"]);
+    assertEquals(JSON.parse(none.stdout).files[0].state, "missing");
+  }));
+
+Deno.test("cli download: --json prints a status line a second; Ctrl-C stops cleanly with 130 and the next run resumes", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer, torrent } = await seeder(dir, 1_000_000, 40);
+    try {
+      const first = spawnDownload(fixture.torrent, `${dir}/out`, peer);
+      await first.until((line) => (line.piecesDone as number) >= 5);
+      first.child.kill("SIGINT");
+      const stopped = await first.finish();
+      assertEquals(stopped.code, 130, stopped.stderr);
+      assertStringIncludes(stopped.stderr, "Interrupted");
+      const last = first.lines.at(-1)!;
+      assertEquals(last.state, "stopped");
+      assert((last.piecesDone as number) < torrent.pieceCount);
+      await Deno.stat(`${dir}/out/.shoal/${torrent.infoHashHex}.resume`);
+      const second = spawnDownload(fixture.torrent, `${dir}/out`, peer);
+      const done = await second.finish();
+      assertEquals(done.code, 0, done.stderr);
+      assert(
+        (second.lines[1]?.piecesDone as number) >= (last.piecesDone as number),
+        "resumed, not restarted",
+      );
+      assertEquals(second.lines.at(-1)!.state, "complete");
+      await assertSameContent(fixture, `${dir}/out`);
+      const log = await Deno.readTextFile(`${dir}/out/.shoal/shoal.log`);
+      assertStringIncludes(log, "resume data matches the files on disk");
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+Deno.test("resume: SIGKILL at several moments, then a restart completes the download byte for byte", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer, torrent } = await seeder(dir, 2_000_000, 15);
+    try {
+      for (const fraction of [0, 0.2, 0.5, 0.8]) {
+        const run = spawnDownload(fixture.torrent, `${dir}/out`, peer);
+        await run.until((line) =>
+          line.state === "complete" || (line.piecesDone as number) >= fraction * torrent.pieceCount
+        );
+        run.child.kill("SIGKILL");
+        await run.finish();
+      }
+      const last = spawnDownload(fixture.torrent, `${dir}/out`, peer);
+      const result = await last.finish();
+      assertEquals(result.code, 0, result.stderr);
+      await assertSameContent(fixture, `${dir}/out`);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+testWithPrograms(
+  "cli download: on a terminal the progress block is redrawn in place",
+  ["script"],
+  () =>
+    withTempDir(async (dir) => {
+      const { fixture, peer } = await seeder(dir, 1_000_000, 20);
+      try {
+        const command =
+          `${Deno.execPath()} run --quiet -A ${CLI} ${fixture.torrent} -d ${dir}/out -p ${freePort()} --peer ${peer.address}`;
+        const result = await run("script", ["-qec", command, "/dev/null"], {
+          cwd: dir,
+          env: { NO_COLOR: "1" },
+        });
+        assertEquals(result.code, 0, result.stdout);
+        assertStringIncludes(result.stdout, "\x1b[6F\x1b[2KProgress: |");
+        assertMatch(result.stdout, /Peers: +1 connected \| 50 max \| 1 seen/);
+        assertStringIncludes(result.stdout, "Trackers: none (peers from --peer only)");
+        assert(!result.stdout.includes("\x1b[32m"), "NO_COLOR: no colour");
+      } finally {
+        await peer.stop();
+      }
+    }),
+);
