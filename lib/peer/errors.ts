@@ -24,6 +24,8 @@ export class PeerError extends ShoalError {
   readonly kind: PeerErrorKind;
 
   /**
+   * Creates the error.
+   *
    * @param kind What went wrong.
    * @param message What the peer did, for the log.
    * @param options The cause, if any.

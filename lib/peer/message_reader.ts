@@ -144,6 +144,8 @@ export class MessageReader {
   #end = 0;
 
   /**
+   * Prepares to read; nothing is read until {@linkcode run}.
+   *
    * @param source The stream to read.
    * @param options Limits and the block destination.
    * @param initial Bytes already read from the stream (after a handshake).

@@ -45,6 +45,8 @@ export class FileStore {
   #closed = false;
 
   /**
+   * Prepares access to a torrent's files; nothing is opened until used.
+   *
    * @param torrent The torrent whose files these are.
    * @param directory The download directory; file paths are joined under it.
    * @param options Mode and the open-file bound.

@@ -82,6 +82,8 @@ export class Peer {
   readonly #pipeline: Required<PipelineOptions>;
 
   /**
+   * Starts tracking a newly connected peer.
+   *
    * @param id Number for the picker.
    * @param connection The open connection.
    * @param pieceCount The torrent's piece count.

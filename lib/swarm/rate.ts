@@ -12,6 +12,8 @@ export class RateMeter {
   readonly #startedAt: number;
 
   /**
+   * Starts a meter with nothing counted.
+   *
    * @param windowSeconds Seconds averaged. Default 5.
    * @param now The clock, in ms.
    */

@@ -5,7 +5,8 @@
  * 1 MiB pieces (nested folders, an empty file, odd sizes). The result is
  * compared byte for byte.
  */
-import { assertEquals } from "../helpers/assert.ts";
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   assertSameContent,
   copyContent,
@@ -15,7 +16,7 @@ import {
 } from "../helpers/content.ts";
 import { type Seeder, SEEDER_PROGRAMS, type SeederKind, startSeeder } from "../helpers/seeders.ts";
 import { runShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
-import { freePort } from "../helpers/trackers.ts";
+import { freePort, startOpentracker } from "../helpers/trackers.ts";
 
 async function seedersFor(kinds: SeederKind[], fixture: Fixture, dir: string): Promise<Seeder[]> {
   const seeders: Seeder[] = [];
@@ -75,3 +76,42 @@ downloadTest("download: from aria2, transmission, libtorrent and webtorrent at o
   "libtorrent",
   "webtorrent",
 ]);
+
+testWithPrograms(
+  "download: peers found through a real tracker (opentracker), no --peer",
+  ["opentracker", "aria2c", "python3-libtorrent"],
+  () =>
+    withTempDir(async (dir) => {
+      const probe = await singleFileFixture(`${dir}`);
+      const hash = (await readTorrentFile(probe.torrent)).infoHashHex;
+      // The info hash does not depend on the tracker list, so the whitelist can be written first.
+      const tracker = await startOpentracker([hash]);
+      try {
+        await Deno.mkdir(`${dir}/t`);
+        const fixture = await singleFileFixture(`${dir}/t`, undefined, [[tracker.http]]);
+        assertEquals((await readTorrentFile(fixture.torrent)).infoHashHex, hash);
+        const seeders = await seedersFor(["aria2", "libtorrent"], fixture, dir);
+        try {
+          const result = await runShoal([
+            "download",
+            fixture.torrent,
+            "-d",
+            `${dir}/out`,
+            "-p",
+            String(freePort()),
+            "--json",
+          ]);
+          assertEquals(result.code, 0, result.stderr);
+          await assertSameContent(fixture, `${dir}/out`);
+          // No --peer: every peer came from the tracker's reply.
+          const last = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+          assert(last.trackers[0].peers >= 1, result.stdout);
+          assert(last.peersSeen >= 1, result.stdout);
+        } finally {
+          await Promise.all(seeders.map((s) => s.stop()));
+        }
+      } finally {
+        await tracker.stop();
+      }
+    }),
+);
