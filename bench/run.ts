@@ -8,6 +8,9 @@
 import { benchBencode } from "./bencode.ts";
 import { benchHashing, ratioToOpenssl } from "./hashing.ts";
 import { printFigures } from "./measure.ts";
+import { printPickerBench } from "./picker.ts";
+import { benchDownload } from "./download.ts";
+import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
 printFigures(benchBencode());
@@ -22,4 +25,21 @@ try {
   }
 } finally {
   await Deno.remove(scratch, { recursive: true });
+}
+
+console.log("\n== Piece picker scaling (goal: linear in pieces, 200 peers)");
+printPickerBench();
+
+console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");
+const missing = ["opentracker", "aria2c", "node", "/usr/bin/time"].filter((program) =>
+  !hasProgram(program)
+);
+if (!hasProgram("python3-libtorrent")) missing.push("python3-libtorrent");
+if (!hasProgram("webtorrent")) {
+  missing.push("webtorrent (npm ci --ignore-scripts --prefix tests/peers)");
+}
+if (missing.length > 0) {
+  console.log(`  skipped: ${missing.join(", ")} not installed`);
+} else {
+  await benchDownload();
 }

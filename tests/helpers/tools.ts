@@ -60,6 +60,13 @@ const LIBRARIES: Record<string, { present: () => boolean; hint: string }> = {
 /** True when the program is on PATH (or, for npm test programs, installed in tests/peers). */
 export function hasProgram(name: string): boolean {
   if (name in LIBRARIES) return LIBRARIES[name].present();
+  if (name.startsWith("/")) {
+    try {
+      return Deno.statSync(name).isFile;
+    } catch {
+      return false;
+    }
+  }
   if (name in NPM_PROGRAMS) {
     try {
       return Deno.statSync(`${NPM_BIN_DIR}/${NPM_PROGRAMS[name]}`).isFile;
