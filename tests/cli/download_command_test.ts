@@ -238,3 +238,31 @@ testWithPrograms(
       }
     }),
 );
+
+Deno.test("cli download: a file that cannot be written stops with exit 5 and names it; -v logs to stderr", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 300_000);
+    try {
+      // Files above 100 KiB cannot be written: the sparse file cannot be made (EFBIG).
+      const command = `trap '' XFSZ; ulimit -f 100; exec ${Deno.execPath()} run --quiet ${
+        PERMISSIONS.join(" ")
+      } ${CLI} ${fixture.torrent} -d ${dir}/out -p ${freePort()} --peer ${peer.address} -v`;
+      const result = await run("bash", ["-c", command]);
+      assertEquals(result.code, 5, result.stderr);
+      assertStringIncludes(result.stderr, `${dir}/out/single.bin`);
+      const ok = await runShoal([
+        fixture.torrent,
+        "-d",
+        `${dir}/ok`,
+        "-p",
+        String(freePort()),
+        "--peer",
+        peer.address,
+        "-v",
+      ]);
+      assertEquals(ok.code, 0);
+      assertStringIncludes(ok.stderr, `DEBUG peer ${peer.address}: connected (outgoing)`);
+    } finally {
+      await peer.stop();
+    }
+  }));

@@ -27,6 +27,16 @@ export interface FakePeerBehaviour {
   haveOutOfRange?: boolean;
   /** Wait this long before sending each block. */
   delayMs?: number;
+  /** Announce the fast extension (BEP 6) and send have all instead of a bitfield. */
+  fast?: boolean;
+  /** Stay choking; allow these pieces fast (needs `fast`) and reject requests for others. */
+  chokeAllowing?: number[];
+  /** Send this many blocks nobody asked for, before unchoking. */
+  unrequestedBlocks?: number;
+  /** Accept the connection but never answer the handshake. */
+  mute?: boolean;
+  /** Answer the handshake, then send nothing at all. */
+  quietAfterHandshake?: boolean;
 }
 
 /** A running fake peer. */
@@ -43,6 +53,10 @@ export interface FakePeer {
   readonly blocksSent: number;
   /** Connections the other side closed (as opposed to us). */
   readonly closedByClient: number;
+  /** Keep-alive messages received. */
+  readonly keepAlives: number;
+  /** Requests answered with reject. */
+  readonly rejected: number;
   /** Stops listening and closes every connection. */
   stop(): Promise<void>;
 }
@@ -95,15 +109,27 @@ export function startFakePeer(
 ): FakePeer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns = new Set<Deno.Conn>();
-  const stats = { connections: 0, requests: 0, blocksSent: 0, closedByClient: 0 };
+  const stats = {
+    connections: 0,
+    requests: 0,
+    blocksSent: 0,
+    closedByClient: 0,
+    keepAlives: 0,
+    rejected: 0,
+  };
   let stopped = false;
   const peerId = new TextEncoder().encode(`-FK0001-${crypto.randomUUID().slice(0, 12)}`);
 
   async function serve(conn: Deno.Conn): Promise<void> {
     const handshake = await readExactly(conn, 68);
     if (!handshake) return;
+    if (behaviour.mute) {
+      if ((await conn.read(new Uint8Array(1))) === null) stats.closedByClient++;
+      return;
+    }
     const reply = new Uint8Array(68);
     reply.set(PROTOCOL);
+    if (behaviour.fast) reply[27] |= 0x04;
     reply.set(behaviour.wrongInfoHash ? new Uint8Array(20).fill(7) : torrent.infoHash, 28);
     reply.set(peerId, 48);
     await writeAll(conn, reply);
@@ -117,9 +143,30 @@ export function startFakePeer(
     if (behaviour.spareBits && spare === 0) {
       throw new Error("spareBits needs a piece count that is not a multiple of 8");
     }
-    await writeAll(conn, message(5, bitfield));
+    if (behaviour.quietAfterHandshake) {
+      while ((await conn.read(new Uint8Array(1024))) !== null) {
+        // Read and ignore everything.
+      }
+      stats.closedByClient++;
+      return;
+    }
+    await writeAll(conn, behaviour.fast ? message(0x0e) : message(5, bitfield));
     if (behaviour.haveOutOfRange) await writeAll(conn, message(4, uint32(torrent.pieceCount + 10)));
-    await writeAll(conn, message(1));
+    for (let i = 0; i < (behaviour.unrequestedBlocks ?? 0); i++) {
+      const index = i % torrent.pieceCount;
+      const length = Math.min(16384, torrent.pieceMap.pieceSize(index));
+      const start = index * torrent.pieceLength;
+      await writeAll(
+        conn,
+        message(7, uint32(index), uint32(0), content.slice(start, start + length)),
+      );
+    }
+    const allowed = new Set(behaviour.chokeAllowing ?? []);
+    if (behaviour.chokeAllowing) {
+      for (const piece of allowed) await writeAll(conn, message(0x11, uint32(piece)));
+    } else {
+      await writeAll(conn, message(1));
+    }
     while (!stopped) {
       const header = await readExactly(conn, 4);
       if (!header) {
@@ -127,7 +174,10 @@ export function startFakePeer(
         return;
       }
       const length = new DataView(header.buffer).getUint32(0);
-      if (length === 0) continue;
+      if (length === 0) {
+        stats.keepAlives++;
+        continue;
+      }
       if (length > 1 << 20) return;
       const body = await readExactly(conn, length);
       if (!body) {
@@ -141,6 +191,11 @@ export function startFakePeer(
       const index = view.getUint32(1);
       const begin = view.getUint32(5);
       const blockLength = view.getUint32(9);
+      if (behaviour.chokeAllowing && !allowed.has(index)) {
+        await writeAll(conn, message(0x10, body.subarray(1, 13)));
+        stats.rejected++;
+        continue;
+      }
       const start = index * torrent.pieceLength + begin;
       const block = content.slice(start, start + blockLength);
       if (behaviour.corrupt?.(index)) block[0] ^= 0xff;
@@ -159,7 +214,8 @@ export function startFakePeer(
     for await (const conn of listener) {
       stats.connections++;
       conns.add(conn);
-      serve(conn).catch(() => {}).finally(() => {
+      // A write that fails means the client closed the connection.
+      serve(conn).catch(() => stats.closedByClient++).finally(() => {
         conns.delete(conn);
         try {
           conn.close();
@@ -185,6 +241,12 @@ export function startFakePeer(
     },
     get closedByClient() {
       return stats.closedByClient;
+    },
+    get keepAlives() {
+      return stats.keepAlives;
+    },
+    get rejected() {
+      return stats.rejected;
     },
     stop() {
       stopped = true;

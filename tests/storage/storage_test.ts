@@ -21,7 +21,8 @@ Deno.test("storage: pieces written through the map land in the right files; empt
     for (const file of torrent.files) {
       stream.set(await Deno.readFile(`${fixture.dataDir}/${file.path.join("/")}`), file.offset);
     }
-    const store = new FileStore(torrent, `${dir}/out`);
+    // One open file at a time: every piece spanning two files must evict and reopen.
+    const store = new FileStore(torrent, `${dir}/out`, { maxOpenFiles: 1 });
     await store.create();
     const sizes = await store.states();
     assertEquals(

@@ -152,3 +152,79 @@ Deno.test("fake peers: a silent peer holding the last blocks is overtaken in end
       await silent.stop();
     }
   }));
+
+Deno.test("fake peers: a peer sending blocks nobody asked for is dropped after 4 MiB, its blocks unused", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const pushy = startFakePeer(s.torrent, s.content, { unrequestedBlocks: 300 });
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(s.torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [{ host: "127.0.0.1", port: pushy.port }],
+      });
+      await until(() => pushy.closedByClient >= 1);
+      assertEquals(handle.status().piecesDone, 0);
+    } finally {
+      await session.close();
+      await pushy.stop();
+    }
+  }));
+
+Deno.test("fake peers: fast extension — have all, allowed fast while choked, rejected requests go elsewhere", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const choking = startFakePeer(s.torrent, s.content, { fast: true, chokeAllowing: [0, 1, 2] });
+    const status = await download(dir, s, [
+      choking,
+      startFakePeer(s.torrent, s.content, { fast: true, delayMs: 3 }),
+    ]);
+    assertEquals(status.piecesDone, s.torrent.pieceCount);
+    assert(choking.blocksSent >= 1, "allowed-fast pieces were requested while choked");
+  }));
+
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("fake peers: a peer that never answers the handshake is given up after the handshake timeout", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const mute = startFakePeer(s.torrent, s.content, { mute: true });
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(s.torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [{ host: "127.0.0.1", port: mute.port }],
+        timeouts: { handshakeMs: 200 },
+      });
+      await until(() => mute.closedByClient >= 1);
+      assertEquals(handle.status().peersConnected, 0);
+    } finally {
+      await session.close();
+      await mute.stop();
+    }
+  }));
+
+Deno.test("fake peers: keep-alives are sent when quiet, and a peer that sends nothing is dropped", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const quiet = startFakePeer(s.torrent, s.content, { quietAfterHandshake: true });
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      session.add(s.torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [{ host: "127.0.0.1", port: quiet.port }],
+        timeouts: { keepAliveMs: 100, idleMs: 2500 },
+      });
+      await until(() => quiet.closedByClient >= 1);
+      assert(quiet.keepAlives >= 1, "a keep-alive was sent before the peer was dropped");
+    } finally {
+      await session.close();
+      await quiet.stop();
+    }
+  }));
