@@ -14,11 +14,11 @@
 import { createTorrent } from "../lib/metainfo/create.ts";
 import { readTorrentFile } from "../lib/metainfo/mod.ts";
 import { Session } from "../lib/session/session.ts";
-import { type Seeder, startSeeder } from "../tests/helpers/seeders.ts";
+import { aria2LoopbackFlags, type Seeder, startSeeder } from "../tests/helpers/seeders.ts";
+import { shoalArgs } from "../tests/helpers/tools.ts";
 import { freePort, type RunningTracker, startOpentracker } from "../tests/helpers/trackers.ts";
 
 const SIZE = 1024 * 1024 * 1024;
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 
 /** What GNU time measured for one program run. */
 export interface RunFigures {
@@ -114,34 +114,22 @@ export async function benchDownload(): Promise<void> {
         seeders.map((s) => `${s.kind} on ${s.address}`).join(", ")
       }; tracker ${tracker.http}`,
     );
-    const shoal = await timed(Deno.execPath(), [
-      "run",
-      "--quiet",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys",
-      CLI,
-      "download",
-      torrentPath,
-      "-d",
-      `${scratch}/shoal`,
-      "-p",
-      String(freePort()),
-      "--quiet",
-    ]);
+    const shoal = await timed(
+      Deno.execPath(),
+      shoalArgs([
+        "download",
+        torrentPath,
+        "-d",
+        `${scratch}/shoal`,
+        "-p",
+        String(freePort()),
+        "--quiet",
+      ]),
+    );
     await Deno.remove(`${scratch}/shoal`, { recursive: true });
     const aria2 = await timed("aria2c", [
-      "--enable-dht=false",
-      "--enable-dht6=false",
-      "--bt-enable-lpd=false",
-      "--enable-peer-exchange=false",
-      "--interface=127.0.0.1",
-      "--disable-ipv6=true",
-      `--listen-port=${freePort()}`,
+      ...aria2LoopbackFlags(freePort()),
       "--seed-time=0",
-      "--summary-interval=0",
       "--console-log-level=warn",
       `--dir=${scratch}/aria2`,
       torrentPath,

@@ -8,11 +8,18 @@ import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
 import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
-import { run, runShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { run, runShoal, shoalArgs, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-net", "--allow-env", "--allow-sys"];
+/** `shoal <torrent> -d <out> -p <free port> --peer <peer>`, plus `extra`. */
+function downloadArgs(
+  torrent: string,
+  out: string,
+  peer: FakePeer,
+  extra: string[] = [],
+): string[] {
+  return [torrent, "-d", out, "-p", String(freePort()), "--peer", peer.address, ...extra];
+}
 
 async function seeder(dir: string, length: number, delayMs = 0) {
   const fixture = await singleFileFixture(dir, length);
@@ -26,21 +33,7 @@ async function seeder(dir: string, length: number, delayMs = 0) {
 /** Starts `shoal download --json` as a child whose JSON lines can be watched. */
 function spawnDownload(torrent: string, out: string, peer: FakePeer) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...PERMISSIONS,
-      CLI,
-      "download",
-      torrent,
-      "-d",
-      out,
-      "-p",
-      String(freePort()),
-      "--peer",
-      peer.address,
-      "--json",
-    ],
+    args: shoalArgs(["download", ...downloadArgs(torrent, out, peer, ["--json"])]),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -104,15 +97,7 @@ Deno.test("cli download: plain progress without escape codes, a summary, a log f
   withTempDir(async (dir) => {
     const { fixture, peer } = await seeder(dir, 500_000);
     try {
-      const result = await runShoal([
-        fixture.torrent,
-        "-d",
-        `${dir}/out`,
-        "-p",
-        String(freePort()),
-        "--peer",
-        peer.address,
-      ]);
+      const result = await runShoal(downloadArgs(fixture.torrent, `${dir}/out`, peer));
       assertEquals(result.code, 0, result.stderr);
       assert(!result.stdout.includes("\x1b"), "no escape codes when stdout is not a terminal");
       assertMatch(result.stdout, /\[100\.00%\] 31\/31 pieces/);
@@ -124,15 +109,7 @@ Deno.test("cli download: plain progress without escape codes, a summary, a log f
       const verify = await runShoal(["verify", fixture.torrent, "-d", `${dir}/out`]);
       assertEquals(verify.code, 0, verify.stderr);
       assertStringIncludes(verify.stdout, "All 31 pieces are good.");
-      const again = await runShoal([
-        fixture.torrent,
-        "-d",
-        `${dir}/out`,
-        "-p",
-        String(freePort()),
-        "--peer",
-        peer.address,
-      ]);
+      const again = await runShoal(downloadArgs(fixture.torrent, `${dir}/out`, peer));
       assertEquals(again.code, 0);
       assertStringIncludes(again.stdout, "already complete on disk");
     } finally {
@@ -222,8 +199,10 @@ testWithPrograms(
     withTempDir(async (dir) => {
       const { fixture, peer } = await seeder(dir, 1_000_000, 20);
       try {
-        const command =
-          `${Deno.execPath()} run --quiet -A ${CLI} ${fixture.torrent} -d ${dir}/out -p ${freePort()} --peer ${peer.address}`;
+        const command = [
+          Deno.execPath(),
+          ...shoalArgs(downloadArgs(fixture.torrent, `${dir}/out`, peer)),
+        ].join(" ");
         const result = await run("script", ["-qec", command, "/dev/null"], {
           cwd: dir,
           env: { NO_COLOR: "1" },
@@ -244,22 +223,15 @@ Deno.test("cli download: a file that cannot be written stops with exit 5 and nam
     const { fixture, peer } = await seeder(dir, 300_000);
     try {
       // Files above 100 KiB cannot be written: the sparse file cannot be made (EFBIG).
-      const command = `trap '' XFSZ; ulimit -f 100; exec ${Deno.execPath()} run --quiet ${
-        PERMISSIONS.join(" ")
-      } ${CLI} ${fixture.torrent} -d ${dir}/out -p ${freePort()} --peer ${peer.address} -v`;
+      const shoal = [
+        Deno.execPath(),
+        ...shoalArgs(downloadArgs(fixture.torrent, `${dir}/out`, peer, ["-v"])),
+      ];
+      const command = `trap '' XFSZ; ulimit -f 100; exec ${shoal.join(" ")}`;
       const result = await run("bash", ["-c", command]);
       assertEquals(result.code, 5, result.stderr);
       assertStringIncludes(result.stderr, `${dir}/out/single.bin`);
-      const ok = await runShoal([
-        fixture.torrent,
-        "-d",
-        `${dir}/ok`,
-        "-p",
-        String(freePort()),
-        "--peer",
-        peer.address,
-        "-v",
-      ]);
+      const ok = await runShoal(downloadArgs(fixture.torrent, `${dir}/ok`, peer, ["-v"]));
       assertEquals(ok.code, 0);
       assertStringIncludes(ok.stderr, `DEBUG peer ${peer.address}: connected (outgoing)`);
     } finally {

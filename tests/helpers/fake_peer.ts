@@ -144,11 +144,16 @@ export function startFakePeer(
       throw new Error("spareBits needs a piece count that is not a multiple of 8");
     }
     if (behaviour.quietAfterHandshake) {
-      while ((await conn.read(new Uint8Array(1024))) !== null) {
-        // Read and ignore everything.
+      // Read everything, counting keep-alives; answer nothing.
+      while (true) {
+        const header = await readExactly(conn, 4);
+        const length = header ? new DataView(header.buffer).getUint32(0) : -1;
+        if (length === 0) stats.keepAlives++;
+        if (length < 0 || length > 1 << 20 || (length > 0 && !(await readExactly(conn, length)))) {
+          stats.closedByClient++;
+          return;
+        }
       }
-      stats.closedByClient++;
-      return;
     }
     await writeAll(conn, behaviour.fast ? message(0x0e) : message(5, bitfield));
     if (behaviour.haveOutOfRange) await writeAll(conn, message(4, uint32(torrent.pieceCount + 10)));

@@ -37,6 +37,20 @@ export interface Seeder {
 const PEERS_DIR = new URL("../peers/", import.meta.url).pathname;
 const READY_TIMEOUT_MS = 60_000;
 
+/** aria2c flags that keep it on loopback (no DHT, local discovery, PEX or IPv6) on `port`. */
+export function aria2LoopbackFlags(port: number): string[] {
+  return [
+    "--enable-dht=false",
+    "--enable-dht6=false",
+    "--bt-enable-lpd=false",
+    "--enable-peer-exchange=false",
+    "--interface=127.0.0.1",
+    "--disable-ipv6=true",
+    `--listen-port=${port}`,
+    "--summary-interval=0",
+  ];
+}
+
 interface Plan {
   program: string;
   args: string[];
@@ -94,18 +108,11 @@ export async function startSeeder(
       plan = {
         program: "aria2c",
         args: [
-          "--enable-dht=false",
-          "--enable-dht6=false",
-          "--bt-enable-lpd=false",
-          "--enable-peer-exchange=false",
-          "--interface=127.0.0.1",
-          "--disable-ipv6=true",
-          `--listen-port=${port}`,
+          ...aria2LoopbackFlags(port),
           "--check-integrity=true",
           "--bt-hash-check-seed=true",
           "--seed-ratio=0.0",
           "--bt-max-peers=0",
-          "--summary-interval=0",
           "--console-log-level=notice",
           `--dir=${dataDir}`,
           `--save-session=${stateDir}/session`,

@@ -149,23 +149,32 @@ export async function run(
   };
 }
 
+/** The checkout's cli.ts. */
+export const SHOAL_CLI = new URL("../../cli.ts", import.meta.url).pathname;
+
+/** The permissions the README documents for the CLI. */
+export const SHOAL_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-net",
+  "--allow-env",
+  "--allow-sys",
+];
+
+/** Arguments for `deno` that run the shoal CLI with `args`. */
+export function shoalArgs(args: string[]): string[] {
+  return ["run", "--quiet", ...SHOAL_PERMISSIONS, SHOAL_CLI, ...args];
+}
+
 /** Runs the shoal CLI from this checkout with the permissions the README documents. */
 export function runShoal(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<RunResult> {
-  const cli = new URL("../../cli.ts", import.meta.url).pathname;
-  return run(Deno.execPath(), [
-    "run",
-    "--quiet",
-    "--allow-read",
-    "--allow-write",
-    "--allow-net",
-    "--allow-env",
-    "--allow-sys",
-    cli,
-    ...args,
-  ], { cwd: options.cwd, env: { NO_COLOR: "1", ...options.env } });
+  return run(Deno.execPath(), shoalArgs(args), {
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+  });
 }
 
 /** Makes a temporary folder, runs `fn` in it, and removes it afterwards. */

@@ -6,7 +6,11 @@
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
 import { Session } from "../../lib/session/session.ts";
-import type { AddTorrentOptions, TorrentStatus } from "../../lib/session/torrent_handle.ts";
+import type {
+  AddTorrentOptions,
+  TorrentHandle,
+  TorrentStatus,
+} from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, type Fixture, singleFileFixture } from "../helpers/content.ts";
 import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
@@ -44,6 +48,28 @@ async function download(
   } finally {
     await session.close();
     await Promise.all(peers.map((peer) => peer.stop()));
+  }
+}
+
+/** Runs a session with `peer` as the only peer until `check` returns (or throws), then stops everything. */
+async function withLonePeer(
+  dir: string,
+  s: Scenario,
+  peer: FakePeer,
+  options: Partial<AddTorrentOptions>,
+  check: (handle: TorrentHandle) => Promise<void>,
+): Promise<void> {
+  const session = new Session({ port: 0, host: "127.0.0.1" });
+  try {
+    const handle = session.add(s.torrent, {
+      downloadDir: `${dir}/out`,
+      peers: [{ host: "127.0.0.1", port: peer.port }],
+      ...options,
+    });
+    await check(handle);
+  } finally {
+    await session.close();
+    await peer.stop();
   }
 }
 
@@ -157,18 +183,10 @@ Deno.test("fake peers: a peer sending blocks nobody asked for is dropped after 4
   withTempDir(async (dir) => {
     const s = await scenario(dir);
     const pushy = startFakePeer(s.torrent, s.content, { unrequestedBlocks: 300 });
-    const session = new Session({ port: 0, host: "127.0.0.1" });
-    try {
-      const handle = session.add(s.torrent, {
-        downloadDir: `${dir}/out`,
-        peers: [{ host: "127.0.0.1", port: pushy.port }],
-      });
+    await withLonePeer(dir, s, pushy, {}, async (handle) => {
       await until(() => pushy.closedByClient >= 1);
       assertEquals(handle.status().piecesDone, 0);
-    } finally {
-      await session.close();
-      await pushy.stop();
-    }
+    });
   }));
 
 Deno.test("fake peers: fast extension — have all, allowed fast while choked, rejected requests go elsewhere", () =>
@@ -195,36 +213,25 @@ Deno.test("fake peers: a peer that never answers the handshake is given up after
   withTempDir(async (dir) => {
     const s = await scenario(dir);
     const mute = startFakePeer(s.torrent, s.content, { mute: true });
-    const session = new Session({ port: 0, host: "127.0.0.1" });
-    try {
-      const handle = session.add(s.torrent, {
-        downloadDir: `${dir}/out`,
-        peers: [{ host: "127.0.0.1", port: mute.port }],
-        timeouts: { handshakeMs: 200 },
-      });
+    await withLonePeer(dir, s, mute, { timeouts: { handshakeMs: 200 } }, async (handle) => {
       await until(() => mute.closedByClient >= 1);
       assertEquals(handle.status().peersConnected, 0);
-    } finally {
-      await session.close();
-      await mute.stop();
-    }
+    });
   }));
 
 Deno.test("fake peers: keep-alives are sent when quiet, and a peer that sends nothing is dropped", () =>
   withTempDir(async (dir) => {
     const s = await scenario(dir);
     const quiet = startFakePeer(s.torrent, s.content, { quietAfterHandshake: true });
-    const session = new Session({ port: 0, host: "127.0.0.1" });
-    try {
-      session.add(s.torrent, {
-        downloadDir: `${dir}/out`,
-        peers: [{ host: "127.0.0.1", port: quiet.port }],
-        timeouts: { keepAliveMs: 100, idleMs: 2500 },
-      });
-      await until(() => quiet.closedByClient >= 1);
-      assert(quiet.keepAlives >= 1, "a keep-alive was sent before the peer was dropped");
-    } finally {
-      await session.close();
-      await quiet.stop();
-    }
+    await withLonePeer(
+      dir,
+      s,
+      quiet,
+      { timeouts: { keepAliveMs: 100, idleMs: 2500 } },
+      async (handle) => {
+        await until(() => quiet.closedByClient >= 1);
+        assert(quiet.keepAlives >= 1, "a keep-alive was sent before the peer was dropped");
+        assertEquals(handle.status().piecesDone, 0);
+      },
+    );
   }));
