@@ -297,6 +297,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
             left: this.torrent.totalLength - this.#bytesDone,
           };
         },
+        onTrackerChange: (url) => {
+          this.#context.log.info(
+            `private torrent: now using tracker ${url}; dropping peers from the previous one`,
+          );
+          this.#swarm?.dropAllPeers();
+        },
         onPeers: (peers) => {
           this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} new peers`);
           this.#swarm?.addPeers(peers);

@@ -132,6 +132,11 @@ export class PeerPool {
     candidate.retryAt = now + this.#retryBaseMs;
   }
 
+  /** Forgets every address (bans stay). */
+  clear(): void {
+    this.#candidates.clear();
+  }
+
   /** Never connect to `key` again in this session. */
   ban(key: string): void {
     this.#banned.add(key);

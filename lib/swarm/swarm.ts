@@ -120,7 +120,8 @@ export interface SwarmStats {
 
 const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
 const MAX_ALLOWED_FAST = 256;
-const MAX_KEPT_BAD_PIECES = 16;
+/** Bytes of failed pieces kept as evidence against liars. */
+const MAX_KEPT_BAD_BYTES = 16 * 1024 * 1024;
 /** Bad pieces a peer may send alone before it is banned. */
 const SOLE_FAILURES_BEFORE_BAN = 2;
 
@@ -144,6 +145,7 @@ export class Swarm {
   readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
   readonly #abort = new AbortController();
   readonly #peersUsed = new Set<string>();
+  #keptBadBytes = 0;
   #connecting = 0;
   #nextPeerId = 0;
   #wasted = 0;
@@ -224,6 +226,15 @@ export class Swarm {
       requests: peer.outstanding.size,
       snubbed: peer.snubbed,
     }));
+  }
+
+  /**
+   * Drops every peer and forgets every address: a private torrent whose
+   * tracker changed must use only the new tracker's peers (BEP 27).
+   */
+  dropAllPeers(): void {
+    this.pool.clear();
+    for (const peer of this.#peers.values()) peer.connection.close();
   }
 
   /** Closes every connection and waits for pieces being written. */
@@ -597,7 +608,9 @@ export class Swarm {
       if (peer && ++peer.hashFailures >= SOLE_FAILURES_BEFORE_BAN) {
         this.#ban(peer, `sent ${peer.hashFailures} pieces that failed their hash check`);
       }
-    } else if (this.#badPieces.size < MAX_KEPT_BAD_PIECES) {
+    } else if (this.#keptBadBytes + piece.data.length <= MAX_KEPT_BAD_BYTES) {
+      // The buffer is not reused (only verified pieces return theirs), so it can be kept.
+      this.#keptBadBytes += piece.data.length;
       this.#badPieces.set(piece.index, { data: piece.data, senders: piece.senders });
     }
     this.#requestAllSoon();
@@ -608,6 +621,7 @@ export class Swarm {
     const bad = this.#badPieces.get(index);
     if (!bad) return;
     this.#badPieces.delete(index);
+    this.#keptBadBytes -= bad.data.length;
     for (let block = 0; block < bad.senders.length; block++) {
       const begin = block * BLOCK_SIZE;
       const end = Math.min(begin + BLOCK_SIZE, good.length);

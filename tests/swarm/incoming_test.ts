@@ -1,0 +1,69 @@
+/** Peers that dial a downloading session are answered and routed to their torrent by info hash. */
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { Session } from "../../lib/session/session.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { singleFileFixture } from "../helpers/content.ts";
+import { withTempDir } from "../helpers/tools.ts";
+
+async function readAtLeast(conn: Deno.Conn, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length + 4096);
+  let filled = 0;
+  while (filled < length) {
+    const n = await conn.read(out.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return out.subarray(0, filled);
+}
+
+Deno.test("incoming: a peer that dials us gets our handshake, our pieces and our extension handshake", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      session.add(torrent, { downloadDir: `${dir}/out` });
+      while (session.torrents()[0].state !== "downloading") {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: session.port });
+      const handshake = new Uint8Array(68);
+      handshake.set(new TextEncoder().encode("\x13BitTorrent protocol"));
+      handshake[25] = 0x10;
+      handshake[27] = 0x04;
+      handshake.set(torrent.infoHash, 28);
+      handshake.set(new TextEncoder().encode("-XX0001-incomingpeer"), 48);
+      await conn.write(handshake);
+      // The handshake and the greeting may come in separate writes: read until both are in.
+      let reply = await readAtLeast(conn, 68 + 5);
+      while (reply.length < 68 + 2 * 5 + 20) {
+        const more = await readAtLeast(conn, 1);
+        if (more.length === 0) break;
+        reply = new Uint8Array([...reply, ...more]);
+      }
+      assertEquals([...reply.subarray(28, 48)], [...torrent.infoHash]);
+      assertEquals([...reply.subarray(48, 51)], [..."-SH"].map((c) => c.charCodeAt(0)));
+      // After the handshake: the extension handshake (id 20) and have none (0x0f), we have nothing yet.
+      const ids = new Set<number>();
+      let offset = 68;
+      while (offset + 5 <= reply.length) {
+        const length = new DataView(reply.buffer, reply.byteOffset + offset).getUint32(0);
+        ids.add(reply[offset + 4]);
+        offset += 4 + length;
+      }
+      assert(ids.has(20) && ids.has(0x0f), `message ids ${[...ids]}`);
+      conn.close();
+
+      const stranger = await Deno.connect({ hostname: "127.0.0.1", port: session.port });
+      handshake.fill(9, 28, 48);
+      await stranger.write(handshake);
+      assertEquals(
+        await stranger.read(new Uint8Array(68)),
+        null,
+        "a torrent we do not have is refused",
+      );
+      stranger.close();
+    } finally {
+      await session.close();
+    }
+  }));
