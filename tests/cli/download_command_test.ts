@@ -5,9 +5,10 @@
  * in this process (slowed down where the test needs time to act).
  */
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { loadResume, resumePath } from "../../lib/storage/resume.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
-import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
+import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
 import { run, runShoal, shoalArgs, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
 
@@ -21,11 +22,12 @@ function downloadArgs(
   return [torrent, "-d", out, "-p", String(freePort()), "--peer", peer.address, ...extra];
 }
 
-async function seeder(dir: string, length: number, delayMs = 0) {
+async function seeder(dir: string, length: number, delayMs = 0, behaviour: FakePeerBehaviour = {}) {
   const fixture = await singleFileFixture(dir, length);
   const torrent = await readTorrentFile(fixture.torrent);
   const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`), {
     delayMs,
+    ...behaviour,
   });
   return { fixture, torrent, peer };
 }
@@ -234,6 +236,41 @@ Deno.test("cli download: a file that cannot be written stops with exit 5 and nam
       const ok = await runShoal(downloadArgs(fixture.torrent, `${dir}/ok`, peer, ["-v"]));
       assertEquals(ok.code, 0);
       assertStringIncludes(ok.stderr, `DEBUG peer ${peer.address}: connected (outgoing)`);
+    } finally {
+      await peer.stop();
+    }
+  }));
+
+Deno.test("cli download: a disk error in the middle stops with exit 5 and keeps every verified piece", () =>
+  withTempDir(async (dir) => {
+    // 19 pieces of 16 KiB; the first 10 are offered first, the rest 1 s later.
+    const { fixture, peer, torrent } = await seeder(dir, 300_000, 0, {
+      revealLater: { first: 10, afterMs: 1000 },
+    });
+    try {
+      // The file exists at full size, so only writes past 160 KiB (10 pieces) fail (EFBIG), mid-download.
+      await Deno.mkdir(`${dir}/out`);
+      await Deno.writeFile(`${dir}/out/single.bin`, new Uint8Array());
+      await Deno.truncate(`${dir}/out/single.bin`, 300_000);
+      const shoal = [
+        Deno.execPath(),
+        ...shoalArgs(downloadArgs(fixture.torrent, `${dir}/out`, peer)),
+      ];
+      const failed = await run("bash", [
+        "-c",
+        `trap '' XFSZ; ulimit -f 160; exec ${shoal.join(" ")}`,
+      ]);
+      assertEquals(failed.code, 5, failed.stdout + failed.stderr);
+      assertStringIncludes(failed.stderr, `Cannot write to ${dir}/out/single.bin`);
+      const resume = (await loadResume(resumePath(`${dir}/out`, torrent), torrent))!;
+      assertEquals(resume.pieces.count, 10, "the ten pieces written before the error are recorded");
+      const verify = JSON.parse(
+        (await runShoal(["verify", fixture.torrent, "-d", `${dir}/out`, "--json"])).stdout,
+      );
+      assertEquals(verify.piecesGood, 10);
+      const again = await runShoal(downloadArgs(fixture.torrent, `${dir}/out`, peer));
+      assertEquals(again.code, 0, again.stderr);
+      await assertSameContent(fixture, `${dir}/out`);
     } finally {
       await peer.stop();
     }

@@ -37,6 +37,8 @@ export interface FakePeerBehaviour {
   mute?: boolean;
   /** Answer the handshake, then send nothing at all. */
   quietAfterHandshake?: boolean;
+  /** Claim only pieces `[0, first)` at first, and the others with `have` after `afterMs`. */
+  revealLater?: { first: number; afterMs: number };
 }
 
 /** A running fake peer. */
@@ -138,6 +140,17 @@ export function startFakePeer(
       await writeAll(conn, new Uint8Array([0x00, 0x10, 0x00, 0x01, 7]));
     }
     const bitfield = new Uint8Array(Math.ceil(torrent.pieceCount / 8)).fill(0xff);
+    const reveal = behaviour.revealLater;
+    if (reveal) {
+      for (let piece = reveal.first; piece < torrent.pieceCount; piece++) {
+        bitfield[piece >> 3] &= ~(0x80 >> (piece & 7));
+      }
+      setTimeout(async () => {
+        for (let piece = reveal.first; piece < torrent.pieceCount; piece++) {
+          await writeAll(conn, message(4, uint32(piece))).catch(() => {});
+        }
+      }, reveal.afterMs);
+    }
     const spare = bitfield.length * 8 - torrent.pieceCount;
     if (spare > 0 && !behaviour.spareBits) bitfield[bitfield.length - 1] &= 0xff << spare;
     if (behaviour.spareBits && spare === 0) {
