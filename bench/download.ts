@@ -67,7 +67,7 @@ async function writeRandomGiB(path: string): Promise<void> {
 async function lastPercent(
   torrentPath: string,
   out: string,
-): Promise<{ total: number; lastPercent: number }> {
+): Promise<{ total: number; lastPercent: number; wasted: number; peersUsed: number }> {
   const torrent = await readTorrentFile(torrentPath);
   const session = new Session({ port: freePort(), host: "127.0.0.1" });
   const handle = session.add(torrent, { downloadDir: out });
@@ -78,8 +78,14 @@ async function lastPercent(
   });
   await handle.done;
   const end = performance.now();
+  const { wasted, peersUsed } = handle.status();
   await session.close();
-  return { total: (end - start) / 1000, lastPercent: (end - (at99 ?? end)) / 1000 };
+  return {
+    total: (end - start) / 1000,
+    lastPercent: (end - (at99 ?? end)) / 1000,
+    wasted,
+    peersUsed,
+  };
 }
 
 function show(name: string, f: RunFigures): void {
@@ -148,7 +154,7 @@ export async function benchDownload(): Promise<void> {
     console.log(
       `  library download: ${tail.total.toFixed(2)} s in all, the last 1% took ${
         tail.lastPercent.toFixed(2)
-      } s`,
+      } s; ${tail.peersUsed} peers sent data, ${(tail.wasted / 1024 / 1024).toFixed(1)} MiB wasted`,
     );
   } finally {
     await Promise.all(seeders.map((s) => s.stop()));
