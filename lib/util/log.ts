@@ -30,13 +30,21 @@ export interface FileLoggerOptions {
   mirrorLevel?: LogLevel;
   /** Lowest level written to the file. Default `debug`. */
   fileLevel?: LogLevel;
+  /** When the file grows past this, it is renamed to `<path>.1` (replacing the last one) and started afresh. Default 16 MiB. */
+  maxFileBytes?: number;
 }
+
+/** Lines waiting for the disk beyond this are dropped (and counted), so a stalled disk cannot fill memory. */
+const MAX_PENDING_LINES = 10_000;
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** Appends log lines to a file, in order, without blocking the caller. */
 export class FileLogger implements Logger {
-  readonly #file: Deno.FsFile | undefined;
+  #file: Deno.FsFile | undefined;
+  readonly #path: string | undefined;
+  #fileBytes = 0;
+  #dropped = 0;
   readonly #options: FileLoggerOptions;
   readonly #encoder = new TextEncoder();
   #pending: string[] = [];
@@ -48,12 +56,14 @@ export class FileLogger implements Logger {
    */
   constructor(path: string | undefined, options: FileLoggerOptions = {}) {
     this.#options = options;
+    this.#path = path;
     if (path !== undefined) {
       try {
         Deno.mkdirSync(path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".", {
           recursive: true,
         });
         this.#file = Deno.openSync(path, { append: true, create: true });
+        this.#fileBytes = this.#file.statSync().size;
       } catch {
         this.#file = undefined;
       }
@@ -87,6 +97,19 @@ export class FileLogger implements Logger {
     }
   }
 
+  /** Moves the full log to `<path>.1` and starts a new one. */
+  #rotate(): void {
+    if (this.#path === undefined) return;
+    try {
+      this.#file?.close();
+      Deno.renameSync(this.#path, `${this.#path}.1`);
+      this.#file = Deno.openSync(this.#path, { append: true, create: true });
+      this.#fileBytes = 0;
+    } catch {
+      this.#file = undefined;
+    }
+  }
+
   #log(level: LogLevel, message: string): void {
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`;
     const mirror = this.#options.mirrorLevel;
@@ -98,18 +121,32 @@ export class FileLogger implements Logger {
       }
     }
     if (!this.#file || RANK[level] < RANK[this.#options.fileLevel ?? "debug"]) return;
+    if (this.#pending.length >= MAX_PENDING_LINES) {
+      this.#dropped++;
+      return;
+    }
     this.#pending.push(line);
     this.#writing ??= this.#drain().finally(() => this.#writing = undefined);
   }
 
   async #drain(): Promise<void> {
     while (this.#pending.length > 0 && this.#file) {
+      if (this.#dropped > 0) {
+        this.#pending.push(
+          `${
+            new Date().toISOString()
+          } WARN  ${this.#dropped} log lines dropped: the disk was too slow\n`,
+        );
+        this.#dropped = 0;
+      }
       const text = this.#pending.join("");
       this.#pending = [];
       try {
         const bytes = this.#encoder.encode(text);
         let written = 0;
         while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
+        this.#fileBytes += bytes.length;
+        if (this.#fileBytes > (this.#options.maxFileBytes ?? 16 * 1024 * 1024)) this.#rotate();
       } catch {
         return;
       }
