@@ -147,10 +147,13 @@ export async function acceptPeer(
     );
     const options = lookup(handshake.infoHash);
     if (!options) throw new PeerError("handshake", `${label} asked for a torrent we do not have`);
+    const ours = encodeHandshake({ reserved: ourReservedBytes(), ...options });
     if (bytesEqual(handshake.peerId, options.peerId)) {
+      // Answer anyway: the dialling side (us too) then sees its own peer id and stops dialling it.
+      await writeAll(conn, ours).catch(() => {});
       throw new PeerError("self", "Connected to ourselves");
     }
-    await writeAll(conn, encodeHandshake({ reserved: ourReservedBytes(), ...options }));
+    await writeAll(conn, ours);
     return new PeerConnection(conn, label, handshake, rest, "incoming", options.timeouts);
   } catch (error) {
     closeQuietly(conn);

@@ -67,3 +67,37 @@ Deno.test("incoming: a peer that dials us gets our handshake, our pieces and our
       await session.close();
     }
   }));
+
+Deno.test("self: an address that turns out to be ourselves is dropped at the handshake and never dialled again", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const lines: string[] = [];
+    const log = { debug: (m: string) => lines.push(m), info() {}, warn() {}, error() {} };
+    // 127.0.0.2 reaches the same loopback listener, but is not an address we know as ours.
+    const session = new Session({ port: 0, host: "0.0.0.0", log });
+    try {
+      const handle = session.add(torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [{ host: "127.0.0.2", port: session.port }, {
+          host: "127.0.0.1",
+          port: session.port,
+        }],
+      });
+      const deadline = Date.now() + 5000;
+      while (!lines.some((l) => l.includes("Connected to ourselves")) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert(
+        lines.some((l) => l.includes("peer 127.0.0.2:") && l.includes("Connected to ourselves")),
+        lines.join("\n"),
+      );
+      assert(
+        !lines.some((l) => l.includes(`peer 127.0.0.1:${session.port}:`)),
+        "our own address is never dialled",
+      );
+      assertEquals(handle.status().peersConnected, 0);
+    } finally {
+      await session.close();
+    }
+  }));
