@@ -72,6 +72,7 @@ export class FileStore {
   /**
    * Creates every folder and file, each file sparse at its final size. A
    * file that exists with another size is cut or extended to the right size.
+   * Files with the BEP 47 `x` attribute are made executable.
    *
    * @throws {DiskError} When a folder or file cannot be created.
    */
@@ -99,8 +100,14 @@ export class FileStore {
           if (error instanceof Deno.errors.NotFound) return undefined;
           throw error;
         });
-        if (state?.isFile && state.size === file.length) continue;
-        await this.#run(file.index, (handle) => handle.truncate(file.length));
+        if (!(state?.isFile && state.size === file.length)) {
+          await this.#run(file.index, (handle) => handle.truncate(file.length));
+        }
+        // BEP 47 "x": executable by whoever may read it (Windows has no such bit).
+        if (file.executable && Deno.build.os !== "windows") {
+          const mode = ((await Deno.stat(path)).mode ?? 0o644) & 0o777;
+          if ((mode & 0o111) === 0) await Deno.chmod(path, mode | ((mode & 0o444) >> 2));
+        }
       } catch (error) {
         throw diskError(error, "create", path);
       }

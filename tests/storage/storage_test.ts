@@ -44,7 +44,7 @@ Deno.test("storage: pieces written through the map land in the right files; empt
     await check.close();
   }));
 
-Deno.test("storage: padding files are never created, and read as zeros", () =>
+Deno.test("storage: padding files are never created and read as zeros; x files are executable", () =>
   withTempDir(async (dir) => {
     const data = new Uint8Array(3 * 16384).fill(1);
     data.fill(0, 10, 16384);
@@ -57,7 +57,7 @@ Deno.test("storage: padding files are never created, and read as zeros", () =>
       files: [
         { length: 10, path: ["a"] },
         { length: 16374, path: [".pad", "16374"], attr: "p" },
-        { length: 32768, path: ["b"] },
+        { length: 32768, path: ["b"], attr: "x" },
       ],
     }));
     const store = new FileStore(torrent, dir);
@@ -67,6 +67,8 @@ Deno.test("storage: padding files are never created, and read as zeros", () =>
     }
     await store.close();
     assertEquals((await Deno.readFile(`${dir}/padded/a`)).length, 10);
+    assertEquals((await Deno.stat(`${dir}/padded/b`)).mode! & 0o111, 0o111, "BEP 47 x: executable");
+    assertEquals((await Deno.stat(`${dir}/padded/a`)).mode! & 0o111, 0);
     await assertRejects(() => Deno.stat(`${dir}/padded/.pad`), Deno.errors.NotFound);
     const check = new FileStore(torrent, dir, { mode: "read" });
     assertEquals((await checkPieces(torrent, check)).count, 3);
