@@ -11,6 +11,7 @@ import { looksLikeMagnet } from "../metainfo/mod.ts";
 import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addDownloadCommand } from "./commands/download.ts";
+import { addSeedCommand } from "./commands/seed.ts";
 import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
 import { addPendingCommands } from "./commands/pending.ts";
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run shoal --help for usage)")
     .addHelpText("after", EXIT_CODES_HELP);
   addDownloadCommand(program);
-  addPendingCommands(program, ["seed"]);
+  addSeedCommand(program);
   addCreateCommand(program);
   addInfoCommand(program);
   addVerifyCommand(program);

@@ -250,7 +250,10 @@ export class PeerConnection {
     return this.#closed;
   }
 
-  /** Bytes queued but not yet handed to the socket. */
+  /** Called when everything queued has been handed to the socket. */
+  onDrain?: () => void;
+
+  /** Bytes queued or being written, not yet handed to the socket. */
   get queuedBytes(): number {
     return this.#queuedBytes;
   }
@@ -308,11 +311,12 @@ export class PeerConnection {
         const parts = this.#queue;
         this.#queue = [];
         const bytes = parts.length === 1 ? parts[0] : concatBytes(parts);
-        this.#queuedBytes -= bytes.length;
         await writeAll(this.#conn, bytes);
+        this.#queuedBytes -= bytes.length;
         this.bytesSent += bytes.length;
         this.#lastSent = Date.now();
       }
+      if (!this.#closed) queueMicrotask(() => this.onDrain?.());
     } catch (error) {
       this.close(
         new PeerError("closed", `Sending to ${this.label} failed: ${(error as Error).message}`),

@@ -152,7 +152,9 @@ export class Session {
         this.#pendingHandshakes++;
         acceptPeer(conn, (infoHash) => {
           const handle = this.#torrents.get(toHex(infoHash));
-          if (!handle || handle.state !== "downloading") return undefined;
+          if (!handle || (handle.state !== "downloading" && handle.state !== "seeding")) {
+            return undefined;
+          }
           return { infoHash, peerId: this.peerId, timeouts: this.#timeouts };
         }, this.#timeouts).then((connection) => {
           this.#torrents.get(toHex(connection.handshake.infoHash))?.adopt(connection) ??

@@ -11,6 +11,8 @@ import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
+import { PieceReadCache } from "../storage/read_cache.ts";
+import { ShoalError } from "../errors.ts";
 import { filesUnchanged, loadResume, resumePath, saveResume } from "../storage/resume.ts";
 import type { PipelineOptions } from "../swarm/peer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
@@ -22,7 +24,13 @@ import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
 
 /** Where a torrent is in its life. */
-export type TorrentState = "checking" | "downloading" | "complete" | "stopped" | "error";
+export type TorrentState =
+  | "checking"
+  | "downloading"
+  | "seeding"
+  | "complete"
+  | "stopped"
+  | "error";
 
 /** A snapshot of a torrent's progress, for displays and scripts. */
 export interface TorrentStatus {
@@ -70,6 +78,8 @@ export interface TorrentStatus {
   peersUsed: number;
   /** Milliseconds since the torrent was added. */
   elapsedMs: number;
+  /** Milliseconds from adding the torrent to having every piece, once complete. */
+  completedAfterMs?: number;
   /** Every tracker's state. */
   trackers: TrackerStatus[];
   /** Why the torrent stopped, in the `error` state. */
@@ -110,6 +120,12 @@ export interface AddTorrentOptions {
   pipeline?: PipelineOptions;
   /** Most files open at once. Default 64. */
   maxOpenFiles?: number;
+  /** Keep serving peers once complete (state `seeding`) until stopped. Default false: state `complete`. */
+  seed?: boolean;
+  /** Fail instead of downloading when the data on disk is incomplete (for `shoal seed`). Default false. */
+  requireComplete?: boolean;
+  /** Regular upload slots of the choker. Default 4. */
+  uploadSlots?: number;
 }
 
 /** What a handle needs from its session. */
@@ -146,6 +162,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #resumeDirty = false;
   #saving: Promise<void> = Promise.resolve();
   #error?: Error;
+  #completedAt?: number;
   #stopping?: Promise<void>;
   #checkAbort = new AbortController();
   #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
@@ -204,6 +221,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peersBanned: swarm?.banned ?? 0,
       peersUsed: swarm?.peersUsed ?? 0,
       elapsedMs: now - this.#addedAt,
+      completedAfterMs: this.#completedAt === undefined
+        ? undefined
+        : this.#completedAt - this.#addedAt,
       trackers: this.#announcer?.statuses() ?? [],
       error: this.#error?.message,
     };
@@ -221,7 +241,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   /** Hands over a connection a peer opened to us; false when refused. */
   adopt(connection: PeerConnection): boolean {
-    if (!this.#swarm || this.#state !== "downloading") {
+    if (!this.#swarm || (this.#state !== "downloading" && this.#state !== "seeding")) {
       connection.close();
       return false;
     }
@@ -249,12 +269,24 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     });
     for (const piece of have.indices()) this.#bytesDone += this.torrent.pieceMap.pieceSize(piece);
     this.#checking = undefined;
-    if (this.#picker.missing === 0) {
+    if (this.#picker.missing > 0 && this.#options.requireComplete) {
+      throw new ShoalError(
+        `Only ${have.count} of ${this.torrent.pieceCount} pieces of ${this.torrent.name} are in ${this.#options.downloadDir}; shoal download completes them`,
+      );
+    }
+    if (this.#picker.missing === 0 && !this.#options.seed) {
       await this.#saveResume();
       this.#complete();
       return;
     }
+    const cache = new PieceReadCache(
+      this.#store,
+      (index) => this.torrent.pieceMap.pieceSize(index),
+    );
     this.#swarm = new Swarm({
+      readPiece: (index) => cache.read(index),
+      seed: this.#options.seed,
+      choker: { slots: this.#options.uploadSlots },
       torrent: this.torrent,
       peerId: this.#context.peerId,
       listenPort: this.#context.port,
@@ -278,7 +310,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       onFatal: (error) => this.#fail(error),
     });
     this.#downloadStartedAt = Date.now();
-    this.#setState("downloading");
+    this.#setState(this.#picker.missing === 0 ? "seeding" : "downloading");
+    if (this.#picker.missing === 0) this.#settleComplete();
     this.#swarm.start();
     this.#swarm.addPeers(this.#options.peers ?? []);
     if ((this.#options.announce ?? true) && this.torrent.trackers.length > 0) {
@@ -343,8 +376,13 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   }
 
   #complete(): void {
-    if (this.#state === "complete") return;
-    this.#setState("complete");
+    if (this.#state === "complete" || this.#state === "seeding") return;
+    this.#setState(this.#options.seed ? "seeding" : "complete");
+    this.#settleComplete();
+  }
+
+  #settleComplete(): void {
+    this.#completedAt = Date.now();
     this.emit("complete", undefined);
     this.#settle.resolve("complete");
   }
@@ -365,7 +403,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       await this.#saveResume().catch((error) => this.#context.log.warn(error.message));
     }
     await this.#store.close();
-    if (this.#state !== "complete") this.#setState(final);
+    if (this.#state === "seeding") this.#setState("complete");
+    else if (this.#state !== "complete") this.#setState(final);
     if (final === "error") {
       this.emit("error", this.#error!);
       this.#settle.reject(this.#error!);

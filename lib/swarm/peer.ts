@@ -55,6 +55,16 @@ export class Peer {
   interested = false;
   /** The peer told us it is interested. */
   peerInterested = false;
+  /** We choke the peer (do not serve its requests). */
+  amChoking = true;
+  /** When we last unchoked it (ms). */
+  unchokedSince?: number;
+  /** When it connected (ms). */
+  readonly connectedAt = Date.now();
+  /** Its requests we have accepted and not yet served, in order. */
+  incoming: BlockRequest[] = [];
+  /** A serving loop is running for this peer. */
+  serving = false;
   /** Pieces we may request while choked (BEP 6). */
   readonly allowedFast = new Set<number>();
   /** Requests sent, not yet answered. */

@@ -35,8 +35,9 @@ import { sha1 } from "../util/sha1.ts";
 import { VERSION } from "../version.ts";
 import { blockKey, Peer, type PipelineOptions } from "./peer.ts";
 import { PeerPool } from "./peer_pool.ts";
-import type { ActivePiece, PiecePicker } from "./picker.ts";
+import type { ActivePiece, BlockRequest, PiecePicker } from "./picker.ts";
 import { RateMeter } from "./rate.ts";
+import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
 
 /** Options of {@linkcode Swarm}. */
 export interface SwarmOptions {
@@ -66,6 +67,15 @@ export interface SwarmOptions {
   onPieceVerified?: (index: number) => void;
   /** Every wanted piece is verified and written. */
   onComplete?: () => void;
+  /**
+   * Reads a verified piece for uploading. Without it no request is served
+   * (every request is rejected or ignored).
+   */
+  readPiece?: (index: number) => Promise<Uint8Array>;
+  /** Keep dialling peers once complete, to seed. Default false. */
+  seed?: boolean;
+  /** The choker's settings. */
+  choker?: ChokerOptions;
   /** Storage failed: the swarm has stopped. */
   onFatal?: (error: unknown) => void;
 }
@@ -119,6 +129,12 @@ export interface SwarmStats {
 }
 
 const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
+/** Requests a peer may have queued with us: the `reqq` we announce. */
+export const OUR_REQUEST_QUEUE = 500;
+/** Bytes waiting to be sent to one peer before we stop reading pieces for it. */
+const MAX_SEND_QUEUE = 256 * 1024;
+/** Seconds between rechokes. */
+const RECHOKE_EVERY_TICKS = 10;
 const MAX_ALLOWED_FAST = 256;
 /** Bytes of failed pieces kept as evidence against liars. */
 const MAX_KEPT_BAD_BYTES = 16 * 1024 * 1024;
@@ -146,6 +162,9 @@ export class Swarm {
   readonly #abort = new AbortController();
   readonly #peersUsed = new Set<string>();
   #keptBadBytes = 0;
+  #chokerState: ChokerState = {};
+  #rechokeQueued = false;
+  #ticks = 0;
   #connecting = 0;
   #nextPeerId = 0;
   #wasted = 0;
@@ -248,7 +267,7 @@ export class Swarm {
   }
 
   #fillConnections(): void {
-    if (this.#stopped || this.#picker.missing === 0) return;
+    if (this.#stopped || (this.#picker.missing === 0 && !this.#options.seed)) return;
     const maxConnecting = this.#options.maxConnecting ?? 10;
     const room = Math.min(
       this.#maxPeers - this.#peers.size - this.#connecting,
@@ -305,6 +324,7 @@ export class Swarm {
       this.pool.markConnected(peer.key, parseKey(peer.key));
     }
     this.#log.debug(`peer ${peer.key}: connected (${connection.direction})`);
+    connection.onDrain = () => this.#serve(peer);
     this.#greet(peer);
     const error = await connection.run({
       onMessage: (message) => this.#onMessage(peer, message),
@@ -313,6 +333,7 @@ export class Swarm {
     this.#peers.delete(peer.id);
     this.#peerIds.delete(peerIdKey);
     this.#forget(peer);
+    if (!peer.amChoking) this.#rechokeSoon();
     this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
     if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.key);
     this.#fillConnections();
@@ -328,7 +349,7 @@ export class Swarm {
           extensions: new Map(),
           client: `shoal ${VERSION}`,
           listenPort: this.#options.listenPort || undefined,
-          requestQueue: 500,
+          requestQueue: OUR_REQUEST_QUEUE,
         }),
       });
     }
@@ -344,7 +365,11 @@ export class Swarm {
       case "suggest":
       case "port":
       case "unknown":
+        return;
       case "cancel":
+        peer.incoming = peer.incoming.filter((r) =>
+          r.index !== message.index || r.begin !== message.begin
+        );
         return;
       case "choke":
         peer.choked = true;
@@ -356,9 +381,11 @@ export class Swarm {
         return;
       case "interested":
         peer.peerInterested = true;
+        this.#rechokeSoon();
         return;
       case "not-interested":
         peer.peerInterested = false;
+        this.#rechokeSoon();
         return;
       case "have":
         return this.#onHave(peer, message.index);
@@ -377,8 +404,7 @@ export class Swarm {
         return this.#onPieces(peer, bits);
       }
       case "request":
-        if (peer.connection.features.fast) peer.connection.send({ ...message, type: "reject" });
-        return;
+        return this.#onRequest(peer, message);
       case "piece":
         return this.#onBlock(
           peer,
@@ -426,6 +452,112 @@ export class Swarm {
     peer.connection.close(new PeerError("protocol", `${peer.key} ${what}`));
   }
 
+  /** A peer asks for a block: queue it if it is valid and the peer may ask, else reject it. */
+  #onRequest(peer: Peer, request: BlockRequest): void {
+    const { index, begin, length } = request;
+    const valid = index < this.#torrent.pieceCount && this.#picker.have.has(index) && length > 0 &&
+      length <= BLOCK_SIZE && begin + length <= this.#torrent.pieceMap.pieceSize(index);
+    if (
+      !valid || peer.amChoking || !this.#options.readPiece ||
+      peer.incoming.length >= OUR_REQUEST_QUEUE
+    ) {
+      if (peer.connection.features.fast) {
+        peer.connection.send({ type: "reject", index, begin, length });
+      }
+      return;
+    }
+    peer.incoming.push({ index, begin, length });
+    this.#serve(peer);
+  }
+
+  /** Sends queued blocks while the peer's send queue has room; resumes when it drains. */
+  async #serve(peer: Peer): Promise<void> {
+    if (peer.serving) return;
+    peer.serving = true;
+    try {
+      while (
+        !peer.connection.closed && !peer.amChoking && peer.incoming.length > 0 &&
+        peer.connection.queuedBytes < MAX_SEND_QUEUE
+      ) {
+        const request = peer.incoming[0];
+        let data: Uint8Array;
+        try {
+          data = await this.#options.readPiece!(request.index);
+        } catch (error) {
+          this.#log.error(`piece ${request.index}: ${(error as Error).message}`);
+          peer.connection.close(new PeerError("closed", "a piece could not be read for uploading"));
+          return;
+        }
+        // Cancelled or choked while the piece was read: the request is gone.
+        if (peer.incoming[0] !== request) continue;
+        peer.incoming.shift();
+        const block = data.subarray(request.begin, request.begin + request.length);
+        peer.connection.send({ type: "piece", index: request.index, begin: request.begin, block });
+        const now = Date.now();
+        peer.upload.add(request.length, now);
+        this.#upload.add(request.length, now);
+      }
+    } finally {
+      peer.serving = false;
+    }
+  }
+
+  #rechokeSoon(): void {
+    if (this.#rechokeQueued) return;
+    this.#rechokeQueued = true;
+    queueMicrotask(() => {
+      this.#rechokeQueued = false;
+      this.#rechoke();
+    });
+  }
+
+  /** Runs the choker and applies its decision. */
+  #rechoke(now: number = Date.now()): void {
+    if (this.#stopped) return;
+    const peers = [...this.#peers.values()];
+    const decision = choke(
+      peers.map((peer) => ({
+        id: peer.id,
+        interested: peer.peerInterested,
+        downloadRate: peer.download.rate(now),
+        uploadRate: peer.upload.rate(now),
+        snubbed: peer.snubbed,
+        connectedAt: peer.connectedAt,
+        unchoked: !peer.amChoking,
+        unchokedSince: peer.unchokedSince,
+      })),
+      this.#picker.missing === 0,
+      this.#chokerState,
+      now,
+      this.#options.choker,
+    );
+    this.#chokerState = decision.state;
+    for (const peer of peers) {
+      const unchoke = decision.unchoke.has(peer.id);
+      if (unchoke && peer.amChoking) {
+        peer.amChoking = false;
+        peer.unchokedSince = now;
+        peer.connection.send({ type: "unchoke" });
+      } else if (!unchoke && !peer.amChoking) {
+        peer.amChoking = true;
+        peer.connection.send({ type: "choke" });
+        // BEP 6: pending requests are rejected explicitly; without it, choking discards them.
+        if (peer.connection.features.fast) {
+          for (const request of peer.incoming) peer.connection.send({ type: "reject", ...request });
+        }
+        peer.incoming = [];
+      }
+    }
+  }
+
+  /** Two seeds have nothing to trade: close the connection. */
+  #dropIfBothComplete(peer: Peer): void {
+    if (peer.bits.full && this.#picker.have.full) {
+      this.#log.debug(`peer ${peer.key}: we both have every piece; disconnecting`);
+      peer.connection.close();
+    }
+  }
+
   #onPieces(peer: Peer, bits: Bitfield): void {
     if (peer.bitsReceived || peer.bits.count > 0) {
       return this.#protocolError(peer, "sent its piece list twice or after have messages");
@@ -439,6 +571,7 @@ export class Swarm {
       this.#picker.peerHasAll(bits);
     }
     this.#updateInterest(peer);
+    this.#dropIfBothComplete(peer);
   }
 
   #onHave(peer: Peer, index: number): void {
@@ -454,6 +587,7 @@ export class Swarm {
       all.clear(index);
       this.#picker.peerBecameSeed(all);
       peer.countedAsSeed = true;
+      this.#dropIfBothComplete(peer);
     } else {
       this.#picker.peerHas(index);
     }
@@ -588,7 +722,10 @@ export class Swarm {
     this.#options.onPieceVerified?.(index);
     if (this.#picker.missing === 0 && !this.#completeReported) {
       this.#completeReported = true;
-      for (const peer of this.#peers.values()) this.#updateInterest(peer);
+      for (const peer of this.#peers.values()) {
+        this.#updateInterest(peer);
+        this.#dropIfBothComplete(peer);
+      }
       this.#options.onComplete?.();
     }
   }
@@ -666,6 +803,7 @@ export class Swarm {
 
   #tick(): void {
     const now = Date.now();
+    if (++this.#ticks % RECHOKE_EVERY_TICKS === 0) this.#rechoke(now);
     const timeout = this.#options.requestTimeoutMs ?? 20_000;
     for (const peer of this.#peers.values()) {
       peer.connection.tick(now);

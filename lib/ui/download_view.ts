@@ -67,11 +67,36 @@ export interface ProgressBlockOptions {
   maxPeers?: number;
 }
 
+/** Upload ratio: bytes uploaded over the torrent's size. */
+export function formatRatio(status: TorrentStatus): string {
+  return (status.totalBytes > 0 ? status.uploaded / status.totalBytes : 0).toFixed(2);
+}
+
+/** The block shown while seeding, as many lines as the progress block. */
+export function formatSeedingBlock(
+  status: TorrentStatus,
+  options: ProgressBlockOptions = {},
+): string[] {
+  return [
+    `Seeding:  ${status.name}, all ${formatCount(status.pieceCount)} pieces (${
+      formatBytes(status.totalBytes)
+    })`,
+    `Uploaded: ${formatBytes(status.uploaded)} | ratio ${formatRatio(status)}`,
+    `Speed:    ↑ ${formatRate(status.uploadRate)} | ↓ ${formatRate(status.downloadRate)}`,
+    `Peers:    ${status.peersConnected} connected${
+      options.maxPeers ? ` | ${options.maxPeers} max` : ""
+    } | ${status.peersSeen} seen`,
+    `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
+    `Trackers: ${formatTrackerLine(status.trackers)}`,
+  ];
+}
+
 /** The block redrawn in place on a terminal, one string per line. */
 export function formatProgressBlock(
   status: TorrentStatus,
   options: ProgressBlockOptions = {},
 ): string[] {
+  if (status.state === "seeding") return formatSeedingBlock(status, options);
   const width = options.barWidth ?? 30;
   const fraction = status.state === "checking" && status.checking?.total
     ? status.checking.checked / status.checking.total
@@ -98,6 +123,11 @@ export function formatProgressBlock(
 
 /** The plain line printed every few seconds when output is not a terminal. */
 export function formatProgressLine(status: TorrentStatus): string {
+  if (status.state === "seeding") {
+    return `[seeding] uploaded ${formatBytes(status.uploaded)}, ratio ${formatRatio(status)}, ↑ ${
+      formatRate(status.uploadRate)
+    }, ${status.peersConnected}/${status.peersSeen} peers`;
+  }
   if (status.state === "checking") {
     return `[checking ${percent(status)}] ${formatCount(status.checking?.checked ?? 0)}/${
       formatCount(status.checking?.total ?? 0)
@@ -148,7 +178,7 @@ export function statusToJson(status: TorrentStatus): Record<string, unknown> {
 /** The summary printed when the download ends, complete or not. */
 export function formatSummary(status: TorrentStatus, location: string): string {
   const peersUsed = status.peersUsed;
-  const seconds = status.elapsedMs / 1000;
+  const seconds = (status.completedAfterMs ?? status.elapsedMs) / 1000;
   if (status.state === "complete") {
     const average = seconds > 0 ? status.downloaded / seconds : 0;
     const lines = [
@@ -161,7 +191,11 @@ export function formatSummary(status: TorrentStatus, location: string): string {
       `  Saved in ${location}`,
     ];
     if (status.downloaded === 0) {
+      lines[0] = `Complete: ${status.name}`;
       lines[1] = `  ${formatBytes(status.totalBytes)}: already complete on disk`;
+    }
+    if (status.uploaded > 0) {
+      lines.push(`  Uploaded ${formatBytes(status.uploaded)} (ratio ${formatRatio(status)})`);
     }
     return lines.join("\n");
   }

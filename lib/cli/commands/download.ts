@@ -99,8 +99,22 @@ function onInterrupt(
   };
 }
 
-/** Downloads a torrent; resolves when complete, throws when stopped or failed. */
-export async function runDownload(input: string, options: DownloadCommandOptions): Promise<void> {
+/** What {@linkcode runTorrent} does beyond the download flags. */
+export interface RunTorrentOptions extends DownloadCommandOptions {
+  /** "downloading" or "seeding", for the log and header. */
+  verb: "downloading" | "seeding";
+  /** Keep seeding after completion (until Ctrl-C, the ratio or the time). */
+  seed?: boolean;
+  /** Stop seeding at this upload ratio. */
+  seedRatio?: number;
+  /** Stop seeding after this many seconds. */
+  seedTime?: number;
+  /** Refuse to download: the data must already be complete (`shoal seed`). */
+  requireComplete?: boolean;
+}
+
+/** Loads a .torrent for download or seed; magnet links are refused until BEP 9 lands. */
+export async function loadTorrentForRun(input: string, peers: PeerAddress[]): Promise<Torrent> {
   const source = await loadTorrentSource(input);
   if (source.kind === "magnet") {
     throw new ShoalError(
@@ -108,18 +122,40 @@ export async function runDownload(input: string, options: DownloadCommandOptions
     );
   }
   const torrent = source.torrent;
-  if (torrent.trackers.length === 0 && options.peer.length === 0) {
+  if (torrent.trackers.length === 0 && peers.length === 0) {
     throw new NetworkError(
       `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
     );
   }
+  return torrent;
+}
+
+/** Waits while seeding until Ctrl-C, the ratio or the time says stop. */
+async function seedUntilDone(
+  handle: TorrentHandle,
+  options: RunTorrentOptions,
+  interrupted: () => boolean,
+): Promise<void> {
+  const started = Date.now();
+  while (handle.state === "seeding" && !interrupted()) {
+    const status = handle.status();
+    if (
+      options.seedRatio !== undefined && status.uploaded >= options.seedRatio * status.totalBytes
+    ) return;
+    if (options.seedTime !== undefined && Date.now() - started >= options.seedTime * 1000) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Runs one torrent with the download flags: download, then seed if asked. */
+export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): Promise<void> {
   const directory = options.downloadDir;
   const mode = displayMode(options);
   const log = new FileLogger(`${directory}/${STATE_FOLDER}/shoal.log`, {
     mirrorLevel: options.verbose ? "debug" : undefined,
   });
   log.info(
-    `shoal ${VERSION}: downloading ${torrent.name} (${torrent.infoHashHex}) into ${directory}`,
+    `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
   );
   const session = new Session({ port: options.port, log });
   if (mode === "terminal" || mode === "plain") {
@@ -136,11 +172,14 @@ export async function runDownload(input: string, options: DownloadCommandOptions
       ].join("\n") + "\n",
     );
   }
+  const seeding = options.seed || options.seedRatio !== undefined || options.seedTime !== undefined;
   const handle = session.add(torrent, {
     downloadDir: directory,
     peers: options.peer,
     maxPeers: options.maxPeers,
     maxBufferedBytes: options.maxMemory,
+    seed: seeding,
+    requireComplete: options.requireComplete,
   });
   const display = new LiveDisplay({
     mode,
@@ -154,19 +193,23 @@ export async function runDownload(input: string, options: DownloadCommandOptions
   let outcome: "complete" | "stopped";
   try {
     outcome = await handle.done;
+    if (outcome === "complete" && seeding) {
+      await seedUntilDone(handle, options, interrupt.interrupted);
+    }
   } catch (error) {
+    clearInterval(timer);
+    interrupt.remove();
     display.finish(handle.status());
     await session.close();
     await log.close();
     throw error;
-  } finally {
-    clearInterval(timer);
-    interrupt.remove();
   }
+  clearInterval(timer);
+  await session.close();
+  interrupt.remove();
   const status = handle.status();
   display.finish(status);
-  await session.close();
-  log.info(outcome === "complete" ? "download complete" : "stopped by the user");
+  log.info(outcome === "complete" ? "complete" : "stopped by the user");
   await log.close();
   if (mode === "terminal" || mode === "plain") {
     writeOut("\n" + formatSummary(status, contentLocation(torrent, directory)) + "\n");
@@ -174,11 +217,40 @@ export async function runDownload(input: string, options: DownloadCommandOptions
   if (outcome === "stopped") throw new InterruptedError("Interrupted; the download is incomplete");
 }
 
-/** Adds the download command to the program. */
-export function addDownloadCommand(program: Command): void {
-  program.command("download")
-    .description("download a torrent (shoal <torrent> does the same)")
-    .argument("<torrent>", "a .torrent file")
+/** Downloads a torrent; resolves when complete (and done seeding, if asked), throws when stopped or failed. */
+export async function runDownload(
+  input: string,
+  options: DownloadCommandOptions & SeedFlags,
+): Promise<void> {
+  const torrent = await loadTorrentForRun(input, options.peer);
+  await runTorrent(torrent, { ...options, verb: "downloading" });
+}
+
+/** The seeding flags of `download`. */
+export interface SeedFlags {
+  seed?: boolean;
+  seedRatio?: number;
+  seedTime?: number;
+}
+
+function ratioArgument(value: string): number {
+  const ratio = Number(value);
+  if (!Number.isFinite(ratio) || ratio <= 0) {
+    throw new InvalidArgumentError("expected a ratio above 0, such as 1.5.");
+  }
+  return ratio;
+}
+
+function durationArgument(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError("expected a duration such as 90s, 30m, 2h or 1d.");
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] ?? "s"]!;
+  return Number(match[1]) * unit;
+}
+
+/** Adds the flags `download` and `seed` share. */
+export function addTorrentRunFlags(command: Command): Command {
+  return command
     .option("-d, --download-dir <dir>", "where files are saved", "./downloads")
     .option("-p, --port <port>", "port to listen on and announce", portArgument, 6881)
     .option("-m, --max-peers <count>", "most peers connected at once", maxPeersArgument, 50)
@@ -189,19 +261,37 @@ export function addDownloadCommand(program: Command): void {
     )
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
-    .option("--json", "print one JSON status line per second")
+    .option("--json", "print one JSON status line per second");
+}
+
+/** Adds the download command to the program. */
+export function addDownloadCommand(program: Command): void {
+  addTorrentRunFlags(
+    program.command("download")
+      .description("download a torrent (shoal <torrent> does the same)")
+      .argument("<torrent>", "a .torrent file"),
+  )
+    .option("--seed", "keep seeding after the download completes, until Ctrl-C")
+    .option(
+      "--seed-ratio <ratio>",
+      "keep seeding until this much has been uploaded (1 = the torrent's size)",
+      ratioArgument,
+    )
+    .option("--seed-time <duration>", "keep seeding this long, such as 30m or 2h", durationArgument)
     .addHelpText(
       "after",
       `
 Progress is redrawn in place on a terminal; otherwise a plain line is printed
 every 5 s. Existing data is checked (or trusted from <dir>/.shoal/*.resume if
 the files are unchanged), so an interrupted download resumes where it was.
-The log is written to <dir>/.shoal/shoal.log.
+Without a seeding flag shoal exits when the download completes. The log is
+written to <dir>/.shoal/shoal.log.
 
 Examples:
   shoal ubuntu.torrent
   shoal download ubuntu.torrent -d ~/Downloads -p 51413 -m 80
-  shoal download x.torrent --peer 127.0.0.1:51413 --json`,
+  shoal download x.torrent --peer 127.0.0.1:51413 --json
+  shoal download x.torrent --seed-ratio 2 --seed-time 1h`,
     )
     .action(runDownload);
 }

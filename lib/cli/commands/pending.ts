@@ -11,7 +11,6 @@ import { ShoalError } from "../../errors.ts";
 import { VERSION } from "../../version.ts";
 
 const PENDING: ReadonlyArray<[name: string, args: string, description: string]> = [
-  ["seed", "[torrent]", "seed a torrent to the swarm (not yet available)"],
   ["demo", "", "run a local swarm demo with no internet (not yet available)"],
 ];
 
