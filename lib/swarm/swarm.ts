@@ -7,7 +7,7 @@
  * - At most `maxPeers` connections; dead peers are replaced from the pool;
  *   never two connections to one address or one peer id, never to ourselves.
  * - A peer that breaks the protocol (oversized message, bitfield with spare
- *   bits or sent twice, `have` out of range, fast-extension messages without
+ *   bits, `have` out of range, fast-extension messages without
  *   the fast extension) is disconnected.
  * - Requests not answered in time go back to the pool and the peer is
  *   snubbed (pipeline at its minimum) until it delivers again.
@@ -560,7 +560,10 @@ export class Swarm {
 
   #onPieces(peer: Peer, bits: Bitfield): void {
     if (peer.bitsReceived || peer.bits.count > 0) {
-      return this.#protocolError(peer, "sent its piece list twice or after have messages");
+      // A second piece list (aria2c sends have none, then a bitfield once it has a
+      // piece): take it as a batch of have messages; pieces are never taken back.
+      for (const index of bits.indices()) this.#onHave(peer, index);
+      return;
     }
     peer.bitsReceived = true;
     peer.bits = bits;

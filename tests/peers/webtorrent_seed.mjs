@@ -1,7 +1,7 @@
 // Seeds one torrent with WebTorrent on loopback only.
 // Usage: node webtorrent_seed.mjs TORRENT DATA_DIR PORT
 // Prints READY once the data is verified; runs until killed.
-// DHT, local discovery, UPnP, NAT-PMP and PEX are off: webtorrent-cli cannot
+// DHT, local discovery, UPnP, NAT-PMP, PEX and uTP are off: webtorrent-cli cannot
 // turn them off, which is why tests use this wrapper (shared/reference/peers.md).
 import fs from "node:fs";
 import WebTorrent from "webtorrent";
@@ -13,6 +13,7 @@ const client = new WebTorrent({
   natUpnp: false,
   natPmp: false,
   utPex: false,
+  utp: false,
   webSeeds: false,
   torrentPort: Number(port),
 });

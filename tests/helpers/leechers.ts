@@ -1,0 +1,126 @@
+/**
+ * Real BitTorrent clients as leechers on loopback, for seeding tests:
+ * aria2c (finds the seeder through a tracker), transmission-cli (never dials
+ * loopback peers, so the seeder dials it), libtorrent and WebTorrent (told
+ * the seeder's address). Each runs until its download is complete.
+ *
+ * @module
+ */
+
+import { aria2LoopbackFlags } from "./seeders.ts";
+import { OutputWatcher, stopChild } from "./processes.ts";
+import { freePort } from "./trackers.ts";
+
+/** The leechers tests can start. */
+export type LeecherKind = "aria2" | "transmission" | "libtorrent" | "webtorrent";
+
+/** Programs each leecher needs (for `testWithPrograms`). */
+export const LEECHER_PROGRAMS: Record<LeecherKind, string[]> = {
+  aria2: ["aria2c"],
+  transmission: ["transmission-cli"],
+  libtorrent: ["python3-libtorrent"],
+  webtorrent: ["webtorrent"],
+};
+
+/** A running leecher. */
+export interface Leecher {
+  /** Its listening port (the seeder may dial it). */
+  port: number;
+  /** Resolves when it has exited after completing; rejects if it fails or takes longer than the limit. */
+  done: Promise<void>;
+  /** Stops it. */
+  stop(): Promise<void>;
+}
+
+const PEERS_DIR = new URL("../peers/", import.meta.url).pathname;
+
+/**
+ * Starts a leecher downloading `torrent` into `saveDir`.
+ *
+ * @param seeder The seeder's `host:port` (libtorrent, WebTorrent), unused by aria2c (tracker) and transmission (dialled).
+ */
+export async function startLeecher(
+  kind: LeecherKind,
+  torrent: string,
+  saveDir: string,
+  seeder: string,
+  timeoutMs = 90_000,
+): Promise<Leecher> {
+  const port = freePort();
+  const stateDir = await Deno.makeTempDir({ prefix: `shoal-leech-${kind}-` });
+  await Deno.mkdir(saveDir, { recursive: true });
+  const [host, seederPort] = [
+    seeder.slice(0, seeder.lastIndexOf(":")),
+    seeder.slice(seeder.lastIndexOf(":") + 1),
+  ];
+  let program: string;
+  let args: string[];
+  switch (kind) {
+    case "aria2":
+      program = "aria2c";
+      args = [...aria2LoopbackFlags(port), "--seed-time=0", `--dir=${saveDir}`, torrent];
+      break;
+    case "transmission":
+      await Deno.writeTextFile(
+        `${stateDir}/settings.json`,
+        JSON.stringify({
+          "dht-enabled": false,
+          "lpd-enabled": false,
+          "pex-enabled": false,
+          "utp-enabled": false,
+          "port-forwarding-enabled": false,
+          "bind-address-ipv4": "127.0.0.1",
+          "peer-port": port,
+          "peer-port-random-on-start": false,
+          "ratio-limit-enabled": true,
+          "ratio-limit": 0,
+        }),
+      );
+      program = "transmission-cli";
+      args = ["-g", stateDir, "-w", saveDir, "-p", String(port), torrent];
+      break;
+    case "libtorrent":
+      program = "/usr/bin/python3";
+      args = [`${PEERS_DIR}libtorrent_leech.py`, torrent, saveDir, String(port), host, seederPort];
+      break;
+    case "webtorrent":
+      program = "node";
+      args = [`${PEERS_DIR}webtorrent_leech.mjs`, torrent, saveDir, String(port), seeder];
+      break;
+  }
+  const child = new Deno.Command(program, {
+    args,
+    cwd: stateDir,
+    env: { HOME: stateDir },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = new OutputWatcher(child);
+  const stop = async () => {
+    await stopChild(child);
+    await output.done;
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  // Every leecher here exits 0 once complete (transmission-cli through ratio-limit 0).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const done = Promise.race([
+    child.status.then(async (status) => {
+      await output.done;
+      if (!status.success) {
+        throw new Error(`${kind} exited with ${status.code}:\n${output.text.slice(-3000)}`);
+      }
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`${kind} did not finish in ${timeoutMs} ms:\n${output.text.slice(-3000)}`),
+          ),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  done.catch(() => {});
+  return { port, done, stop };
+}

@@ -1,0 +1,74 @@
+/**
+ * shoal seeds alone (only shoal has the data) to real leechers over
+ * loopback: aria2c (through opentracker), transmission-cli (shoal dials
+ * it), libtorrent and WebTorrent; each ends with byte-identical files.
+ */
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { Session } from "../../lib/session/session.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { assertSameContent, type Fixture, multiFileFixture } from "../helpers/content.ts";
+import { LEECHER_PROGRAMS, type LeecherKind, startLeecher } from "../helpers/leechers.ts";
+import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { startOpentracker } from "../helpers/trackers.ts";
+
+async function seedTo(kind: LeecherKind, dir: string, fixture: Fixture): Promise<void> {
+  const torrent = await readTorrentFile(fixture.torrent);
+  const seeder = new Session({ port: 0, host: "127.0.0.1" });
+  try {
+    const handle = seeder.add(torrent, {
+      downloadDir: fixture.dataDir,
+      seed: true,
+      requireComplete: true,
+    });
+    assertEquals(await handle.done, "complete");
+    assertEquals(handle.state, "seeding");
+    const leecher = await startLeecher(
+      kind,
+      fixture.torrent,
+      `${dir}/leech-${kind}`,
+      `127.0.0.1:${seeder.port}`,
+    );
+    try {
+      // Transmission never dials loopback peers: the seeder dials it.
+      if (kind === "transmission") handle.addPeers([{ host: "127.0.0.1", port: leecher.port }]);
+      await leecher.done;
+    } finally {
+      await leecher.stop();
+    }
+    // Transmission does not create empty files.
+    const expected = kind === "transmission"
+      ? { ...fixture, files: fixture.files.filter((f) => f.length > 0) }
+      : fixture;
+    await assertSameContent(expected, `${dir}/leech-${kind}`);
+    assert(handle.status().uploaded >= torrent.totalLength, `uploaded ${handle.status().uploaded}`);
+  } finally {
+    await seeder.close();
+  }
+}
+
+for (const kind of ["libtorrent", "webtorrent", "transmission"] as const) {
+  testWithPrograms(
+    `seed: shoal alone seeds a multi-file torrent to ${kind}`,
+    LEECHER_PROGRAMS[kind],
+    () =>
+      withTempDir(async (dir) => {
+        await seedTo(kind, dir, await multiFileFixture(dir));
+      }),
+  );
+}
+
+testWithPrograms("seed: shoal alone seeds to aria2c, which finds it through opentracker", [
+  "aria2c",
+  "opentracker",
+], () =>
+  withTempDir(async (dir) => {
+    const probe = await multiFileFixture(`${dir}`);
+    const tracker = await startOpentracker([(await readTorrentFile(probe.torrent)).infoHashHex]);
+    try {
+      await Deno.mkdir(`${dir}/t`);
+      const fixture = await multiFileFixture(`${dir}/t`, [[tracker.http]]);
+      await seedTo("aria2", dir, fixture);
+    } finally {
+      await tracker.stop();
+    }
+  }));
