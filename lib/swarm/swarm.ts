@@ -29,7 +29,7 @@ import { BLOCK_SIZE } from "../peer/messages.ts";
 import { formatPeerAddress, type PeerAddress } from "../metainfo/mod.ts";
 import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { bytesEqual, bytesToBinary } from "../util/bytes.ts";
+import { bytesEqual, bytesToBinary, compareBytes } from "../util/bytes.ts";
 import type { Logger } from "../util/log.ts";
 import { sha1 } from "../util/sha1.ts";
 import { VERSION } from "../version.ts";
@@ -151,7 +151,7 @@ export class Swarm {
   readonly #log: Logger;
   readonly #maxPeers: number;
   readonly #peers = new Map<number, Peer>();
-  readonly #peerIds = new Set<string>();
+  readonly #peerIds = new Map<string, Peer>();
   readonly #ourPeerId: string;
   readonly #download = new RateMeter();
   readonly #upload = new RateMeter();
@@ -306,11 +306,16 @@ export class Swarm {
 
   async #run(connection: PeerConnection): Promise<void> {
     const peerIdKey = bytesToBinary(connection.handshake.peerId);
-    if (this.#peerIds.has(peerIdKey) || peerIdKey === this.#ourPeerId) {
+    const existing = this.#peerIds.get(peerIdKey);
+    if (peerIdKey === this.#ourPeerId || (existing && !this.#replaces(connection, existing))) {
       this.#log.debug(`peer ${connection.label}: already connected to this peer id; closing`);
       connection.close();
-      this.pool.disconnected(connection.label);
+      if (connection.direction === "outgoing") this.pool.disconnected(connection.label);
       return;
+    }
+    if (existing) {
+      this.#log.debug(`peer ${existing.key}: a second connection with this peer id replaces it`);
+      existing.connection.close();
     }
     const peer = new Peer(
       this.#nextPeerId++,
@@ -319,7 +324,7 @@ export class Swarm {
       this.#options.pipeline,
     );
     this.#peers.set(peer.id, peer);
-    this.#peerIds.add(peerIdKey);
+    this.#peerIds.set(peerIdKey, peer);
     if (connection.direction === "incoming") {
       this.pool.markConnected(peer.key, parseKey(peer.key));
     }
@@ -331,12 +336,22 @@ export class Swarm {
       blockTarget: (index, begin, length) => this.#blockTarget(peer, index, begin, length),
     }, this.#torrent.pieceCount);
     this.#peers.delete(peer.id);
-    this.#peerIds.delete(peerIdKey);
+    if (this.#peerIds.get(peerIdKey) === peer) this.#peerIds.delete(peerIdKey);
     this.#forget(peer);
     if (!peer.amChoking) this.#rechokeSoon();
     this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
     if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.key);
     this.#fillConnections();
+  }
+
+  /**
+   * Two connections to one peer (both dialled at once): both sides keep the
+   * one dialled by the peer with the lower peer id, so they agree.
+   */
+  #replaces(connection: PeerConnection, existing: Peer): boolean {
+    const weDialFirst = compareBytes(this.#options.peerId, connection.handshake.peerId) < 0;
+    const keep = weDialFirst ? "outgoing" : "incoming";
+    return connection.direction === keep && existing.connection.direction !== keep;
   }
 
   #greet(peer: Peer): void {
