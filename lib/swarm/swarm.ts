@@ -102,6 +102,12 @@ export interface PeerSummary {
   requests: number;
   /** Snubbed for not answering requests. */
   snubbed: boolean;
+  /** We upload to the peer (it is unchoked). */
+  unchoked: boolean;
+  /** Its requests queued with us. */
+  queuedRequests: number;
+  /** Bytes waiting to be sent to it. */
+  sendQueueBytes: number;
 }
 
 /** Counters of a swarm, for displays and tracker announces. */
@@ -244,6 +250,9 @@ export class Swarm {
       interested: peer.interested,
       requests: peer.outstanding.size,
       snubbed: peer.snubbed,
+      unchoked: !peer.amChoking,
+      queuedRequests: peer.incoming.length,
+      sendQueueBytes: peer.connection.queuedBytes,
     }));
   }
 

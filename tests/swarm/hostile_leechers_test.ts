@@ -1,0 +1,88 @@
+/**
+ * Leechers that misbehave, as real sockets against a seeding session:
+ * invalid and flooding requests are rejected, a leecher that never reads
+ * does not make our send queue grow, an unknown info hash is refused.
+ */
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { Session } from "../../lib/session/session.ts";
+import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
+import type { Torrent } from "../../lib/metainfo/torrent.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { singleFileFixture } from "../helpers/content.ts";
+import { connectFakeLeecher } from "../helpers/fake_leecher.ts";
+import { withTempDir } from "../helpers/tools.ts";
+
+async function withSeeder(
+  fn: (session: Session, handle: TorrentHandle, torrent: Torrent) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 4_000_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await handle.done;
+      await fn(session, handle, torrent);
+    } finally {
+      await session.close();
+    }
+  });
+}
+
+Deno.test("hostile leechers: invalid requests are rejected, valid ones served, the connection kept", () =>
+  withSeeder(async (session, _handle, torrent) => {
+    const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+    leecher.startReading();
+    await leecher.until((c) => c.unchoked);
+    await leecher.request(torrent.pieceCount + 5, 0, 16384); // no such piece
+    await leecher.request(0, torrent.pieceLength - 100, 16384); // past the end of the piece
+    await leecher.request(1, 0, 65536); // larger than 16 KiB
+    await leecher.request(2, 0, 0); // empty
+    await leecher.request(3, 0, 16384); // fine
+    await leecher.until((c) => c.rejects === 4 && c.pieces === 1);
+    leecher.close();
+  }));
+
+Deno.test("hostile leechers: a request flood beyond our reqq is rejected, not queued", () =>
+  withSeeder(async (session, handle, torrent) => {
+    const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+    leecher.startReading();
+    await leecher.until((c) => c.unchoked);
+    const blocks = torrent.pieceLength / 16384;
+    for (let i = 0; i < 3000; i++) {
+      await leecher.request(
+        Math.floor(i / blocks) % torrent.pieceCount,
+        (i % blocks) * 16384,
+        16384,
+      );
+    }
+    await leecher.until((c) => c.pieces + c.rejects === 3000, 20_000);
+    assert(leecher.counts.rejects > 0, "some requests were rejected");
+    assert(handle.peers().every((p) => p.queuedRequests <= 500));
+    leecher.close();
+  }));
+
+Deno.test("hostile leechers: one that never reads cannot make our send queue grow", () =>
+  withSeeder(async (session, handle, torrent) => {
+    const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+    // Not reading: the unchoke and every piece pile up on our side.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const blocks = torrent.pieceLength / 16384;
+    for (let i = 0; i < 490; i++) {
+      await leecher.request(
+        Math.floor(i / blocks) % torrent.pieceCount,
+        (i % blocks) * 16384,
+        16384,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [peer] = handle.peers();
+    assert(peer.sendQueueBytes <= 512 * 1024, `send queue: ${peer.sendQueueBytes} bytes`);
+    assert(peer.queuedRequests > 0, "requests wait instead of being read into memory");
+    leecher.close();
+  }));
+
+Deno.test("hostile leechers: a handshake for a torrent we do not serve is refused", () =>
+  withSeeder(async (session) => {
+    assertEquals(await connectFakeLeecher(session.port, new Uint8Array(20).fill(3)), undefined);
+  }));
