@@ -12,9 +12,9 @@ import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addDownloadCommand } from "./commands/download.ts";
 import { addSeedCommand } from "./commands/seed.ts";
+import { addDemoCommand } from "./commands/demo.ts";
 import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
-import { addPendingCommands } from "./commands/pending.ts";
 import { addTrackerCommand } from "./commands/tracker.ts";
 import { writeErr, writeOut } from "./output.ts";
 
@@ -42,7 +42,7 @@ export function buildProgram(): Command {
   addInfoCommand(program);
   addVerifyCommand(program);
   addTrackerCommand(program);
-  addPendingCommands(program, ["demo"]);
+  addDemoCommand(program);
   program.helpCommand("help [command]", "show help for a command");
   return program;
 }

@@ -10,9 +10,10 @@ import type { TorrentStatus } from "../session/torrent_handle.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
 import { formatBytes, formatCount } from "../util/size.ts";
 
-/** Formats seconds as `1h 02m`, `5m 32s` or `42s`. */
+/** Formats seconds as `1h 02m`, `5m 32s`, `42s` or `3.4s`. */
 export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
+  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)}s`;
+  const s = Math.round(seconds);
   if (s >= 86400) {
     return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
   }
@@ -123,6 +124,9 @@ export function formatProgressBlock(
 
 /** The plain line printed every few seconds when output is not a terminal. */
 export function formatProgressLine(status: TorrentStatus): string {
+  if (status.state === "checking" && !status.checking?.total) {
+    return "[starting] looking at existing data";
+  }
   if (status.state === "seeding") {
     return `[seeding] uploaded ${formatBytes(status.uploaded)}, ratio ${formatRatio(status)}, ↑ ${
       formatRate(status.uploadRate)
