@@ -275,3 +275,70 @@ Deno.test("cli download: a disk error in the middle stops with exit 5 and keeps 
       await peer.stop();
     }
   }));
+
+Deno.test("cli demo: a real transfer on loopback, byte-identical, with throughput", async () => {
+  const result = await runShoal(["demo", "--size", "3m"]);
+  assertEquals(result.code, 0, result.stderr);
+  assertStringIncludes(result.stdout, "Download complete: shoal-demo.bin");
+  assertMatch(
+    result.stdout,
+    /Demo complete: 3 MiB in [\d.]+ s \([\d.]+ [KMG]?i?B\/s\) over loopback; the download is byte-identical/,
+  );
+});
+
+Deno.test("cli seed: serves a complete download to another shoal, refuses incomplete data", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 700_000);
+    await peer.stop();
+    const incomplete = await runShoal([
+      "seed",
+      fixture.torrent,
+      "-d",
+      `${dir}/nothing`,
+      "-p",
+      String(freePort()),
+    ]);
+    assertEquals(incomplete.code, 1);
+    assertStringIncludes(incomplete.stderr, "Only 0 of 43 pieces of single.bin are in");
+    const port = freePort();
+    const seed = new Deno.Command(Deno.execPath(), {
+      args: shoalArgs([
+        "seed",
+        fixture.torrent,
+        "-d",
+        fixture.dataDir,
+        "-p",
+        String(port),
+        "--json",
+      ]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines = seed.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes('"state":"seeding"')) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    try {
+      const result = await runShoal([
+        fixture.torrent,
+        "-d",
+        `${dir}/out`,
+        "-p",
+        String(freePort()),
+        "--peer",
+        `127.0.0.1:${port}`,
+      ]);
+      assertEquals(result.code, 0, result.stderr);
+      await assertSameContent(fixture, `${dir}/out`);
+    } finally {
+      seed.kill("SIGINT");
+      const status = await seed.status;
+      assertEquals(status.code, 0, "Ctrl-C ends seeding with success");
+      await lines.cancel();
+      await seed.stderr.cancel();
+    }
+  }));

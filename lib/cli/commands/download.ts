@@ -113,8 +113,15 @@ export interface RunTorrentOptions extends DownloadCommandOptions {
   requireComplete?: boolean;
 }
 
-/** Loads a .torrent for download or seed; magnet links are refused until BEP 9 lands. */
-export async function loadTorrentForRun(input: string, peers: PeerAddress[]): Promise<Torrent> {
+/**
+ * Loads a .torrent for download or seed; magnet links are refused until BEP 9 lands.
+ *
+ * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to be dialled).
+ */
+export async function loadTorrentForRun(
+  input: string,
+  peers: PeerAddress[] | undefined,
+): Promise<Torrent> {
   const source = await loadTorrentSource(input);
   if (source.kind === "magnet") {
     throw new ShoalError(
@@ -122,7 +129,7 @@ export async function loadTorrentForRun(input: string, peers: PeerAddress[]): Pr
     );
   }
   const torrent = source.torrent;
-  if (torrent.trackers.length === 0 && peers.length === 0) {
+  if (peers && torrent.trackers.length === 0 && peers.length === 0) {
     throw new NetworkError(
       `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
     );

@@ -15,7 +15,7 @@ import {
 
 /** Seeds until Ctrl-C; fails when the data is incomplete. */
 export async function runSeed(input: string, options: DownloadCommandOptions): Promise<void> {
-  const torrent = await loadTorrentForRun(input, options.peer);
+  const torrent = await loadTorrentForRun(input, undefined);
   await runTorrent(torrent, { ...options, verb: "seeding", seed: true, requireComplete: true });
 }
 
