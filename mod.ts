@@ -55,6 +55,14 @@ export {
 } from "./lib/session/torrent_handle.ts";
 export type { PeerSummary, SwarmStats } from "./lib/swarm/swarm.ts";
 export type { PipelineOptions } from "./lib/swarm/peer.ts";
+export { RateLimiter } from "./lib/swarm/rate_limiter.ts";
+export {
+  choke,
+  type ChokeDecision,
+  type ChokerOptions,
+  type ChokerPeer,
+  type ChokerState,
+} from "./lib/swarm/choker.ts";
 export { type FileState, FileStore, type FileStoreOptions } from "./lib/storage/file_store.ts";
 export { type CheckOptions, checkPieces } from "./lib/storage/piece_check.ts";
 export {

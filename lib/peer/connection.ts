@@ -53,6 +53,8 @@ export interface PeerHandlers {
   onMessage(message: ReceivedMessage): void;
   /** See {@linkcode MessageReaderOptions.blockTarget}. */
   blockTarget?(index: number, begin: number, length: number): Uint8Array | undefined;
+  /** See {@linkcode MessageReaderOptions.throttle}. */
+  throttle?(bytes: number): Promise<void>;
 }
 
 const DEFAULT_CONNECT_MS = 10_000;
@@ -269,6 +271,7 @@ export class PeerConnection {
     const reader = new MessageReader(this.#conn, {
       pieceCount,
       blockTarget: handlers.blockTarget?.bind(handlers),
+      throttle: handlers.throttle?.bind(handlers),
       onRead: (n) => {
         this.bytesReceived += n;
         this.#lastReceived = Date.now();

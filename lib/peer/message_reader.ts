@@ -38,6 +38,8 @@ export interface MessageReaderOptions {
   blockTarget?: (index: number, begin: number, length: number) => Uint8Array | undefined;
   /** Called with the size of every read, for rate measurement and idle detection. */
   onRead?: (bytes: number) => void;
+  /** Awaited after every read with its size; reading waits meanwhile (a download rate limit). */
+  throttle?: (bytes: number) => Promise<void>;
   /** Size of the read buffer. Default 64 KiB. */
   bufferSize?: number;
 }
@@ -255,6 +257,7 @@ export class MessageReader {
       if (n === null) throw new PeerError("closed", "The peer closed the connection mid-message");
       this.#options.onRead?.(n);
       filled += n;
+      if (this.#options.throttle) await this.#options.throttle(n);
     }
   }
 
@@ -276,6 +279,7 @@ export class MessageReader {
     }
     this.#options.onRead?.(n);
     this.#end += n;
+    if (this.#options.throttle) await this.#options.throttle(n);
     return true;
   }
 }

@@ -22,6 +22,7 @@ import type { Torrent } from "../metainfo/torrent.ts";
 import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
 import { randomPeerId } from "../peer_id.ts";
 import { UdpTrackerClient } from "../tracker/udp.ts";
+import { RateLimiter } from "../swarm/rate_limiter.ts";
 import { toHex } from "../util/bytes.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
@@ -40,6 +41,10 @@ export interface SessionOptions {
   log?: Logger;
   /** Timeouts for incoming handshakes. */
   timeouts?: PeerTimeouts;
+  /** Most bytes per second received, over all peers and torrents. Default: unlimited. */
+  maxDownloadRate?: number;
+  /** Most bytes per second sent, over all peers and torrents. Default: unlimited. */
+  maxUploadRate?: number;
 }
 
 /** The port could not be opened. */
@@ -59,6 +64,8 @@ export class Session {
   readonly #torrents = new Map<string, TorrentHandle>();
   readonly #listener?: Deno.TcpListener;
   readonly #timeouts?: PeerTimeouts;
+  readonly #downloadLimiter?: RateLimiter;
+  readonly #uploadLimiter?: RateLimiter;
   #pendingHandshakes = 0;
   #closed = false;
 
@@ -71,6 +78,8 @@ export class Session {
     this.peerId = options.peerId ?? randomPeerId();
     this.#log = options.log ?? silentLogger;
     this.#timeouts = options.timeouts;
+    if (options.maxDownloadRate) this.#downloadLimiter = new RateLimiter(options.maxDownloadRate);
+    if (options.maxUploadRate) this.#uploadLimiter = new RateLimiter(options.maxUploadRate);
     if (options.listen === false) {
       this.port = options.port ?? 0;
       return;
@@ -119,6 +128,8 @@ export class Session {
       port: this.port,
       udp: this.#udp,
       log: this.#log,
+      downloadLimiter: this.#downloadLimiter,
+      uploadLimiter: this.#uploadLimiter,
     });
     this.#torrents.set(torrent.infoHashHex, handle);
     return handle;

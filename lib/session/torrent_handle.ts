@@ -16,6 +16,7 @@ import { ShoalError } from "../errors.ts";
 import { filesUnchanged, loadResume, resumePath, saveResume } from "../storage/resume.ts";
 import type { PipelineOptions } from "../swarm/peer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
+import type { RateLimiter } from "../swarm/rate_limiter.ts";
 import { type PeerSummary, Swarm } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
@@ -138,6 +139,10 @@ export interface SessionContext {
   udp: UdpTrackerClient;
   /** Where to log. */
   log: Logger;
+  /** The session's download limit, if any. */
+  downloadLimiter?: RateLimiter;
+  /** The session's upload limit, if any. */
+  uploadLimiter?: RateLimiter;
 }
 
 /** A torrent being downloaded by a session. */
@@ -287,6 +292,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       readPiece: (index) => cache.read(index),
       seed: this.#options.seed,
       choker: { slots: this.#options.uploadSlots },
+      downloadLimiter: this.#context.downloadLimiter,
+      uploadLimiter: this.#context.uploadLimiter,
       torrent: this.torrent,
       peerId: this.#context.peerId,
       listenPort: this.#context.port,

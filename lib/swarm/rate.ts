@@ -40,8 +40,10 @@ export class RateMeter {
     this.#advance(now);
     let sum = 0;
     for (const value of this.#slots) sum += value;
-    const elapsed = Math.min(this.#slots.length, Math.max(1, (now - this.#startedAt) / 1000));
-    return sum / elapsed;
+    // The window is the full slots before this one plus the part of this second gone by.
+    const window = this.#slots.length - 1 + (now % 1000) / 1000;
+    const elapsed = Math.min(window, (now - this.#startedAt) / 1000);
+    return sum / Math.max(elapsed, 0.25);
   }
 
   #advance(now: number): void {

@@ -38,6 +38,7 @@ import { PeerPool } from "./peer_pool.ts";
 import type { ActivePiece, BlockRequest, PiecePicker } from "./picker.ts";
 import { RateMeter } from "./rate.ts";
 import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Options of {@linkcode Swarm}. */
 export interface SwarmOptions {
@@ -76,6 +77,10 @@ export interface SwarmOptions {
   seed?: boolean;
   /** The choker's settings. */
   choker?: ChokerOptions;
+  /** Shared download limit (`--max-down`). */
+  downloadLimiter?: RateLimiter;
+  /** Shared upload limit (`--max-up`). */
+  uploadLimiter?: RateLimiter;
   /** Storage failed: the swarm has stopped. */
   onFatal?: (error: unknown) => void;
 }
@@ -343,6 +348,9 @@ export class Swarm {
     const error = await connection.run({
       onMessage: (message) => this.#onMessage(peer, message),
       blockTarget: (index, begin, length) => this.#blockTarget(peer, index, begin, length),
+      throttle: this.#options.downloadLimiter
+        ? (bytes) => this.#options.downloadLimiter!.acquire(bytes)
+        : undefined,
     }, this.#torrent.pieceCount);
     this.#peers.delete(peer.id);
     if (this.#peerIds.get(peerIdKey) === peer) this.#peerIds.delete(peerIdKey);
@@ -512,6 +520,7 @@ export class Swarm {
           peer.connection.close(new PeerError("closed", "a piece could not be read for uploading"));
           return;
         }
+        await this.#options.uploadLimiter?.acquire(request.length);
         // Cancelled or choked while the piece was read: the request is gone.
         if (peer.incoming[0] !== request) continue;
         peer.incoming.shift();

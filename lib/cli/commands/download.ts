@@ -33,6 +33,8 @@ export interface DownloadCommandOptions {
   maxPeers: number;
   peer: PeerAddress[];
   maxMemory: number;
+  maxDown?: number;
+  maxUp?: number;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -164,7 +166,12 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   log.info(
     `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
   );
-  const session = new Session({ port: options.port, log });
+  const session = new Session({
+    port: options.port,
+    log,
+    maxDownloadRate: options.maxDown,
+    maxUploadRate: options.maxUp,
+  });
   if (mode === "terminal" || mode === "plain") {
     writeOut(
       [
@@ -266,9 +273,27 @@ export function addTorrentRunFlags(command: Command): Command {
       new Option("--max-memory <size>", "most memory for pieces not yet verified")
         .argParser(memoryArgument).default(64 * 1024 * 1024, "64m"),
     )
+    .option(
+      "--max-down <rate>",
+      "most bytes per second received, such as 500k or 2m (default: no limit)",
+      rateArgument,
+    )
+    .option(
+      "--max-up <rate>",
+      "most bytes per second sent, such as 500k or 2m (default: no limit)",
+      rateArgument,
+    )
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "print one JSON status line per second");
+}
+
+function rateArgument(value: string): number {
+  const bytes = parseSize(value.replace(/\/s$/i, ""));
+  if (bytes === undefined || bytes < 1024) {
+    throw new InvalidArgumentError("expected bytes per second, at least 1k, such as 500k or 2m.");
+  }
+  return bytes;
 }
 
 /** Adds the download command to the program. */
