@@ -18,7 +18,8 @@ import { aria2LoopbackFlags, type Seeder, startSeeder } from "../tests/helpers/s
 import { shoalArgs } from "../tests/helpers/tools.ts";
 import { freePort, type RunningTracker, startOpentracker } from "../tests/helpers/trackers.ts";
 
-const SIZE = 1024 * 1024 * 1024;
+/** The benchmark payload: 1 GiB. */
+export const SIZE = 1024 * 1024 * 1024;
 
 /** What GNU time measured for one program run. */
 export interface RunFigures {
@@ -30,7 +31,8 @@ export interface RunFigures {
   peakMiB: number;
 }
 
-async function timed(program: string, args: string[]): Promise<RunFigures> {
+/** Runs a program under GNU time and returns its wall time, CPU time and peak memory. */
+export async function timed(program: string, args: string[]): Promise<RunFigures> {
   const output = await new Deno.Command("/usr/bin/time", {
     args: ["-f", "TIME %e %U %S %M", program, ...args],
     stdout: "piped",
@@ -52,7 +54,8 @@ async function timed(program: string, args: string[]): Promise<RunFigures> {
   };
 }
 
-async function writeRandomGiB(path: string): Promise<void> {
+/** Writes 1 GiB of random bytes. */
+export async function writeRandomGiB(path: string): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   const chunk = new Uint8Array(1024 * 1024);
   for (let written = 0; written < SIZE; written += chunk.length) {
@@ -88,9 +91,10 @@ async function lastPercent(
   };
 }
 
-function show(name: string, f: RunFigures): void {
+/** Prints one program's figures. */
+export function show(name: string, f: RunFigures): void {
   console.log(
-    `  ${name.padEnd(6)} wall ${f.wall.toFixed(2)} s, CPU ${f.cpu.toFixed(2)} s, peak RSS ${
+    `  ${name.padEnd(11)} wall ${f.wall.toFixed(2)} s, CPU ${f.cpu.toFixed(2)} s, peak RSS ${
       f.peakMiB.toFixed(0)
     } MiB, ${(SIZE / 1024 / 1024 / f.wall).toFixed(0)} MiB/s`,
   );

@@ -10,6 +10,7 @@ import { benchHashing, ratioToOpenssl } from "./hashing.ts";
 import { printFigures } from "./measure.ts";
 import { printPickerBench } from "./picker.ts";
 import { benchDownload } from "./download.ts";
+import { benchUpload } from "./upload.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -42,4 +43,8 @@ if (missing.length > 0) {
   console.log(`  skipped: ${missing.join(", ")} not installed`);
 } else {
   await benchDownload();
+  console.log(
+    "\n== 1 GiB upload over loopback to an aria2c leecher, shoal seeding vs aria2c seeding",
+  );
+  await benchUpload();
 }
