@@ -7,7 +7,7 @@
  * @module
  */
 
-import { aria2LoopbackFlags } from "./seeders.ts";
+import { aria2LoopbackFlags, writeTransmissionSettings } from "./seeders.ts";
 import { OutputWatcher, stopChild } from "./processes.ts";
 import { freePort } from "./trackers.ts";
 
@@ -61,31 +61,25 @@ export async function startLeecher(
       args = [...aria2LoopbackFlags(port), "--seed-time=0", `--dir=${saveDir}`, torrent];
       break;
     case "transmission":
-      await Deno.writeTextFile(
-        `${stateDir}/settings.json`,
-        JSON.stringify({
-          "dht-enabled": false,
-          "lpd-enabled": false,
-          "pex-enabled": false,
-          "utp-enabled": false,
-          "port-forwarding-enabled": false,
-          "bind-address-ipv4": "127.0.0.1",
-          "peer-port": port,
-          "peer-port-random-on-start": false,
-          "ratio-limit-enabled": true,
-          "ratio-limit": 0,
-        }),
-      );
+      await writeTransmissionSettings(stateDir, port, true);
       program = "transmission-cli";
       args = ["-g", stateDir, "-w", saveDir, "-p", String(port), torrent];
       break;
     case "libtorrent":
       program = "/usr/bin/python3";
-      args = [`${PEERS_DIR}libtorrent_leech.py`, torrent, saveDir, String(port), host, seederPort];
+      args = [
+        `${PEERS_DIR}libtorrent_peer.py`,
+        "leech",
+        torrent,
+        saveDir,
+        String(port),
+        host,
+        seederPort,
+      ];
       break;
     case "webtorrent":
       program = "node";
-      args = [`${PEERS_DIR}webtorrent_leech.mjs`, torrent, saveDir, String(port), seeder];
+      args = [`${PEERS_DIR}webtorrent_peer.mjs`, "leech", torrent, saveDir, String(port), seeder];
       break;
   }
   const child = new Deno.Command(program, {

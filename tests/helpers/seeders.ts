@@ -58,12 +58,17 @@ interface Plan {
   env?: Record<string, string>;
 }
 
-async function transmissionPlan(
-  torrent: string,
-  dataDir: string,
-  port: number,
+/**
+ * Writes transmission-cli settings that keep it on loopback (no DHT, local
+ * discovery, PEX, uTP or port mapping) on `port`.
+ *
+ * @param exitWhenComplete Ratio limit 0: it exits once it has every piece (a leecher).
+ */
+export async function writeTransmissionSettings(
   stateDir: string,
-): Promise<Plan> {
+  port: number,
+  exitWhenComplete: boolean,
+): Promise<void> {
   await Deno.writeTextFile(
     `${stateDir}/settings.json`,
     JSON.stringify({
@@ -75,11 +80,21 @@ async function transmissionPlan(
       "bind-address-ipv4": "127.0.0.1",
       "peer-port": port,
       "peer-port-random-on-start": false,
-      "ratio-limit-enabled": false,
+      "ratio-limit-enabled": exitWhenComplete,
+      "ratio-limit": 0,
       "speed-limit-up-enabled": false,
       "message-level": 1,
     }),
   );
+}
+
+async function transmissionPlan(
+  torrent: string,
+  dataDir: string,
+  port: number,
+  stateDir: string,
+): Promise<Plan> {
+  await writeTransmissionSettings(stateDir, port, false);
   return {
     program: "transmission-cli",
     args: ["-g", stateDir, "-w", dataDir, "-p", String(port), torrent],
@@ -128,14 +143,14 @@ export async function startSeeder(
     case "libtorrent":
       plan = {
         program: "/usr/bin/python3",
-        args: [`${PEERS_DIR}libtorrent_seed.py`, torrent, dataDir, String(port)],
+        args: [`${PEERS_DIR}libtorrent_peer.py`, "seed", torrent, dataDir, String(port)],
         ready: /READY/,
       };
       break;
     case "webtorrent":
       plan = {
         program: "node",
-        args: [`${PEERS_DIR}webtorrent_seed.mjs`, torrent, dataDir, String(port)],
+        args: [`${PEERS_DIR}webtorrent_peer.mjs`, "seed", torrent, dataDir, String(port)],
         ready: /READY/,
       };
       break;

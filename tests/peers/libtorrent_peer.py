@@ -1,0 +1,65 @@
+"""Runs libtorrent (python3-libtorrent) on loopback only, as a seeder or a leecher of one torrent.
+
+Usage: libtorrent_peer.py seed TORRENT DATA_DIR PORT
+       libtorrent_peer.py leech TORRENT SAVE_DIR PORT PEER_HOST PEER_PORT
+A seeder prints READY once its data is verified and runs until killed.
+A leecher connects to PEER, prints DONE once every piece is checked and exits 0
+(1 after two minutes without finishing).
+DHT, local discovery, UPnP, NAT-PMP and uTP are off (see shared/reference/peers.md).
+"""
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+mode, torrent_path, data_dir, port = sys.argv[1:5]
+session = lt.session({
+    "listen_interfaces": f"127.0.0.1:{port}",
+    "enable_dht": False,
+    "enable_lsd": False,
+    "enable_upnp": False,
+    "enable_natpmp": False,
+    "enable_outgoing_utp": False,
+    "enable_incoming_utp": False,
+    "allow_multiple_connections_per_ip": True,
+    "stop_tracker_timeout": 1,
+    "alert_mask": 0,
+})
+params = lt.add_torrent_params()
+params.ti = lt.torrent_info(torrent_path)
+params.save_path = data_dir
+handle = session.add_torrent(params)
+running = True
+
+
+def stop(*_):
+    global running
+    running = False
+
+
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+
+if mode == "seed":
+    ready = False
+    while running:
+        if not ready and handle.status().is_seeding:
+            print("READY", flush=True)
+            ready = True
+        time.sleep(0.1)
+    sys.exit(0)
+
+peer = (sys.argv[5], int(sys.argv[6]))
+handle.connect_peer(peer)
+deadline = time.time() + 120
+while running and time.time() < deadline:
+    if handle.status().is_seeding:
+        print("DONE", flush=True)
+        sys.exit(0)
+    if int(time.time() * 10) % 20 == 0:
+        # Dial again now and then, in case the first attempt came too early.
+        handle.connect_peer(peer)
+    time.sleep(0.1)
+print("NOT DONE", handle.status().progress, flush=True)
+sys.exit(1)

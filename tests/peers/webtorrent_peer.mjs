@@ -1,0 +1,52 @@
+// Runs WebTorrent on loopback only, as a seeder or a leecher of one torrent.
+// Usage: node webtorrent_peer.mjs seed TORRENT DATA_DIR PORT
+//        node webtorrent_peer.mjs leech TORRENT SAVE_DIR PORT PEER_HOST:PEER_PORT
+// A seeder prints READY once its data is verified and runs until killed; a
+// leecher connects to PEER, prints DONE when complete and exits 0.
+// DHT, local discovery, UPnP, NAT-PMP, PEX and uTP are off: webtorrent-cli
+// cannot turn them off, which is why tests use this wrapper
+// (shared/reference/peers.md). Protocol encryption is off for the leecher:
+// shoal does not speak MSE/PE yet, and WebTorrent 3 does not fall back.
+import fs from "node:fs";
+import WebTorrent from "webtorrent";
+
+const [mode, torrentPath, dataDir, port, peer] = process.argv.slice(2);
+const client = new WebTorrent({
+  dht: false,
+  lsd: false,
+  natUpnp: false,
+  natPmp: false,
+  utPex: false,
+  utp: false,
+  webSeeds: false,
+  secure: mode === "leech" ? 0 : 1,
+  tracker: mode === "leech" ? false : undefined,
+  torrentPort: Number(port),
+});
+const fail = (error) => {
+  console.error("ERROR", error.message ?? error);
+  process.exit(1);
+};
+client.on("error", fail);
+const torrent = client.add(fs.readFileSync(torrentPath), { path: dataDir });
+torrent.on("error", fail);
+const stop = () => client.destroy(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+
+if (mode === "seed") {
+  const report = () => {
+    if (torrent.done) console.log("READY");
+    return torrent.done;
+  };
+  torrent.on("ready", () => {
+    if (!report()) torrent.once("done", report);
+  });
+} else {
+  torrent.on("infoHash", () => torrent.addPeer(peer));
+  torrent.on("done", () => {
+    console.log("DONE");
+    stop();
+  });
+  setTimeout(() => fail(new Error("timed out")), 120_000);
+}
