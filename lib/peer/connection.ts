@@ -140,7 +140,7 @@ export async function acceptPeer(
   timeouts: PeerTimeouts = {},
 ): Promise<PeerConnection> {
   const remote = conn.remoteAddr;
-  const label = formatPeerAddress({ host: remote.hostname, port: remote.port });
+  const label = formatPeerAddress({ host: unmapIPv4(remote.hostname), port: remote.port });
   try {
     const { handshake, rest } = await withTimeout(
       () => readHandshake(conn),
@@ -161,6 +161,12 @@ export async function acceptPeer(
     closeQuietly(conn);
     throw error;
   }
+}
+
+/** An IPv4 peer accepted on a dual-stack socket shows as `::ffff:a.b.c.d`; gives `a.b.c.d`. */
+function unmapIPv4(host: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(host);
+  return mapped ? mapped[1] : host;
 }
 
 async function handshakeOn(

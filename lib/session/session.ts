@@ -31,7 +31,7 @@ import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
 export interface SessionOptions {
   /** Port to listen on and announce. Default 6881; the next free one of the 10 from there is used if it is taken. 0 picks any free port. */
   port?: number;
-  /** Address to listen on. Default `0.0.0.0`. */
+  /** Address to listen on. Default: every IPv6 and IPv4 address (`::` and `0.0.0.0`). */
   host?: string;
   /** Accept incoming connections. Default true. */
   listen?: boolean;
@@ -62,7 +62,13 @@ export class Session {
   readonly #log: Logger;
   readonly #udp = new UdpTrackerClient();
   readonly #torrents = new Map<string, TorrentHandle>();
-  readonly #listener?: Deno.TcpListener;
+  /**
+   * The addresses we listen on: by default `::` (which also takes IPv4 where
+   * the system allows dual-stack sockets) and `0.0.0.0` when it does not.
+   * Empty when not listening.
+   */
+  readonly addresses: readonly string[] = [];
+  readonly #listeners: readonly Deno.TcpListener[] = [];
   readonly #timeouts?: PeerTimeouts;
   readonly #downloadLimiter?: RateLimiter;
   readonly #uploadLimiter?: RateLimiter;
@@ -84,33 +90,15 @@ export class Session {
       this.port = options.port ?? 0;
       return;
     }
-    const hostname = options.host ?? "0.0.0.0";
     const first = options.port ?? 6881;
-    let lastError: unknown;
-    for (let attempt = 0; attempt < (first === 0 ? 1 : PORT_ATTEMPTS); attempt++) {
-      const port = first === 0 ? 0 : first + attempt;
-      if (port > 65535) break;
-      try {
-        this.#listener = Deno.listen({ hostname, port, transport: "tcp" });
-        break;
-      } catch (error) {
-        if (error instanceof Deno.errors.NotCapable) throw error;
-        lastError = error;
-      }
-    }
-    if (!this.#listener) {
-      throw new ListenError(
-        `Cannot listen on ${hostname} port ${first}${
-          first ? `–${first + PORT_ATTEMPTS - 1}` : ""
-        }: ${(lastError as Error)?.message}; choose another port with -p`,
-        { cause: lastError },
-      );
-    }
-    this.port = this.#listener.addr.port;
+    const opened = openListeners(options.host, first);
+    this.#listeners = opened;
+    this.port = opened[0].addr.port;
+    this.addresses = opened.map((listener) => listener.addr.hostname);
     if (this.port !== first && first !== 0) {
       this.#log.info(`port ${first} is taken; listening on ${this.port}`);
     }
-    this.#accept(this.#listener);
+    for (const listener of opened) this.#accept(listener);
   }
 
   /**
@@ -144,10 +132,12 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#listener?.close();
-    } catch {
-      // Already closed.
+    for (const listener of this.#listeners) {
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
     }
     await Promise.allSettled([...this.#torrents.values()].map((handle) => handle.stop()));
     this.#udp.close();
@@ -180,4 +170,55 @@ export class Session {
       }
     }
   }
+}
+
+/**
+ * Opens the listening sockets on `first` or the next free port of
+ * {@linkcode PORT_ATTEMPTS}. Without a host: `::` and `0.0.0.0` on the same
+ * port. Where `::` is dual-stack (Linux by default) it takes IPv4 too and the
+ * second bind reports the port in use, which is expected; where the system has
+ * no IPv6, `0.0.0.0` alone.
+ */
+function openListeners(host: string | undefined, first: number): Deno.TcpListener[] {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < (first === 0 ? 1 : PORT_ATTEMPTS); attempt++) {
+    const port = first === 0 ? 0 : first + attempt;
+    if (port > 65535) break;
+    try {
+      if (host !== undefined) return [listenTcp(host, port)];
+      return listenEverywhere(port);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) throw error;
+      lastError = error;
+    }
+  }
+  throw new ListenError(
+    `Cannot listen on ${host ?? "any address"} port ${first}${
+      first ? `–${Math.min(65535, first + PORT_ATTEMPTS - 1)}` : ""
+    }: ${(lastError as Error)?.message}; choose another port with -p`,
+    { cause: lastError },
+  );
+}
+
+function listenEverywhere(port: number): Deno.TcpListener[] {
+  let v6: Deno.TcpListener;
+  try {
+    v6 = listenTcp("::", port);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.NotCapable) {
+      throw error;
+    }
+    return [listenTcp("0.0.0.0", port)]; // No IPv6 on this machine.
+  }
+  try {
+    return [v6, listenTcp("0.0.0.0", v6.addr.port)];
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return [v6]; // `::` is dual-stack.
+    v6.close();
+    throw error;
+  }
+}
+
+function listenTcp(hostname: string, port: number): Deno.TcpListener {
+  return Deno.listen({ hostname, port, transport: "tcp" });
 }

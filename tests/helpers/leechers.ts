@@ -50,7 +50,7 @@ export async function startLeecher(
   const stateDir = await Deno.makeTempDir({ prefix: `shoal-leech-${kind}-` });
   await Deno.mkdir(saveDir, { recursive: true });
   const [host, seederPort] = [
-    seeder.slice(0, seeder.lastIndexOf(":")),
+    seeder.slice(0, seeder.lastIndexOf(":")).replace(/^\[|\]$/g, ""),
     seeder.slice(seeder.lastIndexOf(":") + 1),
   ];
   let program: string;

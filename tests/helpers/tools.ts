@@ -120,6 +120,29 @@ export function testWithPrograms(
   }
 }
 
+/** Whether this machine has IPv6 loopback (`::1`), probed once. */
+export const HAS_IPV6_LOOPBACK: boolean = (() => {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Declares a test that needs `::1` (and `programs`): skipped with a visible
+ * reason on a machine without IPv6, which is a property of the machine, not a
+ * missing peer program.
+ */
+export function testWithIPv6(name: string, programs: string[], fn: () => Promise<void>): void {
+  if (HAS_IPV6_LOOPBACK) {
+    testWithPrograms(name, programs, fn);
+  } else {
+    Deno.test({ name: `${name} (skipped: this machine has no IPv6 loopback)`, ignore: true, fn });
+  }
+}
+
 /** The result of {@linkcode run}. */
 export interface RunResult {
   code: number;

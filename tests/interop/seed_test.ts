@@ -8,12 +8,18 @@ import { Session } from "../../lib/session/session.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, type Fixture, multiFileFixture } from "../helpers/content.ts";
 import { LEECHER_PROGRAMS, type LeecherKind, startLeecher } from "../helpers/leechers.ts";
-import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { testWithIPv6, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { startOpentracker } from "../helpers/trackers.ts";
 
-async function seedTo(kind: LeecherKind, dir: string, fixture: Fixture): Promise<void> {
+async function seedTo(
+  kind: LeecherKind,
+  dir: string,
+  fixture: Fixture,
+  over: "IPv4" | "IPv6" = "IPv4",
+): Promise<void> {
   const torrent = await readTorrentFile(fixture.torrent);
-  const seeder = new Session({ port: 0, host: "127.0.0.1" });
+  // Over IPv6 the seeder listens the default way (every address, dual-stack).
+  const seeder = new Session(over === "IPv4" ? { port: 0, host: "127.0.0.1" } : { port: 0 });
   try {
     const handle = seeder.add(torrent, {
       downloadDir: fixture.dataDir,
@@ -26,7 +32,7 @@ async function seedTo(kind: LeecherKind, dir: string, fixture: Fixture): Promise
       kind,
       fixture.torrent,
       `${dir}/leech-${kind}`,
-      `127.0.0.1:${seeder.port}`,
+      over === "IPv4" ? `127.0.0.1:${seeder.port}` : `[::1]:${seeder.port}`,
     );
     try {
       // Transmission never dials loopback peers: the seeder dials it.
@@ -56,6 +62,15 @@ for (const kind of ["libtorrent", "webtorrent", "transmission"] as const) {
       }),
   );
 }
+
+testWithIPv6(
+  "seed: listening on every address, shoal seeds to libtorrent dialling it over IPv6 (::1)",
+  LEECHER_PROGRAMS.libtorrent,
+  () =>
+    withTempDir(async (dir) => {
+      await seedTo("libtorrent", dir, await multiFileFixture(dir), "IPv6");
+    }),
+);
 
 testWithPrograms("seed: shoal alone seeds to aria2c, which finds it through opentracker", [
   "aria2c",

@@ -5,6 +5,7 @@ Usage: libtorrent_peer.py seed TORRENT DATA_DIR PORT
 A seeder prints READY once its data is verified and runs until killed.
 A leecher connects to PEER, prints DONE once every piece is checked and exits 0
 (1 after two minutes without finishing).
+It listens on 127.0.0.1 and ::1. PEER_HOST may be an IPv6 address (no brackets).
 DHT, local discovery, UPnP, NAT-PMP and uTP are off (see shared/reference/peers.md).
 """
 import signal
@@ -15,7 +16,7 @@ import libtorrent as lt
 
 mode, torrent_path, data_dir, port = sys.argv[1:5]
 session = lt.session({
-    "listen_interfaces": f"127.0.0.1:{port}",
+    "listen_interfaces": f"127.0.0.1:{port},[::1]:{port}",
     "enable_dht": False,
     "enable_lsd": False,
     "enable_upnp": False,

@@ -3,7 +3,7 @@ import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { singleFileFixture } from "../helpers/content.ts";
-import { withTempDir } from "../helpers/tools.ts";
+import { testWithIPv6, withTempDir } from "../helpers/tools.ts";
 
 async function readAtLeast(conn: Deno.Conn, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length + 4096);
@@ -101,3 +101,47 @@ Deno.test("self: an address that turns out to be ourselves is dropped at the han
       await session.close();
     }
   }));
+
+testWithIPv6(
+  "incoming: by default the session listens on IPv6 and IPv4; an IPv4 peer shows as a.b.c.d, not ::ffff:a.b.c.d",
+  [],
+  () =>
+    withTempDir(async (dir) => {
+      const fixture = await singleFileFixture(dir, 100_000);
+      const torrent = await readTorrentFile(fixture.torrent);
+      const session = new Session({ port: 0 });
+      try {
+        assert(session.addresses.includes("::"), `listening on ${session.addresses}`);
+        const handle = session.add(torrent, { downloadDir: `${dir}/out` });
+        while (handle.state !== "downloading") await new Promise((r) => setTimeout(r, 10));
+        const handshake = new Uint8Array(68);
+        handshake.set(new TextEncoder().encode("\x13BitTorrent protocol"));
+        handshake.set(torrent.infoHash, 28);
+        const conns: Deno.Conn[] = [];
+        for (
+          const [hostname, id] of [["127.0.0.1", "-XX0001-ipv4ipv4ipv4"], [
+            "::1",
+            "-XX0001-ipv6ipv6ipv6",
+          ]]
+        ) {
+          const conn = await Deno.connect({ hostname, port: session.port });
+          conns.push(conn);
+          handshake.set(new TextEncoder().encode(id), 48);
+          await conn.write(handshake);
+          const reply = await readAtLeast(conn, 68);
+          assertEquals(
+            [...reply.subarray(28, 48)],
+            [...torrent.infoHash],
+            `answered over ${hostname}`,
+          );
+        }
+        while (handle.peers().length < 2) await new Promise((r) => setTimeout(r, 10));
+        const addresses = handle.peers().map((peer) => peer.address).sort();
+        assert(/^127\.0\.0\.1:\d+$/.test(addresses[0]), addresses[0]);
+        assert(/^\[::1\]:\d+$/.test(addresses[1]), addresses[1]);
+        for (const conn of conns) conn.close();
+      } finally {
+        await session.close();
+      }
+    }),
+);

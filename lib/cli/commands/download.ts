@@ -180,7 +180,9 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
           formatBytes(torrent.totalLength)
         }, ${torrent.infoHashHex})`,
         `Download directory: ${directory}`,
-        `Port:               ${session.port}`,
+        `Port:               ${session.port} (${
+          session.addresses.includes("::") ? "IPv4 and IPv6" : "IPv4"
+        })`,
         `Max peers:          ${options.maxPeers}`,
         "",
       ].join("\n") + "\n",
