@@ -49,6 +49,8 @@ export class Peer {
   countedAsSeed = false;
   /** Whether the peer sent its bitfield (or have all / have none) yet. */
   bitsReceived = false;
+  /** How many of the peer's pieces we still want: we are interested while it is above 0. */
+  wantedPieces = 0;
   /** The peer chokes us. */
   choked = true;
   /** We told the peer we are interested. */

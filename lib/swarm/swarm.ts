@@ -600,6 +600,8 @@ export class Swarm {
     }
     peer.bitsReceived = true;
     peer.bits = bits;
+    peer.wantedPieces = 0;
+    for (const index of bits.indices()) if (this.#picker.wants(index)) peer.wantedPieces++;
     if (bits.full) {
       peer.countedAsSeed = true;
       this.#picker.peerHasAll(bits);
@@ -616,6 +618,8 @@ export class Swarm {
     }
     peer.bitsReceived = true;
     if (!peer.bits.set(index) || peer.countedAsSeed) return;
+    const wanted = this.#picker.wants(index);
+    if (wanted) peer.wantedPieces++;
     if (peer.bits.full) {
       // Counted piece by piece so far; now it is a seed.
       const all = new Bitfield(peer.bits.size);
@@ -627,15 +631,12 @@ export class Swarm {
     } else {
       this.#picker.peerHas(index);
     }
-    if (!peer.interested && this.#picker.wants(index)) this.#updateInterest(peer);
+    if (!peer.interested && wanted) this.#updateInterest(peer);
   }
 
-  /** Whether the peer has a piece we want. */
+  /** Whether the peer has a piece we want (kept as a count, so this is O(1)). */
   #wantsFrom(peer: Peer): boolean {
-    if (this.#picker.missing === 0) return false;
-    if (peer.bits.full) return true;
-    for (const piece of peer.bits.indices()) if (this.#picker.wants(piece)) return true;
-    return false;
+    return this.#picker.missing > 0 && peer.wantedPieces > 0;
   }
 
   #updateInterest(peer: Peer): void {
@@ -751,9 +752,13 @@ export class Swarm {
     }
     this.#convictLiars(index, piece.data);
     this.#picker.pieceVerified(index);
+    // Every peer hears of it, even one that has the piece (as libtorrent's
+    // send_redundant_have): peers gauge our progress and speed from haves.
     for (const peer of this.#peers.values()) {
-      if (!peer.bits.has(index)) peer.connection.send({ type: "have", index });
-      else if (peer.interested && !this.#wantsFrom(peer)) this.#updateInterest(peer);
+      peer.connection.send({ type: "have", index });
+      if (!peer.bits.has(index)) continue;
+      peer.wantedPieces--;
+      if (peer.interested && !this.#wantsFrom(peer)) this.#updateInterest(peer);
     }
     this.#options.onPieceVerified?.(index);
     if (this.#picker.missing === 0 && !this.#completeReported) {

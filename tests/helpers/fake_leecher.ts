@@ -31,6 +31,12 @@ export interface FakeLeecher {
   close(): void;
 }
 
+/** How the fake leecher introduces itself. */
+export interface FakeLeecherOptions {
+  /** A bencoded extension handshake (BEP 10) to send, as text; none when absent. */
+  extensionHandshake?: string;
+}
+
 function uint32(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setUint32(0, value);
@@ -45,10 +51,12 @@ function uint32(value: number): Uint8Array {
 export async function connectFakeLeecher(
   port: number,
   infoHash: Uint8Array,
+  options: FakeLeecherOptions = {},
 ): Promise<FakeLeecher | undefined> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const handshake = new Uint8Array(68);
   handshake.set(new TextEncoder().encode("\x13BitTorrent protocol"));
+  if (options.extensionHandshake !== undefined) handshake[25] = 0x10;
   handshake[27] = 0x04;
   handshake.set(infoHash, 28);
   handshake.set(new TextEncoder().encode(`-FL0001-${crypto.randomUUID().slice(0, 12)}`), 48);
@@ -62,6 +70,10 @@ export async function connectFakeLeecher(
       return undefined;
     }
     filled += n;
+  }
+  if (options.extensionHandshake !== undefined) {
+    const payload = new TextEncoder().encode(options.extensionHandshake);
+    await conn.write(new Uint8Array([...uint32(payload.length + 2), 20, 0, ...payload]));
   }
   await conn.write(new Uint8Array([0, 0, 0, 1, 2])); // interested
   const counts: FakeLeecherCounts = { pieces: 0, rejects: 0, unchoked: false };

@@ -37,6 +37,8 @@ export interface FakePeerBehaviour {
   mute?: boolean;
   /** Answer the handshake, then send nothing at all. */
   quietAfterHandshake?: boolean;
+  /** Claim (and serve) only pieces `[0, claim)`. */
+  claim?: number;
   /** Claim only pieces `[0, first)` at first, and the others with `have` after `afterMs`. */
   revealLater?: { first: number; afterMs: number };
 }
@@ -59,6 +61,10 @@ export interface FakePeer {
   readonly keepAlives: number;
   /** Requests answered with reject. */
   readonly rejected: number;
+  /** Ids of the messages received (keep-alives left out), in order. */
+  readonly received: readonly number[];
+  /** Pieces named in the `have` messages received, in order. */
+  readonly haves: readonly number[];
   /** Stops listening and closes every connection. */
   stop(): Promise<void>;
 }
@@ -119,6 +125,8 @@ export function startFakePeer(
     keepAlives: 0,
     rejected: 0,
   };
+  const received: number[] = [];
+  const haves: number[] = [];
   let stopped = false;
   const peerId = new TextEncoder().encode(`-FK0001-${crypto.randomUUID().slice(0, 12)}`);
 
@@ -140,6 +148,10 @@ export function startFakePeer(
       await writeAll(conn, new Uint8Array([0x00, 0x10, 0x00, 0x01, 7]));
     }
     const bitfield = new Uint8Array(Math.ceil(torrent.pieceCount / 8)).fill(0xff);
+    const claimed = Math.min(behaviour.claim ?? torrent.pieceCount, torrent.pieceCount);
+    for (let piece = claimed; piece < torrent.pieceCount; piece++) {
+      bitfield[piece >> 3] &= ~(0x80 >> (piece & 7));
+    }
     const reveal = behaviour.revealLater;
     if (reveal) {
       for (let piece = reveal.first; piece < torrent.pieceCount; piece++) {
@@ -202,6 +214,8 @@ export function startFakePeer(
         stats.closedByClient++;
         return;
       }
+      received.push(body[0]);
+      if (body[0] === 4) haves.push(new DataView(body.buffer).getUint32(1));
       if (body[0] !== 6) continue;
       stats.requests++;
       if (behaviour.silent) continue;
@@ -254,6 +268,8 @@ export function startFakePeer(
     get requests() {
       return stats.requests;
     },
+    received,
+    haves,
     get blocksSent() {
       return stats.blocksSent;
     },

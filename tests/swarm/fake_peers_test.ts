@@ -154,6 +154,27 @@ withBadPeer(
   },
 );
 
+Deno.test("fake peers: every peer hears have for each verified piece; interest follows what a peer has that we lack", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const partial = startFakePeer(s.torrent, s.content, { claim: 5 });
+    // Slow, so pieces 5 and up arrive well after the partial peer's five are in.
+    const full = startFakePeer(s.torrent, s.content, { delayMs: 40 });
+    await download(dir, s, [partial, full]);
+    const INTERESTED = 2, NOT_INTERESTED = 3;
+    assertEquals(partial.received[0], INTERESTED, `first messages: ${partial.received}`);
+    const notInterestedAt = partial.received.indexOf(NOT_INTERESTED);
+    assert(notInterestedAt > 0, "not interested once we had the partial peer's pieces");
+    assertEquals(partial.received.indexOf(INTERESTED, 1), -1, "never interested again");
+    // Told while we were still downloading from the other peer.
+    const havesAfter = partial.received.slice(notInterestedAt).filter((id) => id === 4).length;
+    assert(havesAfter > 0, `haves after not interested: ${havesAfter}`);
+    // Haves for its own pieces too (it has them, but learns our progress from them).
+    for (let piece = 0; piece < 5; piece++) assert(partial.haves.includes(piece), `have ${piece}`);
+    // Every piece verified while it was connected, which is all but those of the last moment.
+    assert(partial.haves.length >= s.torrent.pieceCount - 2, `heard ${partial.haves.length}`);
+  }));
+
 Deno.test("fake peers: a silent peer holding the last blocks is overtaken in end game", () =>
   withTempDir(async (dir) => {
     const s = await scenario(dir, 200_000);

@@ -14,13 +14,14 @@ import { withTempDir } from "../helpers/tools.ts";
 
 async function withSeeder(
   fn: (session: Session, handle: TorrentHandle, torrent: Torrent) => Promise<void>,
+  maxPeers?: number,
 ): Promise<void> {
   await withTempDir(async (dir) => {
     const fixture = await singleFileFixture(dir, 4_000_000);
     const torrent = await readTorrentFile(fixture.torrent);
     const session = new Session({ port: 0, host: "127.0.0.1" });
     try {
-      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true, maxPeers });
       await handle.done;
       await fn(session, handle, torrent);
     } finally {
@@ -62,6 +63,47 @@ Deno.test("hostile leechers: a request flood beyond our reqq is rejected, not qu
     leecher.close();
   }));
 
+Deno.test("hostile leechers: claiming a huge reqq changes nothing, our own reqq bounds its requests", () =>
+  withSeeder(async (session, handle, torrent) => {
+    const leecher = (await connectFakeLeecher(session.port, torrent.infoHash, {
+      extensionHandshake: "d1:md11:ut_metadatai1ee4:reqqi4294967295ee",
+    }))!;
+    leecher.startReading();
+    await leecher.until((c) => c.unchoked);
+    for (let i = 0; i < 2000; i++) await leecher.request(i % torrent.pieceCount, 0, 16384);
+    await leecher.until((c) => c.pieces + c.rejects === 2000, 20_000);
+    assert(leecher.counts.rejects > 0, "requests beyond our reqq were rejected");
+    assert(handle.peers().every((p) => p.queuedRequests <= 500));
+    leecher.close();
+  }));
+
+Deno.test("hostile leechers: requests for pieces we do not have are rejected, the ones we have served", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 4_000_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    // Spoil the second half of the data: those pieces fail the check, so we lack them.
+    const path = `${fixture.dataDir}/${fixture.files[0].path}`;
+    const data = await Deno.readFile(path);
+    data.fill(0, 2_000_000);
+    await Deno.writeFile(path, data);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir });
+      while (handle.state !== "downloading") await new Promise((r) => setTimeout(r, 10));
+      const last = torrent.pieceCount - 1;
+      const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+      leecher.startReading();
+      await leecher.until((c) => c.unchoked, 40_000);
+      await leecher.request(last, 0, 16384); // we do not have it
+      await leecher.request(last - 1, 0, 16384); // nor that
+      await leecher.request(0, 0, 16384); // we have it
+      await leecher.until((c) => c.rejects === 2 && c.pieces === 1);
+      leecher.close();
+    } finally {
+      await session.close();
+    }
+  }));
+
 Deno.test("hostile leechers: one that never reads cannot make our send queue grow", () =>
   withSeeder(async (session, handle, torrent) => {
     const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
@@ -81,6 +123,17 @@ Deno.test("hostile leechers: one that never reads cannot make our send queue gro
     assert(peer.queuedRequests > 0, "requests wait instead of being read into memory");
     leecher.close();
   }));
+
+Deno.test("incoming: beyond the peer limit, further leechers are turned away", () =>
+  withSeeder(async (session, handle, torrent) => {
+    const leechers = [];
+    for (let i = 0; i < 5; i++) {
+      leechers.push(await connectFakeLeecher(session.port, torrent.infoHash));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertEquals(handle.peers().length, 3);
+    for (const leecher of leechers) leecher?.close();
+  }, 3));
 
 Deno.test("hostile leechers: a handshake for a torrent we do not serve is refused", () =>
   withSeeder(async (session) => {
