@@ -66,13 +66,23 @@ export {
 export { type FileState, FileStore, type FileStoreOptions } from "./lib/storage/file_store.ts";
 export { type CheckOptions, checkPieces } from "./lib/storage/piece_check.ts";
 export {
+  type AcceptOptions,
   acceptPeer,
   connectToPeer,
   type HandshakeOptions,
   PeerConnection,
+  type PeerEncryption,
   type PeerHandlers,
   type PeerTimeouts,
 } from "./lib/peer/connection.ts";
+export {
+  answerEncryptedHandshake,
+  type EncryptedHandshake,
+  type EncryptionPreference,
+  openEncryptedHandshake,
+} from "./lib/peer/mse.ts";
+export { Rc4 } from "./lib/peer/rc4.ts";
+export { EncryptedStream, type PeerStream, PrefixedStream } from "./lib/peer/stream.ts";
 export { PeerError, type PeerErrorKind } from "./lib/peer/errors.ts";
 export type { Handshake, HandshakeFeatures } from "./lib/peer/handshake.ts";
 export {

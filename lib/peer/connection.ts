@@ -20,6 +20,14 @@ import {
   ourReservedBytes,
   readHandshake,
 } from "./handshake.ts";
+import {
+  answerEncryptedHandshake,
+  type EncryptionPreference,
+  openEncryptedHandshake,
+  SNIFF_BYTES,
+  startsPlainHandshake,
+} from "./mse.ts";
+import { type PeerStream, PrefixedStream } from "./stream.ts";
 import { MessageReader, type ReceivedMessage } from "./message_reader.ts";
 import { encodeMessage, type PeerMessage } from "./messages.ts";
 
@@ -45,6 +53,11 @@ export interface HandshakeOptions {
   timeouts?: PeerTimeouts;
   /** Aborts the attempt. */
   signal?: AbortSignal;
+  /**
+   * Dial with an encrypted (MSE) handshake offering these payload methods;
+   * a plain handshake when absent. Only for connections we open.
+   */
+  encrypt?: readonly EncryptionPreference[];
 }
 
 /** How the owner of a connection receives what the peer sends. */
@@ -126,9 +139,31 @@ export async function connectToPeer(
   }
 }
 
+/** How a connection's bytes travel. */
+export type PeerEncryption =
+  /** A plain BitTorrent handshake and payload. */
+  | "none"
+  /** An encrypted (MSE) handshake, then plaintext payload, as the peer offered. */
+  | "handshake"
+  /** An encrypted handshake and RC4 on every byte. */
+  | "rc4";
+
+/** Options of {@linkcode acceptPeer}. */
+export interface AcceptOptions {
+  /** Handshake timeout and the connection's timeouts. */
+  timeouts?: PeerTimeouts;
+  /**
+   * The info hashes we serve, for answering encrypted (MSE) handshakes, in
+   * which the peer names its torrent only by a hash of it. Without it,
+   * encrypted handshakes are refused.
+   */
+  infoHashes?: () => Iterable<Uint8Array>;
+}
+
 /**
- * Answers a peer that dialled us: reads its handshake, asks `lookup` for the
- * torrent it wants, and replies.
+ * Answers a peer that dialled us: reads its handshake (plain, or encrypted
+ * when `options.infoHashes` is given), asks `lookup` for the torrent it
+ * wants, and replies.
  *
  * @param conn The accepted connection.
  * @param lookup Our handshake settings for an info hash, or `undefined` when we do not have that torrent.
@@ -137,30 +172,67 @@ export async function connectToPeer(
 export async function acceptPeer(
   conn: Deno.TcpConn,
   lookup: (infoHash: Uint8Array) => HandshakeOptions | undefined,
-  timeouts: PeerTimeouts = {},
+  options: AcceptOptions = {},
 ): Promise<PeerConnection> {
   const remote = conn.remoteAddr;
   const label = formatPeerAddress({ host: unmapIPv4(remote.hostname), port: remote.port });
   try {
-    const { handshake, rest } = await withTimeout(
-      () => readHandshake(conn),
-      timeouts.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
+    const { stream, encryption, infoHash, handshake, rest } = await withTimeout(
+      async () => {
+        const opened = await openIncoming(conn, label, options.infoHashes);
+        const { handshake, rest } = await readHandshake(opened.stream, opened.infoHash);
+        return { ...opened, handshake, rest };
+      },
+      options.timeouts?.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
       () => new PeerError("timeout", `${label} sent no handshake in time`),
     );
-    const options = lookup(handshake.infoHash);
-    if (!options) throw new PeerError("handshake", `${label} asked for a torrent we do not have`);
-    const ours = encodeHandshake({ reserved: ourReservedBytes(), ...options });
-    if (bytesEqual(handshake.peerId, options.peerId)) {
+    const ours = lookup(infoHash ?? handshake.infoHash);
+    if (!ours) throw new PeerError("handshake", `${label} asked for a torrent we do not have`);
+    const reply = encodeHandshake({ reserved: ourReservedBytes(), ...ours });
+    if (bytesEqual(handshake.peerId, ours.peerId)) {
       // Answer anyway: the dialling side (us too) then sees its own peer id and stops dialling it.
-      await writeAll(conn, ours).catch(() => {});
+      await writeAll(stream, reply).catch(() => {});
       throw new PeerError("self", "Connected to ourselves");
     }
-    await writeAll(conn, ours);
-    return new PeerConnection(conn, label, handshake, rest, "incoming", options.timeouts);
+    await writeAll(stream, reply);
+    return new PeerConnection(
+      stream,
+      label,
+      handshake,
+      rest,
+      "incoming",
+      ours.timeouts,
+      encryption,
+    );
   } catch (error) {
     closeQuietly(conn);
     throw error;
   }
+}
+
+/** Tells a plain handshake from an encrypted one and answers the latter. */
+async function openIncoming(
+  conn: Deno.TcpConn,
+  label: string,
+  infoHashes: (() => Iterable<Uint8Array>) | undefined,
+): Promise<{ stream: PeerStream; encryption: PeerEncryption; infoHash?: Uint8Array }> {
+  const first = new Uint8Array(SNIFF_BYTES);
+  let filled = 0;
+  while (filled < first.length) {
+    const n = await conn.read(first.subarray(filled));
+    if (n === null) {
+      throw new PeerError("handshake", "The peer closed the connection during the handshake");
+    }
+    filled += n;
+  }
+  if (startsPlainHandshake(first)) {
+    return { stream: new PrefixedStream(conn, first), encryption: "none" };
+  }
+  if (!infoHashes) {
+    throw new PeerError("handshake", `${label} does not speak the BitTorrent protocol`);
+  }
+  const answered = await answerEncryptedHandshake(conn, first, infoHashes);
+  return { ...answered, encryption: answered.rc4 ? "rc4" : "handshake" };
 }
 
 /** An IPv4 peer accepted on a dual-stack socket shows as `::ffff:a.b.c.d`; gives `a.b.c.d`. */
@@ -175,16 +247,24 @@ async function handshakeOn(
   options: HandshakeOptions,
   direction: "outgoing" | "incoming",
 ): Promise<PeerConnection> {
-  await writeAll(
-    conn,
-    encodeHandshake({
-      reserved: ourReservedBytes(),
-      infoHash: options.infoHash,
-      peerId: options.peerId,
-    }),
-  );
-  const { handshake, rest } = await withTimeout(
-    () => readHandshake(conn, options.infoHash),
+  const ours = encodeHandshake({
+    reserved: ourReservedBytes(),
+    infoHash: options.infoHash,
+    peerId: options.peerId,
+  });
+  const { stream, encryption, handshake, rest } = await withTimeout(
+    async () => {
+      let stream: PeerStream = conn;
+      let encryption: PeerEncryption = "none";
+      if (options.encrypt) {
+        const opened = await openEncryptedHandshake(conn, options.infoHash, ours, options.encrypt);
+        stream = opened.stream;
+        encryption = opened.rc4 ? "rc4" : "handshake";
+      } else {
+        await writeAll(conn, ours);
+      }
+      return { stream, encryption, ...await readHandshake(stream, options.infoHash) };
+    },
     options.timeouts?.handshakeMs ?? DEFAULT_HANDSHAKE_MS,
     () => new PeerError("timeout", `${label} did not answer the handshake in time`),
     options.signal,
@@ -192,15 +272,23 @@ async function handshakeOn(
   if (bytesEqual(handshake.peerId, options.peerId)) {
     throw new PeerError("self", "Connected to ourselves");
   }
-  return new PeerConnection(conn, label, handshake, rest, direction, options.timeouts);
+  return new PeerConnection(
+    stream,
+    label,
+    handshake,
+    rest,
+    direction,
+    options.timeouts,
+    encryption,
+  );
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+async function writeAll(conn: PeerStream, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: PeerStream): void {
   try {
     conn.close();
   } catch {
@@ -222,7 +310,9 @@ export class PeerConnection {
   bytesReceived = 0;
   /** Bytes sent since the handshake. */
   bytesSent = 0;
-  readonly #conn: Deno.TcpConn;
+  /** How its bytes travel (plain, or after an encrypted handshake). */
+  readonly encryption: PeerEncryption;
+  readonly #conn: PeerStream;
   readonly #initial: Uint8Array;
   readonly #idleMs: number;
   readonly #keepAliveMs: number;
@@ -236,14 +326,16 @@ export class PeerConnection {
 
   /** Use {@linkcode connectToPeer} or {@linkcode acceptPeer}. */
   constructor(
-    conn: Deno.TcpConn,
+    conn: PeerStream,
     label: string,
     handshake: Handshake,
     initial: Uint8Array,
     direction: "outgoing" | "incoming",
     timeouts: PeerTimeouts = {},
+    encryption: PeerEncryption = "none",
   ) {
     this.#conn = conn;
+    this.encryption = encryption;
     this.label = label;
     this.handshake = handshake;
     this.features = handshakeFeatures(handshake.reserved);

@@ -143,6 +143,15 @@ export class Session {
     this.#udp.close();
   }
 
+  /** Info hashes of the torrents that take peers now. */
+  *#servedInfoHashes(): Iterable<Uint8Array> {
+    for (const handle of this.#torrents.values()) {
+      if (handle.state === "downloading" || handle.state === "seeding") {
+        yield handle.torrent.infoHash;
+      }
+    }
+  }
+
   async #accept(listener: Deno.TcpListener): Promise<void> {
     try {
       for await (const conn of listener) {
@@ -157,7 +166,10 @@ export class Session {
             return undefined;
           }
           return { infoHash, peerId: this.peerId, timeouts: this.#timeouts };
-        }, this.#timeouts).then((connection) => {
+        }, {
+          timeouts: this.#timeouts,
+          infoHashes: () => this.#servedInfoHashes(),
+        }).then((connection) => {
           this.#torrents.get(toHex(connection.handshake.infoHash))?.adopt(connection) ??
             connection.close();
         }, (error) => {

@@ -21,7 +21,12 @@
  * @module
  */
 
-import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../peer/connection.ts";
+import {
+  connectToPeer,
+  type PeerConnection,
+  type PeerEncryption,
+  type PeerTimeouts,
+} from "../peer/connection.ts";
 import { PeerError } from "../peer/errors.ts";
 import { decodeExtensionHandshake, encodeExtensionHandshake } from "../peer/extension_handshake.ts";
 import type { ReceivedMessage } from "../peer/message_reader.ts";
@@ -93,6 +98,8 @@ export interface PeerSummary {
   client?: string;
   /** Who dialled. */
   direction: "outgoing" | "incoming";
+  /** Plain, an encrypted handshake with plaintext payload, or RC4 throughout. */
+  encryption: PeerEncryption;
   /** Share of the torrent's pieces the peer has, 0–1. */
   progress: number;
   /** Bytes per second from the peer. */
@@ -248,6 +255,7 @@ export class Swarm {
       address: peer.key,
       client: peer.client,
       direction: peer.connection.direction,
+      encryption: peer.connection.encryption,
       progress: peer.bits.count / Math.max(1, peer.bits.size),
       downloadRate: peer.download.rate(now),
       uploadRate: peer.upload.rate(now),
@@ -342,7 +350,12 @@ export class Swarm {
     if (connection.direction === "incoming") {
       this.pool.markConnected(peer.key, parseKey(peer.key));
     }
-    this.#log.debug(`peer ${peer.key}: connected (${connection.direction})`);
+    const encrypted = connection.encryption === "rc4"
+      ? ", encrypted"
+      : connection.encryption === "handshake"
+      ? ", encrypted handshake"
+      : "";
+    this.#log.debug(`peer ${peer.key}: connected (${connection.direction}${encrypted})`);
     connection.onDrain = () => this.#serve(peer);
     this.#greet(peer);
     const error = await connection.run({

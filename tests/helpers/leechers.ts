@@ -34,6 +34,14 @@ export interface Leecher {
 
 const PEERS_DIR = new URL("../peers/", import.meta.url).pathname;
 
+/** Options of {@linkcode startLeecher}. */
+export interface LeecherOptions {
+  /** Give up after this long. Default 90 s. */
+  timeoutMs?: number;
+  /** libtorrent only: require an encrypted handshake, with RC4 or plaintext payload. */
+  encryption?: "rc4" | "plaintext";
+}
+
 /**
  * Starts a leecher downloading `torrent` into `saveDir`.
  *
@@ -44,8 +52,9 @@ export async function startLeecher(
   torrent: string,
   saveDir: string,
   seeder: string,
-  timeoutMs = 90_000,
+  options: LeecherOptions = {},
 ): Promise<Leecher> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
   const port = freePort();
   const stateDir = await Deno.makeTempDir({ prefix: `shoal-leech-${kind}-` });
   await Deno.mkdir(saveDir, { recursive: true });
@@ -85,7 +94,10 @@ export async function startLeecher(
   const child = new Deno.Command(program, {
     args,
     cwd: stateDir,
-    env: { HOME: stateDir },
+    env: {
+      HOME: stateDir,
+      ...(options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : {}),
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

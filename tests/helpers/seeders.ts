@@ -108,12 +108,13 @@ async function transmissionPlan(
  * @param kind Which client.
  * @param torrent Path of the .torrent file.
  * @param dataDir The folder holding the torrent's content (as its download folder).
- * @param options A tracker is used only when the torrent names one.
+ * @param options libtorrent only: require an encrypted handshake (MSE), with RC4 or plaintext payload.
  */
 export async function startSeeder(
   kind: SeederKind,
   torrent: string,
   dataDir: string,
+  options: { encryption?: "rc4" | "plaintext" } = {},
 ): Promise<Seeder> {
   const port = freePort();
   const stateDir = await Deno.makeTempDir({ prefix: `shoal-${kind}-` });
@@ -145,6 +146,7 @@ export async function startSeeder(
         program: "/usr/bin/python3",
         args: [`${PEERS_DIR}libtorrent_peer.py`, "seed", torrent, dataDir, String(port)],
         ready: /READY/,
+        env: options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : undefined,
       };
       break;
     case "webtorrent":

@@ -5,6 +5,7 @@
  */
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
+import type { PeerSummary } from "../../lib/swarm/swarm.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, type Fixture, multiFileFixture } from "../helpers/content.ts";
 import { LEECHER_PROGRAMS, type LeecherKind, startLeecher } from "../helpers/leechers.ts";
@@ -16,7 +17,8 @@ async function seedTo(
   dir: string,
   fixture: Fixture,
   over: "IPv4" | "IPv6" = "IPv4",
-): Promise<void> {
+  encryption?: "rc4" | "plaintext",
+): Promise<PeerSummary | undefined> {
   const torrent = await readTorrentFile(fixture.torrent);
   // Over IPv6 the seeder listens the default way (every address, dual-stack).
   const seeder = new Session(over === "IPv4" ? { port: 0, host: "127.0.0.1" } : { port: 0 });
@@ -33,12 +35,16 @@ async function seedTo(
       fixture.torrent,
       `${dir}/leech-${kind}`,
       over === "IPv4" ? `127.0.0.1:${seeder.port}` : `[::1]:${seeder.port}`,
+      { encryption },
     );
+    let seen: PeerSummary | undefined;
+    const watch = setInterval(() => (seen ??= handle.peers()[0]), 5);
     try {
       // Transmission never dials loopback peers: the seeder dials it.
       if (kind === "transmission") handle.addPeers([{ host: "127.0.0.1", port: leecher.port }]);
       await leecher.done;
     } finally {
+      clearInterval(watch);
       await leecher.stop();
     }
     // Transmission does not create empty files.
@@ -47,6 +53,7 @@ async function seedTo(
       : fixture;
     await assertSameContent(expected, `${dir}/leech-${kind}`);
     assert(handle.status().uploaded >= torrent.totalLength, `uploaded ${handle.status().uploaded}`);
+    return seen;
   } finally {
     await seeder.close();
   }
@@ -71,6 +78,25 @@ testWithIPv6(
       await seedTo("libtorrent", dir, await multiFileFixture(dir), "IPv6");
     }),
 );
+
+for (const encryption of ["rc4", "plaintext"] as const) {
+  testWithPrograms(
+    `seed: libtorrent requiring an encrypted handshake (MSE) with ${encryption} payload is served`,
+    LEECHER_PROGRAMS.libtorrent,
+    () =>
+      withTempDir(async (dir) => {
+        const peer = await seedTo(
+          "libtorrent",
+          dir,
+          await multiFileFixture(dir),
+          "IPv4",
+          encryption,
+        );
+        assert(peer, "the leecher was seen connected");
+        assertEquals(peer.encryption, encryption === "rc4" ? "rc4" : "handshake");
+      }),
+  );
+}
 
 testWithPrograms("seed: shoal alone seeds to aria2c, which finds it through opentracker", [
   "aria2c",

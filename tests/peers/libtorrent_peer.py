@@ -12,10 +12,22 @@ import signal
 import sys
 import time
 
+import os
+
 import libtorrent as lt
 
 mode, torrent_path, data_dir, port = sys.argv[1:5]
+# SHOAL_LT_ENCRYPTION=rc4|plaintext: require an encrypted (MSE) handshake both ways,
+# offering only RC4 for the payload or only plaintext after the handshake.
+encryption = os.environ.get("SHOAL_LT_ENCRYPTION")
+encryption_settings = {} if not encryption else {
+    "out_enc_policy": 0,  # pe_forced
+    "in_enc_policy": 0,
+    "allowed_enc_level": 2 if encryption == "rc4" else 1,  # pe_rc4 / pe_plaintext
+    "prefer_rc4": encryption == "rc4",
+}
 session = lt.session({
+    **encryption_settings,
     "listen_interfaces": f"127.0.0.1:{port},[::1]:{port}",
     "enable_dht": False,
     "enable_lsd": False,
