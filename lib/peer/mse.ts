@@ -120,14 +120,7 @@ export async function answerEncryptedHandshake(
   }
   const view = new DataView(header.buffer, header.byteOffset);
   const provided = view.getUint32(8);
-  const padLength = view.getUint16(12);
-  if (padLength > MAX_PAD) {
-    throw new PeerError(
-      "handshake",
-      `The peer sent ${padLength} bytes of padding (most ${MAX_PAD})`,
-    );
-  }
-  decrypt.apply(await input.take(padLength));
+  await skipPadding(input, decrypt, view.getUint16(12));
   const initialLength = new DataView(decrypt.apply(await input.take(2)).buffer).getUint16(0);
   const initial = decrypt.apply(await input.take(initialLength));
 
@@ -197,14 +190,7 @@ export async function openEncryptedHandshake(
   if (selected !== CRYPTO_PLAINTEXT && selected !== CRYPTO_RC4 || !(selected & provided)) {
     throw new PeerError("handshake", `The peer selected an encryption method we did not offer`);
   }
-  const padLength = answerView.getUint16(4);
-  if (padLength > MAX_PAD) {
-    throw new PeerError(
-      "handshake",
-      `The peer sent ${padLength} bytes of padding (most ${MAX_PAD})`,
-    );
-  }
-  decrypt.apply(await input.take(padLength));
+  await skipPadding(input, decrypt, answerView.getUint16(4));
   const rc4 = selected === CRYPTO_RC4;
   const leftover = input.rest();
   const stream: PeerStream = rc4 ? new EncryptedStream(conn, decrypt, encrypt) : conn;
@@ -213,6 +199,14 @@ export async function openEncryptedHandshake(
     infoHash,
     rc4,
   };
+}
+
+/** Reads and deciphers (to keep the cipher in step) `length` bytes of padding, at most 512. */
+async function skipPadding(input: HandshakeInput, decrypt: Rc4, length: number): Promise<void> {
+  if (length > MAX_PAD) {
+    throw new PeerError("handshake", `The peer sent ${length} bytes of padding (most ${MAX_PAD})`);
+  }
+  decrypt.apply(await input.take(length));
 }
 
 function selectMethod(provided: number, prefer: EncryptionPreference): number {

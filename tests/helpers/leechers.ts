@@ -8,7 +8,7 @@
  */
 
 import { aria2LoopbackFlags, writeTransmissionSettings } from "./seeders.ts";
-import { OutputWatcher, stopChild } from "./processes.ts";
+import { spawnPeerProgram } from "./processes.ts";
 import { freePort } from "./trackers.ts";
 
 /** The leechers tests can start. */
@@ -91,23 +91,12 @@ export async function startLeecher(
       args = [`${PEERS_DIR}webtorrent_peer.mjs`, "leech", torrent, saveDir, String(port), seeder];
       break;
   }
-  const child = new Deno.Command(program, {
+  const { child, output, stop } = spawnPeerProgram(
+    program,
     args,
-    cwd: stateDir,
-    env: {
-      HOME: stateDir,
-      ...(options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : {}),
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = new OutputWatcher(child);
-  const stop = async () => {
-    await stopChild(child);
-    await output.done;
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-  };
+    stateDir,
+    options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : {},
+  );
   // Every leecher here exits 0 once complete (transmission-cli through ratio-limit 0).
   let timer: ReturnType<typeof setTimeout> | undefined;
   const done = Promise.race([

@@ -121,3 +121,40 @@ export class OutputWatcher {
     }
   }
 }
+
+/** A peer program started by {@linkcode spawnPeerProgram}. */
+export interface PeerProcess {
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Its stdout and stderr. */
+  output: OutputWatcher;
+  /** Stops it, waits for its output and removes its state folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a peer program (a seeder or leecher for tests) with `stateDir` as
+ * its working folder and home, so it writes no state anywhere else.
+ */
+export function spawnPeerProgram(
+  program: string,
+  args: string[],
+  stateDir: string,
+  env: Record<string, string> = {},
+): PeerProcess {
+  const child = new Deno.Command(program, {
+    args,
+    cwd: stateDir,
+    env: { HOME: stateDir, ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = new OutputWatcher(child);
+  const stop = async () => {
+    await stopChild(child);
+    await output.done;
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  return { child, output, stop };
+}

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { OutputWatcher, stopChild } from "./processes.ts";
+import { spawnPeerProgram } from "./processes.ts";
 import { freePort } from "./trackers.ts";
 
 /** The seeders tests can start. */
@@ -157,20 +157,7 @@ export async function startSeeder(
       };
       break;
   }
-  const child = new Deno.Command(plan.program, {
-    args: plan.args,
-    cwd: stateDir,
-    env: { HOME: stateDir, ...plan.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = new OutputWatcher(child);
-  const stop = async () => {
-    await stopChild(child);
-    await output.done;
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-  };
+  const { output, stop } = spawnPeerProgram(plan.program, plan.args, stateDir, plan.env);
   try {
     await output.waitFor(plan.ready, READY_TIMEOUT_MS, kind);
   } catch (error) {
