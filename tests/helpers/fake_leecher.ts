@@ -23,6 +23,8 @@ export interface FakeLeecher {
   readonly counts: FakeLeecherCounts;
   /** Sends a request. */
   request(index: number, begin: number, length: number): Promise<void>;
+  /** Sends a cancel. */
+  cancel(index: number, begin: number, length: number): Promise<void>;
   /** Starts reading and counting what arrives (not started until called). */
   startReading(): void;
   /** Resolves when `test` holds for the counts, or rejects after `ms`. */
@@ -41,6 +43,24 @@ function uint32(value: number): Uint8Array {
   const bytes = new Uint8Array(4);
   new DataView(bytes.buffer).setUint32(0, value);
   return bytes;
+}
+
+/** Sends a request (id 6) or cancel (id 8) for a block. */
+async function sendBlockMessage(
+  conn: Deno.Conn,
+  id: number,
+  index: number,
+  begin: number,
+  length: number,
+): Promise<void> {
+  const message = new Uint8Array(17);
+  message.set(uint32(13));
+  message[4] = id;
+  message.set(uint32(index), 5);
+  message.set(uint32(begin), 9);
+  message.set(uint32(length), 13);
+  let written = 0;
+  while (written < message.length) written += await conn.write(message.subarray(written));
 }
 
 /**
@@ -102,15 +122,8 @@ export async function connectFakeLeecher(
   };
   return {
     counts,
-    async request(index, begin, length) {
-      const message = new Uint8Array(17);
-      message.set(uint32(13));
-      message[4] = 6;
-      message.set(uint32(index), 5);
-      message.set(uint32(begin), 9);
-      message.set(uint32(length), 13);
-      await conn.write(message);
-    },
+    request: (index, begin, length) => sendBlockMessage(conn, 6, index, begin, length),
+    cancel: (index, begin, length) => sendBlockMessage(conn, 8, index, begin, length),
     startReading() {
       read().catch(() => {});
     },

@@ -124,6 +124,30 @@ Deno.test("hostile leechers: one that never reads cannot make our send queue gro
     leecher.close();
   }));
 
+Deno.test("leechers: cancelled requests that are still queued are never sent", () =>
+  withSeeder(async (session, handle, torrent) => {
+    const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+    const blocks = torrent.pieceLength / 16384;
+    const requests = Array.from({ length: 490 }, (_, i) => ({
+      index: Math.floor(i / blocks) % torrent.pieceCount,
+      begin: (i % blocks) * 16384,
+    }));
+    // Not reading yet: most requests wait in our queue behind a full socket.
+    for (const { index, begin } of requests) await leecher.request(index, begin, 16384);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert(handle.peers()[0].queuedRequests > 0, "requests are waiting");
+    for (const { index, begin } of requests) await leecher.cancel(index, begin, 16384);
+    const deadline = Date.now() + 5000;
+    while (handle.peers()[0].queuedRequests > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assertEquals(handle.peers()[0].queuedRequests, 0);
+    leecher.startReading();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert(leecher.counts.pieces < 490, `${leecher.counts.pieces} of 490 cancelled blocks came`);
+    leecher.close();
+  }));
+
 Deno.test("incoming: beyond the peer limit, further leechers are turned away", () =>
   withSeeder(async (session, handle, torrent) => {
     const leechers = [];
