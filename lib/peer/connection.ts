@@ -27,7 +27,7 @@ import {
   SNIFF_BYTES,
   startsPlainHandshake,
 } from "./mse.ts";
-import { type PeerStream, PrefixedStream } from "./stream.ts";
+import { type PeerStream, PrefixedStream, writeFully } from "./stream.ts";
 import { MessageReader, type ReceivedMessage } from "./message_reader.ts";
 import { encodeMessage, type PeerMessage } from "./messages.ts";
 
@@ -191,10 +191,10 @@ export async function acceptPeer(
     const reply = encodeHandshake({ reserved: ourReservedBytes(), ...ours });
     if (bytesEqual(handshake.peerId, ours.peerId)) {
       // Answer anyway: the dialling side (us too) then sees its own peer id and stops dialling it.
-      await writeAll(stream, reply).catch(() => {});
+      await writeFully(stream, reply).catch(() => {});
       throw new PeerError("self", "Connected to ourselves");
     }
-    await writeAll(stream, reply);
+    await writeFully(stream, reply);
     return new PeerConnection(
       stream,
       label,
@@ -261,7 +261,7 @@ async function handshakeOn(
         stream = opened.stream;
         encryption = opened.rc4 ? "rc4" : "handshake";
       } else {
-        await writeAll(conn, ours);
+        await writeFully(conn, ours);
       }
       return { stream, encryption, ...await readHandshake(stream, options.infoHash) };
     },
@@ -281,11 +281,6 @@ async function handshakeOn(
     options.timeouts,
     encryption,
   );
-}
-
-async function writeAll(conn: PeerStream, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 function closeQuietly(conn: PeerStream): void {
@@ -412,7 +407,7 @@ export class PeerConnection {
         const parts = this.#queue;
         this.#queue = [];
         const bytes = parts.length === 1 ? parts[0] : concatBytes(parts);
-        await writeAll(this.#conn, bytes);
+        await writeFully(this.#conn, bytes);
         this.#queuedBytes -= bytes.length;
         this.bytesSent += bytes.length;
         this.#lastSent = Date.now();

@@ -6,7 +6,7 @@
  * back to a plain handshake; Transmission and libtorrent can be set to
  * require it.
  *
- * The exchange, with A the dialling peer and B us:
+ * The exchange, with A the dialling peer and B the answering one:
  * 1. A→B: Ya (Diffie-Hellman public key, 96 bytes), PadA (0–512 random bytes)
  * 2. B→A: Yb, PadB
  * 3. A→B: HASH("req1", S), HASH("req2", SKEY) xor HASH("req3", S),
@@ -28,7 +28,7 @@ import { concatBytes } from "../util/bytes.ts";
 import { sha1 } from "../util/sha1.ts";
 import { PeerError } from "./errors.ts";
 import { Rc4 } from "./rc4.ts";
-import { EncryptedStream, type PeerStream, PrefixedStream } from "./stream.ts";
+import { EncryptedStream, type PeerStream, PrefixedStream, writeFully } from "./stream.ts";
 
 /** The 768-bit prime of the key exchange (generator 2). */
 const PRIME = BigInt(
@@ -50,7 +50,7 @@ const REQ3 = text("req3");
 const KEY_A = text("keyA");
 const KEY_B = text("keyB");
 
-/** What the answering side settled on. */
+/** The outcome of an encrypted handshake, on either side. */
 export interface EncryptedHandshake {
   /** The stream to run the BitTorrent protocol on, starting with the initial payload. */
   stream: PeerStream;
@@ -94,13 +94,9 @@ export async function answerEncryptedHandshake(
   prefer: EncryptionPreference = "plaintext",
 ): Promise<EncryptedHandshake> {
   const input = new HandshakeInput(conn, received);
-  const theirKey = bytesToBigInt(await input.take(KEY_BYTES));
-  if (theirKey <= 1n || theirKey >= PRIME - 1n) {
-    throw new PeerError("handshake", "The peer sent an invalid encryption key");
-  }
-  const secretExponent = bytesToBigInt(crypto.getRandomValues(new Uint8Array(20)));
-  const ourKey = bigIntToBytes(modPow(2n, secretExponent, PRIME), KEY_BYTES);
-  await writeAll(conn, concatBytes([ourKey, randomPad()]));
+  const theirKey = await readPublicKey(input);
+  const { secretExponent, publicKey } = newKeyPair();
+  await writeFully(conn, concatBytes([publicKey, randomPad()]));
   const secret = bigIntToBytes(modPow(theirKey, secretExponent, PRIME), KEY_BYTES);
 
   await input.skipTo(sha1(concatBytes([REQ1, secret])), MAX_PAD);
@@ -127,7 +123,7 @@ export async function answerEncryptedHandshake(
   const selected = selectMethod(provided, prefer);
   const answer = new Uint8Array(14);
   new DataView(answer.buffer).setUint32(8, selected);
-  await writeAll(conn, encrypt.apply(answer));
+  await writeFully(conn, encrypt.apply(answer));
 
   const rc4 = selected === CRYPTO_RC4;
   const leftover = input.rest();
@@ -152,16 +148,10 @@ export async function openEncryptedHandshake(
   initialPayload: Uint8Array,
   offer: readonly EncryptionPreference[] = ["plaintext", "rc4"],
 ): Promise<EncryptedHandshake> {
-  const secretExponent = bytesToBigInt(crypto.getRandomValues(new Uint8Array(20)));
-  await writeAll(
-    conn,
-    concatBytes([bigIntToBytes(modPow(2n, secretExponent, PRIME), KEY_BYTES), randomPad()]),
-  );
+  const { secretExponent, publicKey } = newKeyPair();
+  await writeFully(conn, concatBytes([publicKey, randomPad()]));
   const input = new HandshakeInput(conn, new Uint8Array(0));
-  const theirKey = bytesToBigInt(await input.take(KEY_BYTES));
-  if (theirKey <= 1n || theirKey >= PRIME - 1n) {
-    throw new PeerError("handshake", "The peer sent an invalid encryption key");
-  }
+  const theirKey = await readPublicKey(input);
   const secret = bigIntToBytes(modPow(theirKey, secretExponent, PRIME), KEY_BYTES);
   const encrypt = new Rc4(sha1(concatBytes([KEY_A, secret, infoHash])), RC4_DROP);
   const decrypt = new Rc4(sha1(concatBytes([KEY_B, secret, infoHash])), RC4_DROP);
@@ -173,7 +163,7 @@ export async function openEncryptedHandshake(
   const view = new DataView(header.buffer);
   view.setUint32(8, provided);
   view.setUint16(14, initialPayload.length);
-  await writeAll(
+  await writeFully(
     conn,
     concatBytes([
       sha1(concatBytes([REQ1, secret])),
@@ -288,14 +278,24 @@ class HandshakeInput {
   }
 }
 
+/** A fresh Diffie-Hellman key pair: a 160-bit secret exponent and 2^secret mod P. */
+function newKeyPair(): { secretExponent: bigint; publicKey: Uint8Array } {
+  const secretExponent = bytesToBigInt(crypto.getRandomValues(new Uint8Array(20)));
+  return { secretExponent, publicKey: bigIntToBytes(modPow(2n, secretExponent, PRIME), KEY_BYTES) };
+}
+
+/** The peer's public key, refused when it is degenerate (1, P-1 or out of range). */
+async function readPublicKey(input: HandshakeInput): Promise<bigint> {
+  const key = bytesToBigInt(await input.take(KEY_BYTES));
+  if (key <= 1n || key >= PRIME - 1n) {
+    throw new PeerError("handshake", "The peer sent an invalid encryption key");
+  }
+  return key;
+}
+
 function randomPad(): Uint8Array {
   const length = crypto.getRandomValues(new Uint16Array(1))[0] % (MAX_PAD + 1);
   return crypto.getRandomValues(new Uint8Array(length));
-}
-
-async function writeAll(conn: PeerStream, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
 
 function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {

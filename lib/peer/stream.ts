@@ -18,6 +18,12 @@ export interface PeerStream {
   close(): void;
 }
 
+/** Writes all of `bytes`, however many writes that takes. */
+export async function writeFully(stream: PeerStream, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await stream.write(bytes.subarray(written));
+}
+
 /** A stream whose bytes are RC4-encrypted on the wire, each direction with its own key. */
 export class EncryptedStream implements PeerStream {
   readonly #inner: PeerStream;
@@ -46,11 +52,7 @@ export class EncryptedStream implements PeerStream {
 
   /** Encrypts a copy of all of `bytes` (the cipher cannot go back) and writes all of it. */
   async write(bytes: Uint8Array): Promise<number> {
-    const encrypted = this.#encrypt.apply(bytes.slice());
-    let written = 0;
-    while (written < encrypted.length) {
-      written += await this.#inner.write(encrypted.subarray(written));
-    }
+    await writeFully(this.#inner, this.#encrypt.apply(bytes.slice()));
     return bytes.length;
   }
 
