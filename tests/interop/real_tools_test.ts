@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { run, runShoal, testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools.ts";
+import { CONFORMANCE_DIR } from "../helpers/paths.ts";
 
 /** A folder with odd sizes, an empty file, nested folders and a non-ASCII name. */
 async function makeContent(dir: string): Promise<string> {
@@ -159,15 +160,12 @@ testWithPrograms(
     "transmission-show",
   ],
   async () => {
-    const corpus =
-      new URL("../../../shared/reference/conformance/libtorrent-test-torrents/", import.meta.url)
-        .pathname;
     // Not "unordered": Transmission 3.00 hashes a sorted re-encoding of the info
     // dictionary, while BEP 3 (and libtorrent, and shoal) hash the bytes as found
     // in the file; tests/metainfo/torrent_test.ts pins shoal's behaviour.
     for (const name of ["base", "sample", "url_seed_multi", "symlink2", "large"]) {
-      const shown = await transmissionShow(`${corpus}/${name}.torrent`);
-      const info = await runShoal(["info", "--json", `${corpus}/${name}.torrent`]);
+      const shown = await transmissionShow(`${CONFORMANCE_DIR}/${name}.torrent`);
+      const info = await runShoal(["info", "--json", `${CONFORMANCE_DIR}/${name}.torrent`]);
       assertEquals(info.code, 0, info.stderr);
       assertEquals(JSON.parse(info.stdout).infoHash, shown.hash, name);
     }

@@ -1,6 +1,6 @@
 /**
  * libtorrent's corpus of odd and hostile torrent files, with the outcome the
- * corpus README requires for each (shared/reference/conformance/README.md).
+ * corpus README requires for each (tests/fixtures/libtorrent-test-torrents/CORPUS.md).
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { joinInside, readTorrentFile, type Torrent, TorrentError } from "../../lib/metainfo/mod.ts";
