@@ -75,6 +75,10 @@ const DEFAULT_HANDSHAKE_MS = 10_000;
 const DEFAULT_IDLE_MS = 180_000;
 const DEFAULT_KEEP_ALIVE_MS = 120_000;
 
+/**
+ * Runs `work` until it ends, `ms` pass (rejects with `onTimeout()`) or
+ * `outer` aborts (rejects at once; the caller closes what `work` opened).
+ */
 async function withTimeout<T>(
   work: (signal: AbortSignal) => Promise<T>,
   ms: number,
@@ -82,17 +86,22 @@ async function withTimeout<T>(
   outer?: AbortSignal,
 ): Promise<T> {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  outer?.addEventListener("abort", abort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let abort = () => {};
+  const ended = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(onTimeout());
     }, ms);
+    abort = () => {
+      controller.abort();
+      reject(new PeerError("closed", "The connection attempt was cancelled"));
+    };
+    if (outer?.aborted) abort();
+    else outer?.addEventListener("abort", abort, { once: true });
   });
   try {
-    return await Promise.race([work(controller.signal), timeout]);
+    return await Promise.race([work(controller.signal), ended]);
   } finally {
     clearTimeout(timer);
     outer?.removeEventListener("abort", abort);

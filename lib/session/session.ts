@@ -72,7 +72,9 @@ export class Session {
   readonly #timeouts?: PeerTimeouts;
   readonly #downloadLimiter?: RateLimiter;
   readonly #uploadLimiter?: RateLimiter;
-  #pendingHandshakes = 0;
+  /** Incoming connections still in their handshake, with the task answering each. */
+  readonly #handshakes = new Map<Deno.TcpConn, Promise<void>>();
+  #accepting: Promise<void>[] = [];
   #closed = false;
 
   /**
@@ -98,7 +100,7 @@ export class Session {
     if (this.port !== first && first !== 0) {
       this.#log.info(`port ${first} is taken; listening on ${this.port}`);
     }
-    for (const listener of opened) this.#accept(listener);
+    this.#accepting = opened.map((listener) => this.#accept(listener));
   }
 
   /**
@@ -128,7 +130,14 @@ export class Session {
     return [...this.#torrents.values()];
   }
 
-  /** Stops every torrent (announcing `stopped`, saving resume data) and closes the port. */
+  /**
+   * Closes the session, in this order: the listening sockets and every
+   * handshake still in progress (no new peer can arrive), then every torrent
+   * (its peers, `stopped` to its trackers, pieces being written, resume
+   * data, files), and last the UDP tracker socket the torrents announced
+   * through. Resolves when nothing of the session runs any more; never
+   * rejects.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -139,7 +148,15 @@ export class Session {
         // Already closed.
       }
     }
-    await Promise.allSettled([...this.#torrents.values()].map((handle) => handle.stop()));
+    for (const conn of this.#handshakes.keys()) {
+      try {
+        conn.close();
+      } catch {
+        // The handshake task closed it already.
+      }
+    }
+    await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
+    await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
     this.#udp.close();
   }
 
@@ -155,31 +172,47 @@ export class Session {
   async #accept(listener: Deno.TcpListener): Promise<void> {
     try {
       for await (const conn of listener) {
-        if (this.#pendingHandshakes >= MAX_PENDING_HANDSHAKES) {
+        if (this.#closed || this.#handshakes.size >= MAX_PENDING_HANDSHAKES) {
           conn.close();
           continue;
         }
-        this.#pendingHandshakes++;
-        acceptPeer(conn, (infoHash) => {
-          const handle = this.#torrents.get(toHex(infoHash));
-          if (!handle || (handle.state !== "downloading" && handle.state !== "seeding")) {
-            return undefined;
-          }
-          return { infoHash, peerId: this.peerId, timeouts: this.#timeouts };
-        }, {
-          timeouts: this.#timeouts,
-          infoHashes: () => this.#servedInfoHashes(),
-        }).then((connection) => {
-          this.#torrents.get(toHex(connection.handshake.infoHash))?.adopt(connection) ??
-            connection.close();
-        }, (error) => {
-          this.#log.debug(`incoming connection: ${(error as Error).message}`);
-        }).finally(() => this.#pendingHandshakes--);
+        this.#handshakes.set(
+          conn,
+          this.#answer(conn).finally(() => this.#handshakes.delete(conn)),
+        );
       }
     } catch (error) {
       if (!this.#closed) {
         this.#log.warn(`stopped accepting connections: ${(error as Error).message}`);
       }
+    }
+  }
+
+  /** Answers one incoming connection's handshake and hands it to its torrent; never rejects. */
+  async #answer(conn: Deno.TcpConn): Promise<void> {
+    let connection;
+    try {
+      connection = await acceptPeer(conn, (infoHash) => {
+        const handle = this.#torrents.get(toHex(infoHash));
+        if (!handle || (handle.state !== "downloading" && handle.state !== "seeding")) {
+          return undefined;
+        }
+        return { infoHash, peerId: this.peerId, timeouts: this.#timeouts };
+      }, {
+        timeouts: this.#timeouts,
+        infoHashes: () => this.#servedInfoHashes(),
+      });
+    } catch (error) {
+      this.#log.debug(`incoming connection: ${(error as Error).message}`);
+      return;
+    }
+    const handle = this.#torrents.get(toHex(connection.handshake.infoHash));
+    if (this.#closed || !handle) return connection.close();
+    try {
+      handle.adopt(connection);
+    } catch (error) {
+      connection.close();
+      this.#log.error(`incoming connection: ${(error as Error).stack} (a bug; please report it)`);
     }
   }
 }

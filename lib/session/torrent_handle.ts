@@ -170,6 +170,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #completedAt?: number;
   #stopping?: Promise<void>;
   #checkAbort = new AbortController();
+  /** The start-up (restore, create files, start the swarm and announcer); shutdown waits for it. */
+  readonly #starting: Promise<void>;
   #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
 
   /** Use {@linkcode Session.add}. */
@@ -185,7 +187,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
-    this.#start().catch((error) => this.#fail(error));
+    this.#starting = this.#start().catch((error) => this.#fail(error));
   }
 
   /** The current state. */
@@ -262,10 +264,16 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     return this.#stopping;
   }
 
+  /**
+   * Restores what is on disk, creates the files and starts the swarm and the
+   * announcer. A stop that comes meanwhile is seen after each step, and
+   * nothing more is started.
+   */
   async #start(): Promise<void> {
     const have = await this.#restore();
     if (this.#stopping) return;
     await this.#store.create();
+    if (this.#stopping) return;
     this.#picker = new PiecePicker({
       pieceCount: this.torrent.pieceCount,
       pieceSize: (index) => this.torrent.pieceMap.pieceSize(index),
@@ -401,15 +409,33 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#stopping ??= this.#shutdown("error");
   }
 
+  /**
+   * Stops, in this order: the check of existing data (if running) and the
+   * start-up, which then starts nothing more; the swarm (every peer closed,
+   * pieces being written finished); the announcer (`stopped` to each
+   * tracker); the resume data; the files. Never rejects: a step that fails
+   * is logged and the next still runs.
+   */
   async #shutdown(final: "stopped" | "error"): Promise<void> {
+    const log = this.#context.log;
+    const step = async (what: string, work: () => Promise<void> | undefined) => {
+      try {
+        await work();
+      } catch (error) {
+        log.warn(`stopping: ${what}: ${(error as Error).message}`);
+      }
+    };
     this.#checkAbort.abort();
+    await this.#starting;
     clearInterval(this.#resumeTimer);
-    await this.#swarm?.stop();
-    await this.#announcer?.stop();
-    if (this.#picker) {
-      await this.#saveResume().catch((error) => this.#context.log.warn(error.message));
+    await step("closing peers", () => this.#swarm?.stop());
+    // The last pieces may have been written while the peers closed.
+    if (final === "stopped" && this.#state === "downloading" && this.#picker?.missing === 0) {
+      this.#complete();
     }
-    await this.#store.close();
+    await step("telling trackers", () => this.#announcer?.stop());
+    if (this.#picker) await step("saving resume data", () => this.#saveResume());
+    await step("closing files", () => this.#store.close());
     if (this.#state === "seeding") this.#setState("complete");
     else if (this.#state !== "complete") this.#setState(final);
     if (final === "error") {

@@ -200,7 +200,7 @@ export class FileStore {
     this.#open.clear();
     await Promise.all(open.map(async (entry) => {
       await entry.queue.catch(() => {});
-      entry.file.close();
+      closeQuietly(entry.file);
     }));
   }
 
@@ -241,7 +241,16 @@ export class FileStore {
     while (this.#open.size > this.#maxOpen) {
       const [index, entry] = this.#open.entries().next().value!;
       this.#open.delete(index);
-      entry.queue.then(() => entry.file?.close(), () => {});
+      entry.queue.then(() => closeQuietly(entry.file), () => {});
     }
+  }
+}
+
+/** Closes a file that may not have opened, or may be closed already. */
+function closeQuietly(file: Deno.FsFile | undefined): void {
+  try {
+    file?.close();
+  } catch {
+    // Already closed.
   }
 }

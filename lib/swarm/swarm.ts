@@ -174,7 +174,10 @@ export class Swarm {
   readonly #download = new RateMeter();
   readonly #upload = new RateMeter();
   readonly #finishing = new Set<number>();
+  /** Pieces being hashed and written: `stop()` waits for them. */
   readonly #writes = new Set<Promise<void>>();
+  /** Dials, connections and upload loops in progress: `stop()` waits for them. */
+  readonly #tasks = new Set<Promise<void>>();
   /** Bytes of pieces that failed with several senders, kept to find the liar. */
   readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
   readonly #abort = new AbortController();
@@ -229,7 +232,7 @@ export class Swarm {
       connection.close();
       return false;
     }
-    this.#run(connection);
+    this.#spawn(this.#run(connection), `peer ${host}`);
     return true;
   }
 
@@ -278,14 +281,33 @@ export class Swarm {
     for (const peer of this.#peers.values()) peer.connection.close();
   }
 
-  /** Closes every connection and waits for pieces being written. */
+  /**
+   * Stops in a fixed order: no new dials (those in flight are aborted), every
+   * connection closed, then waits until each connection's task has ended and
+   * every piece being verified has been written. After it resolves nothing
+   * of the swarm runs any more.
+   */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
     clearInterval(this.#timer);
     for (const peer of this.#peers.values()) peer.connection.close();
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    while (this.#tasks.size > 0 || this.#writes.size > 0) {
+      await Promise.all([...this.#tasks, ...this.#writes]);
+    }
+  }
+
+  /**
+   * Runs `task` as one of the swarm's own: it cannot end in an unhandled
+   * rejection (an error it lets through is a bug, logged as such), and
+   * `stop()` waits for it.
+   */
+  #spawn(task: Promise<void>, what: string, into: Set<Promise<void>> = this.#tasks): void {
+    const owned: Promise<void> = task.catch((error) => {
+      this.#log.error(`${what}: ${(error as Error)?.stack ?? error} (a bug; please report it)`);
+    }).finally(() => into.delete(owned));
+    into.add(owned);
   }
 
   #fillConnections(): void {
@@ -296,7 +318,9 @@ export class Swarm {
       maxConnecting - this.#connecting,
     );
     if (room <= 0) return;
-    for (const address of this.pool.take(room)) this.#dial(address);
+    for (const address of this.pool.take(room)) {
+      this.#spawn(this.#dial(address), `dialling ${formatPeerAddress(address)}`);
+    }
   }
 
   async #dial(address: PeerAddress): Promise<void> {
@@ -323,7 +347,7 @@ export class Swarm {
       connection.close();
       return;
     }
-    this.#run(connection);
+    await this.#run(connection);
   }
 
   async #run(connection: PeerConnection): Promise<void> {
@@ -515,10 +539,15 @@ export class Swarm {
     this.#serve(peer);
   }
 
-  /** Sends queued blocks while the peer's send queue has room; resumes when it drains. */
-  async #serve(peer: Peer): Promise<void> {
-    if (peer.serving) return;
+  /** Starts the upload loop for a peer unless it runs already. */
+  #serve(peer: Peer): void {
+    if (peer.serving || this.#stopped) return;
     peer.serving = true;
+    this.#spawn(this.#serveQueued(peer), `serving ${peer.key}`);
+  }
+
+  /** Sends queued blocks while the peer's send queue has room; `#serve` resumes it when it drains. */
+  async #serveQueued(peer: Peer): Promise<void> {
     try {
       while (
         !peer.connection.closed && !peer.amChoking && peer.incoming.length > 0 &&
@@ -741,11 +770,8 @@ export class Swarm {
     if (piece.receivedCount !== piece.blockCount || piece.placing > 0) return;
     if (this.#finishing.has(piece.index) || this.#picker.active(piece.index) !== piece) return;
     this.#finishing.add(piece.index);
-    const write = this.#finishPiece(piece).finally(() => {
-      this.#finishing.delete(piece.index);
-      this.#writes.delete(write);
-    });
-    this.#writes.add(write);
+    const finish = this.#finishPiece(piece).finally(() => this.#finishing.delete(piece.index));
+    this.#spawn(finish, `piece ${piece.index}`, this.#writes);
   }
 
   async #finishPiece(piece: ActivePiece): Promise<void> {

@@ -23,6 +23,7 @@ import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult } from "./types.ts";
 import type { UdpTrackerClient } from "./udp.ts";
+import type { Logger } from "../util/log.ts";
 
 /** What the torrent has done so far, read at each announce. */
 export interface TransferStats {
@@ -92,6 +93,8 @@ export interface AnnouncerOptions {
   onTrackerChange?: (url: string) => void;
   /** Options for HTTP announces. */
   http?: HttpTrackerOptions;
+  /** Where tracker replies and failures are logged. Default: nowhere. */
+  log?: Logger;
   /** Peers to ask for. Default 50. */
   numWant?: number;
   /** The shortest interval obeyed, in seconds, whatever a tracker says. Default 60. */
@@ -238,7 +241,13 @@ export class Announcer {
     }
     clearTimeout(unit.timer);
     unit.timer = undefined;
-    unit.running = this.#run(unit).finally(() => {
+    unit.running = this.#run(unit).catch((error) => {
+      // Only a callback of ours can throw here (a tracker's failure is caught in #run).
+      this.#options.log?.error(
+        `announcer: ${(error as Error)?.stack ?? error} (a bug; please report it)`,
+      );
+      this.#schedule(unit, undefined, this.#options.retryBaseMs ?? 30_000);
+    }).finally(() => {
       unit.running = undefined;
       if (unit.again && !this.#stopped) {
         unit.again = false;

@@ -69,6 +69,18 @@ function parseUdpUrl(url: string): { host: string; port: number } {
   return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port) };
 }
 
+/**
+ * Why an aborted request ended: a timeout signal becomes a tracker timeout;
+ * any other reason (the announcer's own stop error) is passed on as it is.
+ */
+function abortReason(signal: AbortSignal): unknown {
+  const reason = signal.reason;
+  if (reason instanceof DOMException && reason.name === "TimeoutError") {
+    return new TrackerError("timeout", "The tracker did not answer in time", { cause: reason });
+  }
+  return reason;
+}
+
 /** A BEP 15 client shared by every UDP tracker and torrent of a session. */
 export class UdpTrackerClient {
   readonly #retransmitBaseMs: number;
@@ -173,7 +185,12 @@ export class UdpTrackerClient {
     return id[0];
   }
 
-  /** Sends one packet and waits up to `waitMs` for its reply; `undefined` on timeout. */
+  /**
+   * Sends one packet and waits up to `waitMs` for its reply; `undefined` on
+   * timeout. Every way the wait can end (reply, error packet, timeout, abort,
+   * `close()`) settles one promise, which is owned from the moment it exists:
+   * it may settle while the packet is still being sent.
+   */
   async #exchange(
     endpoint: Endpoint,
     action: number,
@@ -182,54 +199,56 @@ export class UdpTrackerClient {
     signal?: AbortSignal,
   ): Promise<Uint8Array | undefined> {
     if (this.#closed) throw new TrackerError("network", "The UDP tracker client is closed");
+    if (signal?.aborted) throw abortReason(signal);
     const transaction = this.#transactionId();
-    const reply = new Promise<Uint8Array>((resolve, reject) => {
+    let cancel = () => {};
+    const outcome = new Promise<Uint8Array | undefined>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(transaction);
+      };
+      const onAbort = () => {
+        finish();
+        reject(abortReason(signal!));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        resolve(undefined);
+      }, waitMs);
+      // The caller's signal may live for the whole session: `finish` leaves no listener on it.
+      signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(transaction, {
         action,
         hostname: endpoint.hostname,
         port: endpoint.port,
-        resolve,
-        reject,
+        resolve: (packet) => {
+          finish();
+          resolve(packet);
+        },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
       });
+      cancel = finish;
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), waitMs);
-    });
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      onAbort = () => reject(signal?.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    outcome.catch(() => {}); // Awaited below; this only marks it handled during the send.
     try {
       await this.#socket(endpoint.family).send(build(transaction), {
         transport: "udp",
         hostname: endpoint.hostname,
         port: endpoint.port,
       });
-      return await Promise.race([reply, timedOut, aborted]);
     } catch (error) {
-      if (error instanceof TrackerError) throw error;
-      if (signal?.aborted) {
-        const reason = signal.reason;
-        if (reason instanceof DOMException && reason.name === "TimeoutError") {
-          throw new TrackerError("timeout", "The tracker did not answer in time", {
-            cause: reason,
-          });
-        }
-        throw reason;
-      }
+      cancel();
+      if (signal?.aborted) throw abortReason(signal);
       if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot send to the tracker: ${(error as Error).message}`, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
-      this.#pending.delete(transaction);
-      // The caller's signal may live for the whole session: leave no listener on it.
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
+    return await outcome;
   }
 
   async #connectionId(
