@@ -1,115 +1,136 @@
 /**
  * shoal: a BitTorrent client library for Deno.
  *
- * Everything the `shoal` command does is available here: bencode, torrent
- * metainfo and magnet links, making torrents, HTTP and UDP trackers and the
- * announcer, the peer wire protocol, and the download engine (a
- * {@linkcode Session} to which torrents are added).
+ * This module gathers what most programs need: reading and making torrents
+ * and magnet links, bencode, trackers, and the download engine (a
+ * {@linkcode Session} to which torrents are added). Each layer has an entry
+ * point of its own with the rest of its API: `lib/bencode/mod.ts`,
+ * `lib/metainfo/mod.ts`, `lib/tracker/mod.ts`, `lib/peer/mod.ts`,
+ * `lib/swarm/mod.ts`, `lib/storage/mod.ts` and `lib/session/mod.ts` (as a
+ * package: `./bencode`, `./metainfo`, `./tracker`, `./peer`, `./swarm`,
+ * `./storage`, `./session`). Files whose names begin with `_` are internal.
  *
- * ```ts ignore
- * import { createTorrent, magnetFromTorrent, readTorrentFile } from "jsr:@shoal/shoal";
+ * @example Making a torrent, reading it, and its magnet link
+ * ```ts
+ * import { createTorrent, magnetFromTorrent, readTorrentFile } from "./mod.ts";
  *
- * const torrent = await readTorrentFile("example.torrent");
- * console.log(torrent.name, torrent.infoHashHex, torrent.files.length);
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/photos`);
+ * await Deno.writeFile(`${dir}/photos/a.jpg`, new Uint8Array(40_000));
+ * await Deno.writeFile(`${dir}/photos/b.jpg`, new Uint8Array(70_000));
+ * const { bytes } = await createTorrent(`${dir}/photos`, {
+ *   trackers: [["udp://tracker.example:6969/announce"]],
+ * });
+ * await Deno.writeFile(`${dir}/photos.torrent`, bytes);
+ *
+ * const torrent = await readTorrentFile(`${dir}/photos.torrent`);
+ * console.log(torrent.name, torrent.infoHashHex, torrent.totalLength); // photos … 110000
+ * for (const file of torrent.files) console.log(file.path.join("/"), file.length);
  * console.log(magnetFromTorrent(torrent));
- *
- * const { bytes } = await createTorrent("./photos", { trackers: [["udp://tracker.example:6969"]] });
- * await Deno.writeFile("photos.torrent", bytes);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
- * Downloading, with progress and a clean stop on Ctrl-C:
+ * @example Downloading, with progress, from a peer on this machine
+ * ```ts
+ * import { createTorrent, Session } from "./mod.ts";
  *
- * ```ts ignore
- * import { readTorrentFile, Session } from "jsr:@shoal/shoal";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/seed`);
+ * await Deno.writeFile(`${dir}/seed/film.mkv`, crypto.getRandomValues(new Uint8Array(50_000)));
+ * const { torrent } = await createTorrent(`${dir}/seed/film.mkv`);
+ * const seeder = new Session({ port: 0, host: "127.0.0.1" });
+ * await seeder.add(torrent, { downloadDir: `${dir}/seed`, seed: true }).done;
  *
- * const session = new Session({ port: 6881 });
- * const handle = session.add(await readTorrentFile("example.torrent"), {
- *   downloadDir: "./downloads",
- *   peers: [{ host: "127.0.0.1", port: 51413 }], // optional, besides the trackers
+ * const session = new Session({ port: 0, host: "127.0.0.1" });
+ * const handle = session.add(torrent, {
+ *   downloadDir: `${dir}/downloads`,
+ *   peers: [{ host: "127.0.0.1", port: seeder.port }], // besides the trackers' peers
  * });
  * const timer = setInterval(() => {
  *   const s = handle.status();
- *   console.log(`${(s.progress * 100).toFixed(1)}% ${s.peersConnected} peers`);
+ *   console.log(`${(s.progress * 100).toFixed(1)}% from ${s.peersConnected} peers`);
  * }, 1000);
- * Deno.addSignalListener("SIGINT", () => handle.stop());
- * console.log(await handle.done); // "complete", or "stopped" after Ctrl-C
+ * console.log(await handle.done); // "complete" (or "stopped" after handle.stop())
  * clearInterval(timer);
- * await session.close();
+ * await session.close(); // tells the trackers, saves resume data, closes the port
+ * await seeder.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
 
-export * from "./lib/bencode/mod.ts";
-export * from "./lib/metainfo/mod.ts";
-export * from "./lib/tracker/mod.ts";
-export { randomPeerId } from "./lib/peer_id.ts";
-export { ListenError, Session, type SessionOptions } from "./lib/session/session.ts";
+export {
+  BencodeError,
+  type BencodeInput,
+  type BencodeValue,
+  decode,
+  type DecodeOptions,
+  encode,
+} from "./lib/bencode/mod.ts";
+export {
+  type CreatedTorrent,
+  createTorrent,
+  type CreateTorrentOptions,
+  type FileSpan,
+  formatPeerAddress,
+  loadTorrentSource,
+  MagnetError,
+  magnetFromTorrent,
+  type MagnetLink,
+  parseMagnet,
+  parsePeerAddress,
+  parseTorrent,
+  type ParseTorrentOptions,
+  type PeerAddress,
+  PieceMap,
+  readTorrentFile,
+  type Torrent,
+  TorrentError,
+  type TorrentFile,
+  type TorrentSource,
+  writeTorrentFile,
+} from "./lib/metainfo/mod.ts";
+export {
+  type AnnounceEvent,
+  Announcer,
+  type AnnounceRequest,
+  type AnnounceResult,
+  type AnnouncerOptions,
+  announceToTracker,
+  checkTrackers,
+  type CheckTrackersOptions,
+  type DiscoveredPeer,
+  httpAnnounce,
+  httpScrape,
+  type HttpTrackerOptions,
+  type ScrapeResult,
+  type TrackerCheck,
+  TrackerError,
+  type TrackerErrorKind,
+  type TrackerStatus,
+  type TransferStats,
+  UdpTrackerClient,
+  type UdpTrackerOptions,
+} from "./lib/tracker/mod.ts";
 export {
   type AddTorrentOptions,
-  type SessionContext,
-  type TorrentEvents,
+  FileLogger,
+  type FileLoggerOptions,
+  ListenError,
+  type Logger,
+  type LogLevel,
+  type PeerSummary,
+  Session,
+  type SessionOptions,
+  silentLogger,
   TorrentHandle,
   type TorrentState,
   type TorrentStatus,
-} from "./lib/session/torrent_handle.ts";
-export type { PeerSummary, SwarmStats } from "./lib/swarm/swarm.ts";
-export type { PipelineOptions } from "./lib/swarm/peer.ts";
-export { RateLimiter } from "./lib/swarm/rate_limiter.ts";
-export {
-  choke,
-  type ChokeDecision,
-  type ChokerOptions,
-  type ChokerPeer,
-  type ChokerState,
-} from "./lib/swarm/choker.ts";
-export { type FileState, FileStore, type FileStoreOptions } from "./lib/storage/file_store.ts";
-export { type CheckOptions, checkPieces } from "./lib/storage/piece_check.ts";
-export {
-  type AcceptOptions,
-  acceptPeer,
-  connectToPeer,
-  type HandshakeOptions,
-  PeerConnection,
-  type PeerEncryption,
-  type PeerHandlers,
-  type PeerTimeouts,
-} from "./lib/peer/connection.ts";
-export {
-  answerEncryptedHandshake,
-  type EncryptedHandshake,
-  type EncryptionPreference,
-  openEncryptedHandshake,
-} from "./lib/peer/mse.ts";
-export { Rc4 } from "./lib/peer/rc4.ts";
-export { EncryptedStream, type PeerStream, PrefixedStream } from "./lib/peer/stream.ts";
-export { PeerError, type PeerErrorKind } from "./lib/peer/errors.ts";
-export type { Handshake, HandshakeFeatures } from "./lib/peer/handshake.ts";
-export {
-  BLOCK_SIZE,
-  type BlockAddress,
-  encodeMessage,
-  type PeerMessage,
-} from "./lib/peer/messages.ts";
-export {
-  type ByteSource,
-  decodeMessage,
-  MessageReader,
-  type MessageReaderOptions,
-  type ReceivedMessage,
-} from "./lib/peer/message_reader.ts";
-export { Bitfield } from "./lib/util/bitfield.ts";
-export { Emitter, type EventMap } from "./lib/util/emitter.ts";
-export {
-  FileLogger,
-  type FileLoggerOptions,
-  type Logger,
-  type LogLevel,
-  silentLogger,
-} from "./lib/util/log.ts";
+} from "./lib/session/mod.ts";
+export { Bitfield, type CheckOptions, checkPieces, FileStore } from "./lib/storage/mod.ts";
 export {
   DiskError,
-  diskError,
   ExitCode,
   InterruptedError,
   NetworkError,
@@ -117,14 +138,6 @@ export {
   type ShoalErrorOptions,
   UsageError,
 } from "./lib/errors.ts";
-export { CREATED_BY, PEER_ID_PREFIX, VERSION } from "./lib/version.ts";
-export {
-  binaryToBytes,
-  bytesToBinary,
-  fromBase32,
-  fromHex,
-  toBase32,
-  toHex,
-} from "./lib/util/bytes.ts";
+export { randomPeerId } from "./lib/peer_id.ts";
 export { formatBytes, parseSize } from "./lib/util/size.ts";
-export { runCli } from "./lib/cli/program.ts";
+export { VERSION } from "./lib/version.ts";

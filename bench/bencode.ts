@@ -5,8 +5,10 @@
  * @module
  */
 
-import { decode, encode } from "../lib/bencode/mod.ts";
-import { MAX_PIECES, parseTorrent } from "../lib/metainfo/mod.ts";
+import { decode } from "../lib/bencode/decode.ts";
+import { encode } from "../lib/bencode/encode.ts";
+import { MAX_PIECES } from "../lib/metainfo/limits.ts";
+import { parseTorrent } from "../lib/metainfo/torrent.ts";
 import { type Figure, measure } from "./measure.ts";
 
 /** A torrent with `count` files in nested folders, each of a few KiB. */

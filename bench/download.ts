@@ -12,7 +12,7 @@
  */
 
 import { createTorrent } from "../lib/metainfo/create.ts";
-import { readTorrentFile } from "../lib/metainfo/mod.ts";
+import { readTorrentFile } from "../lib/metainfo/torrent.ts";
 import { Session } from "../lib/session/session.ts";
 import { aria2LoopbackFlags, type Seeder, startSeeder } from "../tests/helpers/seeders.ts";
 import { shoalArgs } from "../tests/helpers/tools.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { createTorrent, PieceHasher } from "../lib/metainfo/mod.ts";
+import { createTorrent } from "../lib/metainfo/create.ts";
+import { PieceHasher } from "../lib/metainfo/_piece_hasher.ts";
 import { type Figure, measure, measureAsync, megabytesPerSecond } from "./measure.ts";
 
 /** openssl's SHA-1 throughput in MB/s for 1 MiB blocks, or undefined when openssl is missing. */

@@ -9,7 +9,7 @@
  */
 
 import { createTorrent } from "../lib/metainfo/create.ts";
-import { readTorrentFile } from "../lib/metainfo/mod.ts";
+import { readTorrentFile } from "../lib/metainfo/torrent.ts";
 import { Session } from "../lib/session/session.ts";
 import { aria2LoopbackFlags, startSeeder } from "../tests/helpers/seeders.ts";
 import { freePort, startOpentracker } from "../tests/helpers/trackers.ts";

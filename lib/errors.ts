@@ -37,6 +37,20 @@ export interface ShoalErrorOptions {
 /**
  * Base class of every error shoal throws on purpose. Catch this to handle any
  * expected failure; anything else reaching the CLI is a bug.
+ *
+ * @example Telling expected failures from bugs
+ * ```ts
+ * import { readTorrentFile } from "./metainfo/mod.ts";
+ * import { ExitCode, ShoalError } from "./errors.ts";
+ *
+ * try {
+ *   await readTorrentFile("/no/such.torrent");
+ * } catch (error) {
+ *   if (!(error instanceof ShoalError)) throw error; // anything else is a bug
+ *   console.log(error.name, error.exitCode === ExitCode.Disk, error.message);
+ *   // DiskError true Cannot read /no/such.torrent: no such file or directory
+ * }
+ * ```
  */
 export class ShoalError extends Error {
   /** The process exit code the CLI uses for this error. */

@@ -12,7 +12,7 @@ const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 /**
  * A fresh 20-byte peer id: `-SH0100-` followed by 12 random alphanumerics.
  *
- * @example
+ * @example A fresh peer id
  * ```ts
  * import { randomPeerId } from "./peer_id.ts";
  * console.assert(new TextDecoder().decode(randomPeerId()).startsWith("-SH"));

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { bytesToBinary } from "../util/bytes.ts";
+import { bytesToBinary } from "../util/_bytes.ts";
 import { BencodeError } from "./errors.ts";
 import type { BencodeDict, BencodeValue, ByteSpan } from "./types.ts";
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { bytesToBinary, decodeUtf8Lenient, decodeUtf8Strict } from "../util/bytes.ts";
+import { bytesToBinary, decodeUtf8Lenient, decodeUtf8Strict } from "../util/_bytes.ts";
 import type { BencodeDict, BencodeValue } from "./types.ts";
 
 /** True for a dictionary. */
@@ -34,7 +34,7 @@ export function isInteger(value: BencodeValue | undefined): value is number {
  * each invalid sequence becomes `_`, so the result is deterministic and
  * printable.
  *
- * @example
+ * @example Text from a byte string
  * ```ts
  * import { decodeText } from "./read.ts";
  * console.assert(decodeText(new Uint8Array([0x61, 0xff, 0x62])) === "a_b");

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError } from "./_commander.ts";
 import { ExitCode, ShoalError } from "../errors.ts";
-import { looksLikeMagnet } from "../metainfo/mod.ts";
+import { looksLikeMagnet } from "../metainfo/source.ts";
 import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addDownloadCommand } from "./commands/download.ts";

@@ -6,12 +6,12 @@
  * @module
  */
 
-import { encode } from "../bencode/mod.ts";
+import { encode } from "../bencode/encode.ts";
 import { diskError, ShoalError, UsageError } from "../errors.ts";
 import { CREATED_BY } from "../version.ts";
-import { type ContentFile, scanContent } from "./content_scan.ts";
+import { type ContentFile, scanContent } from "./_content_scan.ts";
 import { MAX_PIECE_LENGTH } from "./limits.ts";
-import { PieceHasher } from "./piece_hasher.ts";
+import { PieceHasher } from "./_piece_hasher.ts";
 import { parseTorrent, type Torrent } from "./torrent.ts";
 
 /** Smallest piece length shoal picks or accepts: 16 KiB, one request block. */
@@ -145,14 +145,21 @@ async function hashFile(
  * @throws {UsageError} For a bad piece size or URL.
  * @throws {DiskError} When the content cannot be read.
  *
- * @example
- * ```ts ignore
- * import { createTorrent, writeTorrentFile } from "./create.ts";
- * const { bytes, torrent } = await createTorrent("./photos", {
- *   trackers: [["udp://tracker.example:6969/announce"]],
+ * @example Sharing a folder
+ * ```ts
+ * import { createTorrent, writeTorrentFile } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/photos/2026`, { recursive: true });
+ * await Deno.writeFile(`${dir}/photos/2026/beach.jpg`, new Uint8Array(300_000));
+ * const { bytes, torrent } = await createTorrent(`${dir}/photos`, {
+ *   trackers: [["udp://tracker.example:6969/announce"], ["https://backup.example/announce"]],
+ *   comment: "holidays",
+ *   onProgress: (done, total) => console.log(`hashed ${done} of ${total} bytes`),
  * });
- * await writeTorrentFile("photos.torrent", bytes);
- * console.log(torrent.infoHashHex);
+ * await writeTorrentFile(`${dir}/photos.torrent`, bytes);
+ * console.log(torrent.infoHashHex, torrent.pieceLength); // … 16384
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function createTorrent(
@@ -215,6 +222,25 @@ export async function createTorrent(
  * @param options `force: true` replaces an existing file.
  * @throws {ShoalError} When the file exists and `force` is not set.
  * @throws {DiskError} When writing fails.
+ *
+ * @example Writing a torrent without replacing an existing one
+ * ```ts
+ * import { createTorrent, writeTorrentFile } from "./mod.ts";
+ * import { ShoalError } from "../errors.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "content");
+ * const { bytes } = await createTorrent(`${dir}/a.txt`);
+ * await writeTorrentFile(`${dir}/a.torrent`, bytes);
+ * try {
+ *   await writeTorrentFile(`${dir}/a.torrent`, bytes);
+ * } catch (error) {
+ *   if (!(error instanceof ShoalError)) throw error;
+ *   console.log(error.message); // …a.torrent already exists; pass --force to overwrite it
+ * }
+ * await writeTorrentFile(`${dir}/a.torrent`, bytes, { force: true });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function writeTorrentFile(
   path: string,

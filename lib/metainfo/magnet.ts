@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fromBase32, fromHex, toHex } from "../util/bytes.ts";
+import { fromBase32, fromHex, toHex } from "../util/_bytes.ts";
 import { MagnetError } from "./errors.ts";
 import { MAX_MAGNET_ENTRIES, MAX_MAGNET_LENGTH } from "./limits.ts";
 import type { Torrent } from "./torrent.ts";
@@ -63,6 +63,15 @@ export function isBareInfoHash(text: string): boolean {
  * Parses `host:port`, `ipv4:port` or `[ipv6]:port`.
  *
  * @returns The address, or `undefined` when malformed.
+ *
+ * @example Reading the addresses users type
+ * ```ts
+ * import { parsePeerAddress } from "./mod.ts";
+ *
+ * console.log(parsePeerAddress("127.0.0.1:51413")); // { host: "127.0.0.1", port: 51413 }
+ * console.log(parsePeerAddress("[::1]:6881")); // { host: "::1", port: 6881 }
+ * console.log(parsePeerAddress("no port")); // undefined
+ * ```
  */
 export function parsePeerAddress(text: string): PeerAddress | undefined {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]\s]+)):(\d{1,5})$/.exec(text);
@@ -72,7 +81,17 @@ export function parsePeerAddress(text: string): PeerAddress | undefined {
   return { host: match[1] ?? match[2], port };
 }
 
-/** Formats a peer as `host:port`, IPv6 as `[host]:port` (the inverse of {@linkcode parsePeerAddress}). */
+/**
+ * Formats a peer as `host:port`, IPv6 as `[host]:port` (the inverse of {@linkcode parsePeerAddress}).
+ *
+ * @example Printing peers
+ * ```ts
+ * import { formatPeerAddress } from "./mod.ts";
+ *
+ * console.log(formatPeerAddress({ host: "::1", port: 6881 })); // [::1]:6881
+ * console.log(formatPeerAddress({ host: "10.0.0.2", port: 51413 })); // 10.0.0.2:51413
+ * ```
+ */
 export function formatPeerAddress(peer: PeerAddress): string {
   return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
 }
@@ -113,7 +132,7 @@ function addUnique(list: string[], value: string, what: string): void {
  * @returns The link.
  * @throws {MagnetError} When the link is malformed; the message says which part.
  *
- * @example
+ * @example Reading a magnet link
  * ```ts
  * import { parseMagnet } from "./magnet.ts";
  * const link = parseMagnet("magnet:?xt=urn:btih:" + "ab".repeat(20) + "&dn=Example&so=0,2-3");
@@ -217,7 +236,7 @@ export function isFileSelected(link: Pick<MagnetLink, "selectOnly">, index: numb
 /**
  * Makes a magnet link for a torrent: info hash, name, every tracker and web seed.
  *
- * @example
+ * @example A magnet link for a torrent
  * ```ts
  * import { magnetFromTorrent } from "./magnet.ts";
  * const link = magnetFromTorrent({

@@ -1,24 +1,48 @@
 /**
- * Torrent metainfo: parsing `.torrent` files, magnet links, safe paths, the
- * piece ↔ file map, and making new torrents.
+ * Torrent metainfo: parsing `.torrent` files (BEP 3, with every path made
+ * safe), magnet links (BEP 9, BEP 53), the piece ↔ file map, and making new
+ * torrents.
  *
- * ```ts ignore
- * import { readTorrentFile } from "./mod.ts";
- * const torrent = await readTorrentFile("example.torrent");
- * console.log(torrent.name, torrent.infoHashHex, torrent.totalLength);
+ * @example Making a torrent and reading it back
+ * ```ts
+ * import { createTorrent, magnetFromTorrent, parseTorrent } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/hello.txt`, "hello, swarm\n");
+ * const { bytes } = await createTorrent(`${dir}/hello.txt`, {
+ *   trackers: [["udp://tracker.example:6969/announce"]],
+ * });
+ * const torrent = parseTorrent(bytes);
+ * console.log(torrent.name, torrent.infoHashHex, torrent.totalLength); // hello.txt … 13
+ * console.log(magnetFromTorrent(torrent));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
  */
 
-export * from "./errors.ts";
+export { MagnetError, TorrentError } from "./errors.ts";
 export * from "./limits.ts";
-export * from "./torrent.ts";
-export * from "./file_list.ts";
+export {
+  infoHashBase32,
+  type NodeAddress,
+  parseTorrent,
+  type ParseTorrentOptions,
+  pieceHash,
+  readTorrentFile,
+  type Torrent,
+} from "./torrent.ts";
+export type { TorrentFile } from "./_file_list.ts";
+export type { PathPlatform } from "./_safe_path.ts";
 export * from "./piece_map.ts";
-export * from "./safe_path.ts";
 export * from "./magnet.ts";
-export * from "./create.ts";
-export * from "./content_scan.ts";
-export * from "./piece_hasher.ts";
+export {
+  type CreatedTorrent,
+  createTorrent,
+  type CreateTorrentOptions,
+  defaultPieceLength,
+  MAX_DEFAULT_PIECE_LENGTH,
+  MIN_PIECE_LENGTH,
+  writeTorrentFile,
+} from "./create.ts";
 export * from "./source.ts";

@@ -33,7 +33,20 @@ export interface PieceRange {
   last: number;
 }
 
-/** Answers which file ranges make up a piece and which pieces cover a file. */
+/**
+ * Answers which file ranges make up a piece and which pieces cover a file.
+ *
+ * @example Which bytes of which files a piece holds
+ * ```ts
+ * import { PieceMap } from "./mod.ts";
+ *
+ * // Two files of 10 and 30 bytes, in pieces of 16 bytes.
+ * const map = new PieceMap([{ offset: 0, length: 10 }, { offset: 10, length: 30 }], 16);
+ * console.log(map.pieceSize(2)); // 8: the last piece is shorter
+ * console.log(map.spans(0)); // file 0 bytes 0–9, then file 1 bytes 0–5
+ * console.log(map.pieces(1)); // { first: 0, last: 2 }
+ * ```
+ */
 export class PieceMap {
   /** Bytes per piece (the last piece may be shorter). */
   readonly pieceLength: number;

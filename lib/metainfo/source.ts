@@ -23,6 +23,15 @@ export function looksLikeMagnet(text: string): boolean {
  *
  * @param input A path, `magnet:?…` or an info hash.
  * @throws {TorrentError | MagnetError | DiskError} When the input cannot be used.
+ *
+ * @example Taking whatever the user typed
+ * ```ts
+ * import { loadTorrentSource } from "./mod.ts";
+ *
+ * const source = await loadTorrentSource(`magnet:?xt=urn:btih:${"c1".repeat(20)}&dn=example`);
+ * if (source.kind === "magnet") console.log(source.magnet.displayName); // example
+ * else console.log(source.torrent.name);
+ * ```
  */
 export async function loadTorrentSource(input: string): Promise<TorrentSource> {
   if (looksLikeMagnet(input)) return { kind: "magnet", magnet: parseMagnet(input) };

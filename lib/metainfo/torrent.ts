@@ -5,29 +5,22 @@
  * @module
  */
 
-import {
-  type BencodeDict,
-  BencodeError,
-  type BencodeValue,
-  decodeText,
-  decodeWithDetails,
-  isBytes,
-  isDict,
-  isInteger,
-  isList,
-} from "../bencode/mod.ts";
+import { type BencodeDict, type BencodeValue } from "../bencode/types.ts";
+import { BencodeError } from "../bencode/errors.ts";
+import { decodeText, isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
+import { decodeWithDetails } from "../bencode/decode.ts";
 import { diskError } from "../errors.ts";
-import { toBase32, toHex } from "../util/bytes.ts";
-import { sha1 } from "../util/sha1.ts";
+import { toBase32, toHex } from "../util/_bytes.ts";
+import { sha1 } from "../util/_sha1.ts";
 import { formatQuantity } from "../util/size.ts";
 import { TorrentError } from "./errors.ts";
-import { readFileList, type TorrentFile } from "./file_list.ts";
+import { readFileList, type TorrentFile } from "./_file_list.ts";
 import { MAX_PIECE_LENGTH, MAX_PIECES, MAX_TORRENT_FILE_BYTES } from "./limits.ts";
 import { PieceMap } from "./piece_map.ts";
-import { type SafePathOptions, sanitizeComponent } from "./safe_path.ts";
-import { readTextField } from "./text.ts";
+import { type SafePathOptions, sanitizeComponent } from "./_safe_path.ts";
+import { readTextField } from "./_text.ts";
 
-export type { TorrentFile } from "./file_list.ts";
+export type { TorrentFile } from "./_file_list.ts";
 
 /** A DHT bootstrap node named by a torrent's `nodes` field (BEP 5). */
 export interface NodeAddress {
@@ -165,9 +158,9 @@ function readPieceLength(info: BencodeDict, warnings: string[]): number {
  * @returns The torrent.
  * @throws {TorrentError} When the file is not a usable v1 torrent; the message says why.
  *
- * @example
+ * @example Parsing torrent bytes
  * ```ts
- * import { parseTorrent } from "./torrent.ts";
+ * import { parseTorrent } from "./mod.ts";
  * import { encode } from "../bencode/mod.ts";
  * const torrent = parseTorrent(encode({
  *   info: { length: 3, name: "a.txt", "piece length": 16384, pieces: new Uint8Array(20) },
@@ -307,6 +300,19 @@ export function pieceHash(torrent: Torrent, piece: number): Uint8Array {
  * @param options Which platform's path rules apply.
  * @throws {DiskError} When the file cannot be read.
  * @throws {TorrentError} When it is not a usable torrent.
+ *
+ * @example Reading a torrent file
+ * ```ts
+ * import { createTorrent, readTorrentFile, writeTorrentFile } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/notes.txt`, "a few bytes to share");
+ * await writeTorrentFile(`${dir}/notes.torrent`, (await createTorrent(`${dir}/notes.txt`)).bytes);
+ *
+ * const torrent = await readTorrentFile(`${dir}/notes.torrent`);
+ * console.log(torrent.name, torrent.pieceCount, torrent.infoHashHex); // notes.txt 1 …
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function readTorrentFile(
   path: string,

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { formatPeerAddress, type PeerAddress } from "../metainfo/mod.ts";
-import { bytesEqual, concatBytes } from "../util/bytes.ts";
+import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
+import { bytesEqual, concatBytes } from "../util/_bytes.ts";
 import { PeerError } from "./errors.ts";
 import {
   encodeHandshake,

@@ -6,15 +6,11 @@
  * @module
  */
 
-import {
-  type BencodeValue,
-  decodeWithDetails,
-  encode,
-  isBytes,
-  isDict,
-  isInteger,
-} from "../bencode/mod.ts";
-import { decodeUtf8Lenient } from "../util/bytes.ts";
+import { type BencodeValue } from "../bencode/types.ts";
+import { decodeWithDetails } from "../bencode/decode.ts";
+import { encode } from "../bencode/encode.ts";
+import { isBytes, isDict, isInteger } from "../bencode/read.ts";
+import { decodeUtf8Lenient } from "../util/_bytes.ts";
 import { PeerError } from "./errors.ts";
 
 /** What a peer's extension handshake says. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { bytesEqual } from "../util/bytes.ts";
+import { bytesEqual } from "../util/_bytes.ts";
 import { PeerError } from "./errors.ts";
 import type { ByteSource } from "./message_reader.ts";
 
@@ -54,7 +54,7 @@ export function handshakeFeatures(reserved: Uint8Array): HandshakeFeatures {
 /**
  * Encodes a handshake.
  *
- * @example
+ * @example What a peer announces
  * ```ts
  * import { encodeHandshake, ourReservedBytes } from "./handshake.ts";
  * const bytes = encodeHandshake({

@@ -128,7 +128,7 @@ function indexMessage(id: number, index: number): Uint8Array {
 /**
  * Encodes a message with its length prefix.
  *
- * @example
+ * @example Encoding a message
  * ```ts
  * import { encodeMessage } from "./messages.ts";
  * console.assert(encodeMessage({ type: "interested" }).join() === "0,0,0,1,2");

@@ -24,10 +24,10 @@
  * @module
  */
 
-import { concatBytes } from "../util/bytes.ts";
-import { sha1 } from "../util/sha1.ts";
+import { concatBytes } from "../util/_bytes.ts";
+import { sha1 } from "../util/_sha1.ts";
 import { PeerError } from "./errors.ts";
-import { Rc4 } from "./rc4.ts";
+import { Rc4 } from "./_rc4.ts";
 import { EncryptedStream, type PeerStream, PrefixedStream, writeFully } from "./stream.ts";
 
 /** The 768-bit prime of the key exchange (generator 2). */

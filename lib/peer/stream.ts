@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rc4 } from "./rc4.ts";
+import type { Rc4 } from "./_rc4.ts";
 
 /** What a peer connection needs of its transport; a `Deno.TcpConn` is one. */
 export interface PeerStream {

@@ -3,17 +3,6 @@
  * routed to their torrent by info hash), the UDP tracker client and the
  * torrents added to it.
  *
- * @example Downloading a torrent from a Deno program
- * ```ts ignore
- * import { readTorrentFile, Session } from "jsr:@shoal/shoal";
- *
- * const session = new Session({ port: 6881 });
- * const handle = session.add(await readTorrentFile("x.torrent"), { downloadDir: "./downloads" });
- * handle.on("piece", () => console.log(handle.status().progress));
- * await handle.done;
- * await session.close();
- * ```
- *
  * @module
  */
 
@@ -23,7 +12,7 @@ import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
 import { randomPeerId } from "../peer_id.ts";
 import { UdpTrackerClient } from "../tracker/udp.ts";
 import { RateLimiter } from "../swarm/rate_limiter.ts";
-import { toHex } from "../util/bytes.ts";
+import { toHex } from "../util/_bytes.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
 
@@ -53,7 +42,30 @@ export class ListenError extends ShoalError {}
 const PORT_ATTEMPTS = 10;
 const MAX_PENDING_HANDSHAKES = 32;
 
-/** Runs torrents: one listening port, one peer id, many torrents. */
+/**
+ * Runs torrents: one listening port, one peer id, many torrents.
+ *
+ * @example A session that downloads one torrent, stopped cleanly on Ctrl-C
+ * ```ts
+ * import { createTorrent } from "../metainfo/mod.ts";
+ * import { Session } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/file.bin`, new Uint8Array(20_000));
+ * const { torrent } = await createTorrent(`${dir}/file.bin`);
+ *
+ * const session = new Session({ port: 0, host: "127.0.0.1", maxDownloadRate: 1024 * 1024 });
+ * console.log(`listening on port ${session.port}`);
+ * const handle = session.add(torrent, { downloadDir: `${dir}/downloads` });
+ * const stop = () => handle.stop();
+ * Deno.addSignalListener("SIGINT", stop);
+ * setTimeout(stop, 100); // nobody seeds it here
+ * console.log(await handle.done); // "stopped"
+ * Deno.removeSignalListener("SIGINT", stop);
+ * await session.close(); // "stopped" to the trackers, resume data saved, port closed
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class Session {
   /** Our peer id. */
   readonly peerId: Uint8Array;

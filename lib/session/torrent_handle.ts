@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/mod.ts";
+import type { PeerAddress } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
-import { PieceReadCache } from "../storage/read_cache.ts";
+import { PieceReadCache } from "../storage/_read_cache.ts";
 import { ShoalError } from "../errors.ts";
 import { filesUnchanged, loadResume, resumePath, saveResume } from "../storage/resume.ts";
 import type { PipelineOptions } from "../swarm/peer.ts";
@@ -145,7 +145,26 @@ export interface SessionContext {
   uploadLimiter?: RateLimiter;
 }
 
-/** A torrent being downloaded by a session. */
+/**
+ * A torrent being downloaded by a session.
+ *
+ * @example Following a download and stopping it
+ * ```ts
+ * import { createTorrent } from "../metainfo/mod.ts";
+ * import { Session } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/big.iso`, new Uint8Array(1_000_000));
+ * const { torrent } = await createTorrent(`${dir}/big.iso`);
+ * const session = new Session({ port: 0, host: "127.0.0.1" });
+ * const handle = session.add(torrent, { downloadDir: `${dir}/downloads` });
+ * handle.on("state", (state) => console.log("state:", state)); // downloading, then stopped
+ * setTimeout(() => handle.stop(), 200); // as Ctrl-C does
+ * console.log(await handle.done, handle.status().piecesDone); // stopped 0: nobody seeds it
+ * await session.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class TorrentHandle extends Emitter<TorrentEvents> {
   /** The torrent. */
   readonly torrent: Torrent;

@@ -9,7 +9,7 @@
  */
 
 import { diskError } from "../errors.ts";
-import { joinInside } from "../metainfo/safe_path.ts";
+import { joinInside } from "../metainfo/_safe_path.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 
 /** Options of {@linkcode FileStore}. */
@@ -34,7 +34,24 @@ interface OpenFile {
   queue: Promise<unknown>;
 }
 
-/** Reads and writes a torrent's pieces in its files under a download directory. */
+/**
+ * Reads and writes a torrent's pieces in its files under a download directory.
+ *
+ * @example Reading a piece from disk
+ * ```ts
+ * import { createTorrent } from "../metainfo/mod.ts";
+ * import { FileStore } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/data.bin`, new Uint8Array(40_000).fill(9));
+ * const { torrent } = await createTorrent(`${dir}/data.bin`, { pieceLength: 16384 });
+ * const store = new FileStore(torrent, dir, { mode: "read" }); // reads only, creates nothing
+ * const piece = new Uint8Array(torrent.pieceMap.pieceSize(2));
+ * console.log(await store.readPiece(2, piece), piece.length); // true 7232
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class FileStore {
   /** The download directory. */
   readonly directory: string;

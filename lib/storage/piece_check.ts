@@ -8,8 +8,8 @@
 
 import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { bytesEqual } from "../util/bytes.ts";
-import { sha1 } from "../util/sha1.ts";
+import { bytesEqual } from "../util/_bytes.ts";
+import { sha1 } from "../util/_sha1.ts";
 import type { FileState, FileStore } from "./file_store.ts";
 
 /** Options of {@linkcode checkPieces}. */
@@ -29,6 +29,27 @@ export interface CheckOptions {
  * @param options Progress and cancellation.
  * @returns The verified pieces.
  * @throws {DiskError} On read errors other than a missing file.
+ *
+ * @example Finding the damaged piece
+ * ```ts
+ * import { createTorrent } from "../metainfo/mod.ts";
+ * import { checkPieces, FileStore } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/data.bin`, new Uint8Array(50_000));
+ * const { torrent } = await createTorrent(`${dir}/data.bin`, { pieceLength: 16384 });
+ * const file = await Deno.open(`${dir}/data.bin`, { write: true });
+ * await file.seek(20_000, Deno.SeekMode.Start);
+ * await file.write(new Uint8Array([1])); // a byte of piece 1 changes
+ * file.close();
+ * const store = new FileStore(torrent, dir, { mode: "read" });
+ * const good = await checkPieces(torrent, store, {
+ *   onProgress: (checked, total) => console.log(`${checked}/${total}`),
+ * });
+ * await store.close();
+ * console.log(good.has(0), good.has(1), good.count); // true false 3
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function checkPieces(
   torrent: Torrent,

@@ -10,19 +10,14 @@
  * @module
  */
 
-import {
-  type BencodeValue,
-  decode,
-  encode,
-  isBytes,
-  isDict,
-  isInteger,
-  isList,
-} from "../bencode/mod.ts";
+import { type BencodeValue } from "../bencode/types.ts";
+import { decode } from "../bencode/decode.ts";
+import { encode } from "../bencode/encode.ts";
+import { isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
 import { diskError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { bytesEqual } from "../util/bytes.ts";
+import { bytesEqual } from "../util/_bytes.ts";
 import type { FileState } from "./file_store.ts";
 
 /** The folder inside the download directory where shoal keeps its state. */

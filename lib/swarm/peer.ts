@@ -10,7 +10,7 @@ import type { PeerConnection } from "../peer/connection.ts";
 import { BLOCK_SIZE } from "../peer/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { ActivePiece, BlockRequest } from "./picker.ts";
-import { RateMeter } from "./rate.ts";
+import { RateMeter } from "./_rate.ts";
 
 /** A request we sent and have not had answered. */
 export interface OutstandingRequest extends BlockRequest {

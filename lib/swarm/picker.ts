@@ -22,7 +22,7 @@
 
 import { BLOCK_SIZE } from "../peer/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { AvailabilityIndex } from "./availability.ts";
+import { AvailabilityIndex } from "./_availability.ts";
 
 /** Piece buffers kept for reuse. */
 const MAX_SPARE_BUFFERS = 8;
@@ -110,7 +110,11 @@ export class PiecePicker {
   #bufferedBytes = 0;
   #wantedMissing = 0;
 
-  /** @param options Sizes, what we have, limits. */
+  /**
+   * Creates a picker for a torrent's pieces.
+   *
+   * @param options Sizes, what we have, limits.
+   */
   constructor(options: PiecePickerOptions) {
     this.#options = {
       pieceCount: options.pieceCount,

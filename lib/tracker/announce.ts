@@ -25,6 +25,31 @@ export interface TrackerClients {
  * @param clients The UDP client and HTTP options.
  * @param signal Cancels the request.
  * @throws {TrackerError} On failure, including URLs of kinds shoal does not speak (`wss:`).
+ *
+ * @example One announce, whatever the tracker's kind
+ * ```ts
+ * import { announceToTracker, TrackerError, UdpTrackerClient } from "./mod.ts";
+ *
+ * const udp = new UdpTrackerClient({ retransmitBaseMs: 200, maxRetransmits: 0 });
+ * for (const url of ["udp://127.0.0.1:2/announce", "wss://tracker.example/announce"]) {
+ *   try {
+ *     await announceToTracker(url, {
+ *       infoHash: new Uint8Array(20),
+ *       peerId: new TextEncoder().encode("-SH0100-exampleexamp"),
+ *       port: 6881,
+ *       uploaded: 0,
+ *       downloaded: 0,
+ *       left: 100,
+ *       event: "started",
+ *       key: 1,
+ *     }, { udp });
+ *   } catch (error) {
+ *     if (!(error instanceof TrackerError)) throw error;
+ *     console.log(url, error.kind); // udp://… timeout, then wss://… network (not supported)
+ *   }
+ * }
+ * udp.close();
+ * ```
  */
 export function announceToTracker(
   url: string,

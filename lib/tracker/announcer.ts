@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/mod.ts";
+import type { PeerAddress } from "../metainfo/magnet.ts";
 import { announceToTracker } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";
@@ -140,7 +140,37 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-/** Keeps one torrent announced to its trackers. */
+/**
+ * Keeps one torrent announced to its trackers.
+ *
+ * @example Keeping a torrent announced while it runs
+ * ```ts
+ * import { encode } from "../bencode/mod.ts";
+ * import { Announcer, UdpTrackerClient } from "./mod.ts";
+ *
+ * const tracker = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   new Response(encode({ interval: 1800, peers: new Uint8Array([10, 0, 0, 5, 0x1a, 0xe1]) })));
+ * const udp = new UdpTrackerClient(); // one per program, shared by all torrents
+ * let onPeers = (_peers: unknown) => {};
+ * const found = new Promise((resolve) => onPeers = resolve);
+ * const announcer = new Announcer({
+ *   infoHash: new Uint8Array(20).fill(3),
+ *   peerId: new TextEncoder().encode("-SH0100-exampleexamp"),
+ *   port: 51413,
+ *   trackers: [[`http://127.0.0.1:${tracker.addr.port}/announce`]],
+ *   private: false,
+ *   stats: () => ({ uploaded: 0, downloaded: 0, left: 5000 }),
+ *   udp,
+ *   onPeers, // peers not seen before, from any tracker
+ * });
+ * announcer.start(); // "started", then on the tracker's interval
+ * console.log(await found); // [ { host: "10.0.0.5", port: 6881, source: "http://127.0.0.1:…" } ]
+ * console.log(announcer.statuses()[0].state); // working
+ * await announcer.stop(); // "stopped"
+ * udp.close();
+ * await tracker.shutdown();
+ * ```
+ */
 export class Announcer {
   readonly #options: AnnouncerOptions;
   readonly #key: number;

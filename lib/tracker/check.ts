@@ -5,7 +5,7 @@
  * @module
  */
 
-import { toHex } from "../util/bytes.ts";
+import { toHex } from "../util/_bytes.ts";
 import { announceToTracker } from "./announce.ts";
 import { httpScrape, scrapeUrl } from "./http.ts";
 import { TrackerError } from "./errors.ts";
@@ -61,6 +61,23 @@ function asTrackerError(error: unknown): TrackerError {
  *
  * @param options The torrent and trackers.
  * @returns One result per tracker, in tier order.
+ *
+ * @example Asking every tracker of a torrent once
+ * ```ts
+ * import { checkTrackers } from "./mod.ts";
+ *
+ * const checks = await checkTrackers({
+ *   infoHash: new Uint8Array(20),
+ *   peerId: new TextEncoder().encode("-SH0100-exampleexamp"),
+ *   trackers: [["http://127.0.0.1:2/announce"], ["udp://127.0.0.1:2"]],
+ *   port: 6881,
+ *   left: 1000,
+ *   timeoutMs: 500,
+ * });
+ * for (const check of checks) {
+ *   console.log(check.url, check.announce ? "working" : `failed: ${check.error?.message}`);
+ * }
+ * ```
  */
 export async function checkTrackers(options: CheckTrackersOptions): Promise<TrackerCheck[]> {
   const timeoutMs = options.timeoutMs ?? 15_000;

@@ -40,7 +40,31 @@ export function networkPermissionError(cause: unknown): TrackerError {
   );
 }
 
-/** A tracker request failed. Exit code 4. */
+/**
+ * A tracker request failed. Exit code 4.
+ *
+ * @example Why a tracker failed
+ * ```ts
+ * import { httpAnnounce, TrackerError } from "./mod.ts";
+ *
+ * try {
+ *   await httpAnnounce("http://127.0.0.1:2/announce", {
+ *     infoHash: new Uint8Array(20),
+ *     peerId: new Uint8Array(20),
+ *     port: 6881,
+ *     uploaded: 0,
+ *     downloaded: 0,
+ *     left: 1,
+ *     event: "started",
+ *     key: 0,
+ *   }, { timeoutMs: 2000 });
+ * } catch (error) {
+ *   if (!(error instanceof TrackerError)) throw error;
+ *   // "failure" (the tracker's own words), "timeout", "network", "http-status", …
+ *   console.log(error.kind, error.message);
+ * }
+ * ```
+ */
 export class TrackerError extends ShoalError {
   /** Always {@linkcode ExitCode.Network}. */
   override readonly exitCode: ExitCode = ExitCode.Network;

@@ -6,18 +6,13 @@
  * @module
  */
 
-import {
-  type BencodeDict,
-  BencodeError,
-  decode,
-  decodeText,
-  isBytes,
-  isDict,
-  isInteger,
-} from "../bencode/mod.ts";
-import { binaryToBytes, concatBytes, toHex } from "../util/bytes.ts";
+import { type BencodeDict } from "../bencode/types.ts";
+import { BencodeError } from "../bencode/errors.ts";
+import { decode } from "../bencode/decode.ts";
+import { decodeText, isBytes, isDict, isInteger } from "../bencode/read.ts";
+import { binaryToBytes, concatBytes, toHex } from "../util/_bytes.ts";
 import { VERSION } from "../version.ts";
-import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./compact_peers.ts";
+import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./_compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
 
@@ -212,6 +207,28 @@ function optionalCount(dict: BencodeDict, key: string): number | undefined {
  * @returns The tracker's answer.
  * @throws {TrackerError} On any failure; `kind` says which, and for `failure`
  *   the message is the tracker's own.
+ *
+ * @example Announcing to an HTTP tracker
+ * ```ts
+ * import { encode } from "../bencode/mod.ts";
+ * import { httpAnnounce } from "./mod.ts";
+ *
+ * // A tracker on this machine that names one peer (127.0.0.1:6881, compact form).
+ * const tracker = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   new Response(encode({ interval: 1800, peers: new Uint8Array([127, 0, 0, 1, 0x1a, 0xe1]) })));
+ * const reply = await httpAnnounce(`http://127.0.0.1:${tracker.addr.port}/announce`, {
+ *   infoHash: new Uint8Array(20).fill(7),
+ *   peerId: new TextEncoder().encode("-SH0100-exampleexamp"),
+ *   port: 51413,
+ *   uploaded: 0,
+ *   downloaded: 0,
+ *   left: 1_000_000,
+ *   event: "started",
+ *   key: 42,
+ * });
+ * console.log(reply.interval, reply.peers); // 1800 [ { host: "127.0.0.1", port: 6881 } ]
+ * await tracker.shutdown();
+ * ```
  */
 export async function httpAnnounce(
   url: string,
@@ -261,6 +278,21 @@ export async function httpAnnounce(
  * @param options Timeout, size cap, cancellation.
  * @returns Numbers per info hash (lower-case hex); torrents the tracker does not know are absent.
  * @throws {TrackerError} When the tracker does not allow scraping or the request fails.
+ *
+ * @example How many seeders and leechers a torrent has
+ * ```ts
+ * import { encode } from "../bencode/mod.ts";
+ * import { httpScrape } from "./mod.ts";
+ *
+ * const infoHash = new Uint8Array(20).fill(0x41); // "AAAA…"
+ * const tracker = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+ *   new Response(encode({
+ *     files: { ["A".repeat(20)]: { complete: 3, incomplete: 5, downloaded: 40 } },
+ *   })));
+ * const counts = await httpScrape(`http://127.0.0.1:${tracker.addr.port}/announce`, [infoHash]);
+ * console.log(counts.get("41".repeat(20))); // { complete: 3, incomplete: 5, downloaded: 40 }
+ * await tracker.shutdown();
+ * ```
  */
 export async function httpScrape(
   announce: string,

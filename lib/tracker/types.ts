@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/mod.ts";
+import type { PeerAddress } from "../metainfo/magnet.ts";
 
 /** The `event` of an announce. */
 export type AnnounceEvent = "started" | "completed" | "stopped" | "none";

@@ -12,7 +12,7 @@
  */
 
 import { lookup } from "node:dns/promises";
-import { parseCompactPeers } from "./compact_peers.ts";
+import { parseCompactPeers } from "./_compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import {
   type AnnounceRequest,
@@ -81,7 +81,25 @@ function abortReason(signal: AbortSignal): unknown {
   return reason;
 }
 
-/** A BEP 15 client shared by every UDP tracker and torrent of a session. */
+/**
+ * A BEP 15 client shared by every UDP tracker and torrent of a session.
+ *
+ * @example One client for every UDP tracker of a program
+ * ```ts
+ * import { TrackerError, UdpTrackerClient } from "./mod.ts";
+ *
+ * // BEP 15 waits 15 s, then 30 s, … before giving up; shorter here.
+ * const udp = new UdpTrackerClient({ retransmitBaseMs: 100, maxRetransmits: 1 });
+ * try {
+ *   await udp.scrape("udp://127.0.0.1:2", [new Uint8Array(20)]);
+ * } catch (error) {
+ *   if (!(error instanceof TrackerError)) throw error;
+ *   console.log(error.message); // The tracker did not answer after 2 tries over 0.3 s
+ * } finally {
+ *   udp.close();
+ * }
+ * ```
+ */
 export class UdpTrackerClient {
   readonly #retransmitBaseMs: number;
   readonly #maxRetransmits: number;
@@ -114,6 +132,13 @@ export class UdpTrackerClient {
   #socket(family: 4 | 6): Deno.DatagramConn {
     let socket = this.#sockets.get(family);
     if (!socket) {
+      // UDP sockets are among Deno's unstable APIs: without the flag the function is missing.
+      if (typeof Deno.listenDatagram !== "function") {
+        throw new TrackerError(
+          "network",
+          "UDP trackers need Deno's UDP sockets, which are behind a flag: run Deno with --unstable-net",
+        );
+      }
       socket = Deno.listenDatagram({
         transport: "udp",
         hostname: family === 4 ? "0.0.0.0" : "::",
@@ -242,6 +267,7 @@ export class UdpTrackerClient {
       });
     } catch (error) {
       cancel();
+      if (error instanceof TrackerError) throw error;
       if (signal?.aborted) throw abortReason(signal);
       if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot send to the tracker: ${(error as Error).message}`, {

@@ -5,8 +5,11 @@
  * @module
  */
 
-import type { MagnetLink, Torrent, TorrentFile } from "../metainfo/mod.ts";
-import { formatPeerAddress, infoHashBase32, magnetFromTorrent } from "../metainfo/mod.ts";
+import type { MagnetLink } from "../metainfo/magnet.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import type { TorrentFile } from "../metainfo/_file_list.ts";
+import { formatPeerAddress, magnetFromTorrent } from "../metainfo/magnet.ts";
+import { infoHashBase32 } from "../metainfo/torrent.ts";
 import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
 
 /** JSON form of a file, as printed by `shoal info --json`. */

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { formatPeerAddress } from "../metainfo/mod.ts";
+import { formatPeerAddress } from "../metainfo/magnet.ts";
 import { formatQuantity } from "../util/size.ts";
-import type { TrackerCheck } from "../tracker/mod.ts";
+import type { TrackerCheck } from "../tracker/check.ts";
 
 /** JSON form of one tracker's result, as printed by `shoal tracker --json`. */
 export interface TrackerCheckJson {

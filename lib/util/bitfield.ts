@@ -5,7 +5,20 @@
  * @module
  */
 
-/** A set of piece indices in `[0, size)`, one bit each. */
+/**
+ * A set of piece indices in `[0, size)`, one bit each.
+ *
+ * @example Pieces a peer has
+ * ```ts
+ * import { Bitfield } from "./bitfield.ts";
+ *
+ * const pieces = new Bitfield(10);
+ * pieces.set(0);
+ * pieces.set(9);
+ * console.log(pieces.count, pieces.has(9), pieces.full, [...pieces.indices()]); // 2 true false [0, 9]
+ * console.log(pieces.bytes); // Uint8Array(2) [ 128, 64 ]: the wire form, first piece in the high bit
+ * ```
+ */
 export class Bitfield {
   /** How many indices the set can hold. */
   readonly size: number;

@@ -39,7 +39,22 @@ const MAX_PENDING_LINES = 10_000;
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-/** Appends log lines to a file, in order, without blocking the caller. */
+/**
+ * Appends log lines to a file, in order, without blocking the caller.
+ *
+ * @example A log file for a session
+ * ```ts
+ * import { FileLogger } from "./log.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const log = new FileLogger(`${dir}/shoal.log`, { mirrorLevel: "warn" }); // warnings also to stderr
+ * log.info("starting");
+ * log.debug("peer 127.0.0.1:6881: connected");
+ * await log.close();
+ * console.log(await Deno.readTextFile(`${dir}/shoal.log`)); // 2026-…Z INFO  starting …
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class FileLogger implements Logger {
   #file: Deno.FsFile | undefined;
   readonly #path: string | undefined;

@@ -28,7 +28,7 @@ const UNITS: Record<string, number> = {
  *
  * @returns The whole number of bytes, or `undefined` when the text is not a size.
  *
- * @example
+ * @example Sizes as users type them
  * ```ts
  * import { parseSize } from "./size.ts";
  * console.assert(parseSize("256k") === 262144);
@@ -47,7 +47,7 @@ export function parseSize(text: string): number | undefined {
 /**
  * Formats a byte count with a binary unit: `512 B`, `1.5 KiB`, `3.21 GiB`.
  *
- * @example
+ * @example Sizes for people
  * ```ts
  * import { formatBytes } from "./size.ts";
  * console.assert(formatBytes(1536) === "1.5 KiB");
@@ -75,7 +75,7 @@ export function formatCount(value: number): string {
  * Formats a count with its noun, plural unless the count is 1: `1 file`,
  * `1,024 files`.
  *
- * @example
+ * @example Counting things
  * ```ts
  * import { formatQuantity } from "./size.ts";
  * console.assert(formatQuantity(1, "seeder") === "1 seeder");

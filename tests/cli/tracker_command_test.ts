@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { encode } from "../../lib/bencode/mod.ts";
 import { httpAnnounce, httpScrape, UdpTrackerClient } from "../../lib/tracker/mod.ts";
-import { fromHex } from "../../lib/util/bytes.ts";
+import { fromHex } from "../../lib/util/_bytes.ts";
 import { run, runShoal, testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools.ts";
 import { freePort, startBittorrentTracker, startOpentracker } from "../helpers/trackers.ts";
 

@@ -9,7 +9,7 @@ import { RejectionWatch } from "../helpers/rejections.ts";
 import { testWithPrograms } from "../helpers/tools.ts";
 import { freePort, startOpentracker } from "../helpers/trackers.ts";
 import { Announcer, UdpTrackerClient } from "../../lib/tracker/mod.ts";
-import { toHex } from "../../lib/util/bytes.ts";
+import { toHex } from "../../lib/util/_bytes.ts";
 
 const RUNS = 600;
 

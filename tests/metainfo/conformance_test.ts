@@ -3,7 +3,9 @@
  * corpus README requires for each (tests/fixtures/libtorrent-test-torrents/CORPUS.md).
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { joinInside, readTorrentFile, type Torrent, TorrentError } from "../../lib/metainfo/mod.ts";
+import { joinInside } from "../../lib/metainfo/_safe_path.ts";
+import { readTorrentFile, type Torrent } from "../../lib/metainfo/torrent.ts";
+import { TorrentError } from "../../lib/metainfo/errors.ts";
 import { CONFORMANCE_DIR } from "../helpers/paths.ts";
 
 const MUST_REJECT = [

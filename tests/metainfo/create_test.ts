@@ -1,13 +1,9 @@
 import { assert, assertEquals, assertNotEquals, assertRejects } from "../helpers/assert.ts";
-import {
-  createTorrent,
-  defaultPieceLength,
-  pieceHash,
-  PieceHasher,
-  writeTorrentFile,
-} from "../../lib/metainfo/mod.ts";
+import { createTorrent, defaultPieceLength, writeTorrentFile } from "../../lib/metainfo/create.ts";
+import { pieceHash } from "../../lib/metainfo/torrent.ts";
+import { PieceHasher } from "../../lib/metainfo/_piece_hasher.ts";
 import { ShoalError, UsageError } from "../../lib/errors.ts";
-import { sha1 } from "../../lib/util/sha1.ts";
+import { sha1 } from "../../lib/util/_sha1.ts";
 import { withTempDir, writeRandomFile } from "../helpers/tools.ts";
 
 Deno.test("create: a single file; piece hashes match the data", () =>

@@ -7,7 +7,7 @@ import {
   parsePeerAddress,
   parseTorrent,
 } from "../../lib/metainfo/mod.ts";
-import { toBase32 } from "../../lib/util/bytes.ts";
+import { toBase32 } from "../../lib/util/_bytes.ts";
 import { torrentBytes } from "../helpers/torrents.ts";
 
 const HEX = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a";

@@ -1,12 +1,12 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 import {
   joinInside,
-  MAX_DUPLICATE_NAMES,
   PathAllocator,
   sanitizeComponent,
   sanitizePath,
-  TorrentError,
-} from "../../lib/metainfo/mod.ts";
+} from "../../lib/metainfo/_safe_path.ts";
+import { MAX_DUPLICATE_NAMES } from "../../lib/metainfo/limits.ts";
+import { TorrentError } from "../../lib/metainfo/errors.ts";
 
 const linux = { platform: "linux" } as const;
 const windows = { platform: "windows" } as const;

@@ -8,8 +8,8 @@ import {
   TorrentError,
 } from "../../lib/metainfo/mod.ts";
 import { DiskError } from "../../lib/errors.ts";
-import { toHex } from "../../lib/util/bytes.ts";
-import { sha1 } from "../../lib/util/sha1.ts";
+import { toHex } from "../../lib/util/_bytes.ts";
+import { sha1 } from "../../lib/util/_sha1.ts";
 import { ascii, latin1 } from "../helpers/bytes.ts";
 import { torrentBytes } from "../helpers/torrents.ts";
 

@@ -7,7 +7,7 @@ import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
 import { connectToPeer, type PeerConnection } from "../../lib/peer/connection.ts";
 import type { EncryptionPreference } from "../../lib/peer/mse.ts";
-import { Rc4 } from "../../lib/peer/rc4.ts";
+import { Rc4 } from "../../lib/peer/_rc4.ts";
 import { randomPeerId } from "../../lib/peer_id.ts";
 import { Session } from "../../lib/session/session.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";

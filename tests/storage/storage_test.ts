@@ -5,7 +5,7 @@ import { FileStore } from "../../lib/storage/file_store.ts";
 import { checkPieces } from "../../lib/storage/piece_check.ts";
 import { filesUnchanged, loadResume, resumePath, saveResume } from "../../lib/storage/resume.ts";
 import { Bitfield } from "../../lib/util/bitfield.ts";
-import { sha1 } from "../../lib/util/sha1.ts";
+import { sha1 } from "../../lib/util/_sha1.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 import { assertSameContent, multiFileFixture } from "../helpers/content.ts";
 import { torrentBytes } from "../helpers/torrents.ts";

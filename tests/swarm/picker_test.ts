@@ -1,6 +1,6 @@
 /** The piece picker and its availability index. */
 import fc from "fast-check";
-import { AvailabilityIndex } from "../../lib/swarm/availability.ts";
+import { AvailabilityIndex } from "../../lib/swarm/_availability.ts";
 import { PiecePicker } from "../../lib/swarm/picker.ts";
 import { Bitfield } from "../../lib/util/bitfield.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";

@@ -4,17 +4,13 @@
  * lists, huge and slow replies, redirects, gzip, HTTP errors.
  */
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
-import { type BencodeInput, encode } from "../../lib/bencode/mod.ts";
-import {
-  type AnnounceRequest,
-  announceUrl,
-  formatIpv6,
-  httpAnnounce,
-  httpScrape,
-  scrapeUrl,
-  TrackerError,
-} from "../../lib/tracker/mod.ts";
-import { toHex } from "../../lib/util/bytes.ts";
+import { type BencodeInput } from "../../lib/bencode/types.ts";
+import { encode } from "../../lib/bencode/encode.ts";
+import { type AnnounceRequest } from "../../lib/tracker/types.ts";
+import { announceUrl, httpAnnounce, httpScrape, scrapeUrl } from "../../lib/tracker/http.ts";
+import { formatIpv6 } from "../../lib/tracker/_compact_peers.ts";
+import { TrackerError } from "../../lib/tracker/errors.ts";
+import { toHex } from "../../lib/util/_bytes.ts";
 
 const INFO_HASH = Uint8Array.from({ length: 20 }, (_, i) => (i * 37 + 200) & 0xff);
 const PEER_ID = new TextEncoder().encode("-SH0100-abcdefghijkl");

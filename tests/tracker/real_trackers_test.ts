@@ -13,7 +13,7 @@ import {
   type ScrapeResult,
   UdpTrackerClient,
 } from "../../lib/tracker/mod.ts";
-import { toHex } from "../../lib/util/bytes.ts";
+import { toHex } from "../../lib/util/_bytes.ts";
 import { testWithPrograms } from "../helpers/tools.ts";
 import {
   type RunningTracker,

@@ -4,8 +4,9 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError } from "commander";
-import { contentName, createTorrent, exists, writeTorrentFile } from "../../metainfo/mod.ts";
+import { type Command, InvalidArgumentError } from "../_commander.ts";
+import { contentName } from "../../metainfo/_content_scan.ts";
+import { createTorrent, exists, writeTorrentFile } from "../../metainfo/create.ts";
 import { ShoalError } from "../../errors.ts";
 import { HashProgress } from "../../ui/hash_progress.ts";
 import { formatBytes, formatCount, formatQuantity, parseSize } from "../../util/size.ts";

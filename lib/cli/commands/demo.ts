@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "../_commander.ts";
 import { ShoalError } from "../../errors.ts";
 import { createTorrent } from "../../metainfo/create.ts";
 import { Session } from "../../session/session.ts";

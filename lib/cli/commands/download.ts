@@ -6,15 +6,12 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "../_commander.ts";
 import { InterruptedError, NetworkError, ShoalError } from "../../errors.ts";
-import {
-  loadTorrentSource,
-  parsePeerAddress,
-  type PeerAddress,
-  type Torrent,
-} from "../../metainfo/mod.ts";
-import { joinInside } from "../../metainfo/safe_path.ts";
+import { loadTorrentSource } from "../../metainfo/source.ts";
+import { parsePeerAddress, type PeerAddress } from "../../metainfo/magnet.ts";
+import { type Torrent } from "../../metainfo/torrent.ts";
+import { joinInside } from "../../metainfo/_safe_path.ts";
 import { Session } from "../../session/session.ts";
 import type { TorrentHandle } from "../../session/torrent_handle.ts";
 import { STATE_FOLDER } from "../../storage/resume.ts";

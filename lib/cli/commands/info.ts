@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Command } from "commander";
-import { loadTorrentSource } from "../../metainfo/mod.ts";
+import type { Command } from "../_commander.ts";
+import { loadTorrentSource } from "../../metainfo/source.ts";
 import { formatMagnet, formatTorrent, magnetToJson, torrentToJson } from "../../ui/torrent_view.ts";
 import { writeOut } from "../output.ts";
 

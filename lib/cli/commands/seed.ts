@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../_commander.ts";
 import {
   addTorrentRunFlags,
   type DownloadCommandOptions,

@@ -5,12 +5,13 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError } from "commander";
-import { loadTorrentSource } from "../../metainfo/mod.ts";
-import { checkTrackers, TrackerError } from "../../tracker/mod.ts";
+import { type Command, InvalidArgumentError } from "../_commander.ts";
+import { loadTorrentSource } from "../../metainfo/source.ts";
+import { checkTrackers } from "../../tracker/check.ts";
+import { TrackerError } from "../../tracker/errors.ts";
 import { formatTrackerChecks, trackerCheckToJson } from "../../ui/tracker_view.ts";
 import { randomPeerId } from "../../peer_id.ts";
-import { toHex } from "../../util/bytes.ts";
+import { toHex } from "../../util/_bytes.ts";
 import { writeOut } from "../output.ts";
 
 /** Options of the tracker command. */

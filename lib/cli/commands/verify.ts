@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { Command } from "commander";
+import type { Command } from "../_commander.ts";
 import { ShoalError } from "../../errors.ts";
-import { loadTorrentSource } from "../../metainfo/mod.ts";
+import { loadTorrentSource } from "../../metainfo/source.ts";
 import { FileStore } from "../../storage/file_store.ts";
 import { checkPieces } from "../../storage/piece_check.ts";
 import { HashProgress } from "../../ui/hash_progress.ts";

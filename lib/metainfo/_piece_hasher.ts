@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createSha1, type Sha1 } from "../util/sha1.ts";
+import { createSha1, type Sha1 } from "../util/_sha1.ts";
 
 /** Computes the `pieces` field of a torrent from the concatenated file data. */
 export class PieceHasher {

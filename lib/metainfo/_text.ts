@@ -5,8 +5,9 @@
  * @module
  */
 
-import { type BencodeDict, decodeText, isBytes } from "../bencode/mod.ts";
-import { decodeUtf8Strict } from "../util/bytes.ts";
+import { type BencodeDict } from "../bencode/types.ts";
+import { decodeText, isBytes } from "../bencode/read.ts";
+import { decodeUtf8Strict } from "../util/_bytes.ts";
 
 /**
  * Reads a text field, preferring `<key>.utf-8` when it is present and valid.

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatPeerAddress, type PeerAddress } from "../metainfo/mod.ts";
+import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
 
 /** What the pool knows about one address. */
 interface Candidate {

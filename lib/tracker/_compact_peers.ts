@@ -5,15 +5,9 @@
  * @module
  */
 
-import {
-  type BencodeValue,
-  decodeText,
-  isBytes,
-  isDict,
-  isInteger,
-  isList,
-} from "../bencode/mod.ts";
-import type { PeerAddress } from "../metainfo/mod.ts";
+import { type BencodeValue } from "../bencode/types.ts";
+import { decodeText, isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
+import type { PeerAddress } from "../metainfo/magnet.ts";
 
 /** Most peers taken from one reply; the rest are ignored. */
 export const MAX_PEERS_PER_REPLY = 10_000;

@@ -38,9 +38,9 @@ export function createSha1(): Sha1 {
 /**
  * SHA-1 of the bytes.
  *
- * @example
+ * @example Hashing bytes
  * ```ts
- * import { sha1 } from "./sha1.ts";
+ * import { sha1 } from "./_sha1.ts";
  * console.assert(sha1(new Uint8Array()).length === 20);
  * ```
  */

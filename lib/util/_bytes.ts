@@ -20,7 +20,7 @@ const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
  *
  * @example Hex of two bytes
  * ```ts
- * import { toHex } from "./bytes.ts";
+ * import { toHex } from "./_bytes.ts";
  * console.assert(toHex(new Uint8Array([0, 255])) === "00ff");
  * ```
  */

@@ -5,14 +5,8 @@
  * @module
  */
 
-import {
-  type BencodeDict,
-  type BencodeValue,
-  isBytes,
-  isDict,
-  isInteger,
-  isList,
-} from "../bencode/mod.ts";
+import { type BencodeDict, type BencodeValue } from "../bencode/types.ts";
+import { isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
 import { TorrentError } from "./errors.ts";
 import { MAX_FILES } from "./limits.ts";
 import {
@@ -20,8 +14,8 @@ import {
   type SafePathOptions,
   sanitizeComponent,
   sanitizePath,
-} from "./safe_path.ts";
-import { decodeText } from "../bencode/mod.ts";
+} from "./_safe_path.ts";
+import { decodeText } from "../bencode/read.ts";
 
 /** One file of a torrent. */
 export interface TorrentFile {

@@ -7,7 +7,7 @@
  */
 
 import { diskError, ShoalError } from "../errors.ts";
-import { compareBytes, utf8 } from "../util/bytes.ts";
+import { compareBytes, utf8 } from "../util/_bytes.ts";
 
 /** A file found on disk for a new torrent. */
 export interface ContentFile {

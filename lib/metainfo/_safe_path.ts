@@ -4,7 +4,7 @@
  *
  * Rules, applied to each path component (see the README for examples):
  * - Invalid UTF-8 and control characters (U+0000–U+001F, U+007F) become `_`.
- * - `/` and `\` inside a component are removed (`abc/../def` → `abc....def`);
+ * - `/` and `\` inside a component are removed (`abc/../def` → `abc..def`);
  *   a component that held only separators becomes `_`.
  * - Empty components and the components `.` and `..` are dropped; a path left
  *   with nothing becomes `_`.
@@ -19,7 +19,7 @@
  * @module
  */
 
-import { utf8 } from "../util/bytes.ts";
+import { utf8 } from "../util/_bytes.ts";
 import { TorrentError } from "./errors.ts";
 import { MAX_DUPLICATE_NAMES, MAX_NAME_BYTES, MAX_PATH_DEPTH } from "./limits.ts";
 
@@ -80,11 +80,11 @@ function fitName(stem: string, suffix: string, extension: string): string {
  * @returns The safe component, or `undefined` when it is to be dropped
  *   (empty, `.` or `..`).
  *
- * @example
+ * @example A name made safe
  * ```ts
- * import { sanitizeComponent } from "./safe_path.ts";
+ * import { sanitizeComponent } from "./_safe_path.ts";
  * console.assert(sanitizeComponent("..") === undefined);
- * console.assert(sanitizeComponent("abc/../def") === "abc....def");
+ * console.assert(sanitizeComponent("abc/../def") === "abc..def");
  * ```
  */
 export function sanitizeComponent(

@@ -1,0 +1,31 @@
+/**
+ * The parts of a torrent's swarm that stand on their own: the piece picker
+ * (rarest first, end game, a cap on unverified data), the choker (a pure
+ * function) and the session-wide rate limiter.
+ *
+ * @example Choosing whom to upload to
+ * ```ts
+ * import { choke } from "./mod.ts";
+ *
+ * const now = Date.now();
+ * const peers = [1, 2, 3, 4, 5, 6].map((id) => ({
+ *   id,
+ *   interested: true,
+ *   downloadRate: id * 1000, // what each sends us
+ *   uploadRate: 0,
+ *   snubbed: false,
+ *   connectedAt: now - 60_000,
+ *   unchoked: false,
+ * }));
+ * const decision = choke(peers, false, {}, now);
+ * console.log([...decision.unchoke]); // the 4 best senders, and one optimistic unchoke
+ * ```
+ *
+ * @module
+ */
+
+export * from "./picker.ts";
+export * from "./choker.ts";
+export { RateLimiter } from "./rate_limiter.ts";
+export type { PipelineOptions } from "./peer.ts";
+export type { PeerSummary, SwarmStats } from "./swarm.ts";
