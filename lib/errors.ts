@@ -93,6 +93,80 @@ export class InterruptedError extends ShoalError {
   override readonly exitCode: ExitCode = ExitCode.Interrupted;
 }
 
+/** A permission Deno refused, and what it was for. */
+export interface PermissionRefusal {
+  /** The permission: `read`, `write`, `net`, `env`, `sys`, `run`, … (the flag is `--allow-<name>`). */
+  permission: string;
+  /** The path, host or variable it was for, when Deno says. */
+  target?: string;
+}
+
+/**
+ * Tells whether an error is Deno refusing a permission, and which.
+ * `node:dns` reports a refused lookup as a Node-style `EPERM` error.
+ *
+ * @returns The refusal, or `undefined` for any other error.
+ *
+ * @example Telling a refused permission from another failure
+ * ```ts
+ * import { permissionRefusal } from "./errors.ts";
+ *
+ * try {
+ *   Deno.listen({ hostname: "127.0.0.1", port: 0 }).close();
+ * } catch (error) {
+ *   console.log(permissionRefusal(error)); // { permission: "net", target: "127.0.0.1:0" } without --allow-net
+ * }
+ * ```
+ */
+export function permissionRefusal(error: unknown): PermissionRefusal | undefined {
+  if (error instanceof Deno.errors.NotCapable) {
+    const match = /Requires (\w+) access(?: to "([^"]*)")?/.exec(error.message);
+    return { permission: match?.[1] ?? "all", target: match?.[2] };
+  }
+  if (error instanceof Error && (error as { code?: unknown }).code === "EPERM") {
+    const host = /getaddrinfo EPERM (\S+)/.exec(error.message)?.[1];
+    return { permission: "net", target: host };
+  }
+  return undefined;
+}
+
+/**
+ * The error for a permission Deno refused: it says what shoal was doing,
+ * what was refused and which flag to add. Refused network access is a
+ * {@linkcode NetworkError} (exit 4), refused file access a
+ * {@linkcode DiskError} (exit 5), anything else exit 1.
+ *
+ * @param refusal What was refused (from {@linkcode permissionRefusal}).
+ * @param doing What shoal was doing, such as "Cannot listen on [::]:6881".
+ * @param cause The original error.
+ */
+export function permissionError(
+  refusal: PermissionRefusal,
+  doing: string,
+  cause?: unknown,
+): ShoalError {
+  const flag = `--allow-${refusal.permission}`;
+  const what = refusal.target === undefined ? "" : ` to ${refusal.target}`;
+  const scoped = refusal.target === undefined ? "" : ` (or ${flag}=${scopeOf(refusal)})`;
+  const message =
+    `${doing}: Deno's permissions do not allow ${refusal.permission} access${what}; run shoal with ${flag}${scoped}`;
+  if (refusal.permission === "net") return new NetworkError(message, { cause });
+  if (refusal.permission === "read" || refusal.permission === "write") {
+    return new DiskError(message, { cause });
+  }
+  return new ShoalError(message, { cause });
+}
+
+/** What to put after `--allow-net=`: the host of `host:port` (IPv6 without brackets is kept whole). */
+function scopeOf(refusal: PermissionRefusal): string {
+  const target = refusal.target!;
+  if (refusal.permission !== "net") return target;
+  const bracketed = /^\[([^\]]+)\]:\d+$/.exec(target);
+  if (bracketed) return `[${bracketed[1]}]`;
+  const hostPort = /^([^:]+):\d+$/.exec(target);
+  return hostPort ? hostPort[1] : target;
+}
+
 /**
  * Wraps an error from `Deno` file APIs in a {@linkcode DiskError} whose
  * message names the path and the operation.
@@ -100,14 +174,16 @@ export class InterruptedError extends ShoalError {
  * @param error The thrown value.
  * @param action What was being done, e.g. "read" or "create".
  * @param path The path involved.
- * @returns A DiskError with the original as cause.
+ * @returns A DiskError with the original as cause (or the permission error, for a refused permission).
  */
 export function diskError(
   error: unknown,
   action: string,
   path: string,
-): DiskError {
-  if (error instanceof ShoalError) return error as DiskError;
+): ShoalError {
+  if (error instanceof ShoalError) return error;
+  const refusal = permissionRefusal(error);
+  if (refusal) return permissionError(refusal, `Cannot ${action} ${path}`, error);
   let reason = error instanceof Error ? error.message : String(error);
   if (error instanceof Deno.errors.NotFound) reason = "no such file or directory";
   else if (error instanceof Deno.errors.PermissionDenied) {

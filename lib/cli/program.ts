@@ -6,7 +6,7 @@
  */
 
 import { Command, CommanderError } from "./_commander.ts";
-import { ExitCode, ShoalError } from "../errors.ts";
+import { ExitCode, permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import { looksLikeMagnet } from "../metainfo/source.ts";
 import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
@@ -85,9 +85,11 @@ export async function runCli(args: string[]): Promise<number> {
       // Help and --version end with code 0; every parsing error is a usage error.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (error instanceof ShoalError) {
-      writeErr(`shoal: ${error.message}\n`);
-      return error.exitCode;
+    const refusal = permissionRefusal(error);
+    const known = refusal ? permissionError(refusal, "shoal cannot go on", error) : error;
+    if (known instanceof ShoalError) {
+      writeErr(`shoal: ${known.message}\n`);
+      return known.exitCode;
     }
     const detail = error instanceof Error ? error.stack ?? error.message : String(error);
     writeErr(`shoal: unexpected error (a bug; please report it):\n${detail}\n`);

@@ -28,6 +28,8 @@ import {
   startsPlainHandshake,
 } from "./mse.ts";
 import { type PeerStream, PrefixedStream, writeFully } from "./stream.ts";
+import { tcpTransport, type Transport } from "./transport.ts";
+import { permissionError, permissionRefusal } from "../errors.ts";
 import { MessageReader, type ReceivedMessage } from "./message_reader.ts";
 import { encodeMessage, type PeerMessage } from "./messages.ts";
 
@@ -58,6 +60,8 @@ export interface HandshakeOptions {
    * a plain handshake when absent. Only for connections we open.
    */
   encrypt?: readonly EncryptionPreference[];
+  /** How to open the connection, for connections we open. Default: TCP from any local address. */
+  transport?: Transport;
 }
 
 /** How the owner of a connection receives what the peer sends. */
@@ -121,19 +125,17 @@ export async function connectToPeer(
   options: HandshakeOptions,
 ): Promise<PeerConnection> {
   const label = formatPeerAddress(address);
+  const transport = options.transport ?? tcpTransport;
   const conn = await withTimeout(
     async (signal) => {
       try {
-        return await Deno.connect({ hostname: address.host, port: address.port, signal });
+        return await transport(address, signal);
       } catch (error) {
-        if (error instanceof Deno.errors.NotCapable) throw error;
-        throw new PeerError(
-          "connect",
-          `Could not connect to ${label}: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
+        const refusal = permissionRefusal(error);
+        const reason = refusal
+          ? permissionError(refusal, `Could not connect to ${label}`).message
+          : `Could not connect to ${label}: ${(error as Error).message}`;
+        throw new PeerError("connect", reason, { cause: error });
       }
     },
     options.timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
@@ -251,7 +253,7 @@ function unmapIPv4(host: string): string {
 }
 
 async function handshakeOn(
-  conn: Deno.TcpConn,
+  conn: PeerStream,
   label: string,
   options: HandshakeOptions,
   direction: "outgoing" | "incoming",
@@ -372,7 +374,12 @@ export class PeerConnection {
   async run(handlers: PeerHandlers, pieceCount: number): Promise<PeerError | undefined> {
     const reader = new MessageReader(this.#conn, {
       pieceCount,
-      blockTarget: handlers.blockTarget?.bind(handlers),
+      // Once closed, no more blocks are read into the owner's buffers: their messages
+      // would not be delivered, so the owner could not tell the placement ended.
+      blockTarget: handlers.blockTarget
+        ? (index, begin, length) =>
+          this.#closed ? undefined : handlers.blockTarget!(index, begin, length)
+        : undefined,
       throttle: handlers.throttle?.bind(handlers),
       onRead: (n) => {
         this.bytesReceived += n;

@@ -40,3 +40,4 @@ export {
   openEncryptedHandshake,
 } from "./mse.ts";
 export type { PeerStream } from "./stream.ts";
+export { dialFrom, tcpTransport, type Transport } from "./transport.ts";

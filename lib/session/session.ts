@@ -6,9 +6,10 @@
  * @module
  */
 
-import { ShoalError } from "../errors.ts";
+import { permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
+import { dialFrom, type Transport } from "../peer/transport.ts";
 import { randomPeerId } from "../peer_id.ts";
 import { UdpTrackerClient } from "../tracker/udp.ts";
 import { RateLimiter } from "../swarm/rate_limiter.ts";
@@ -20,7 +21,13 @@ import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
 export interface SessionOptions {
   /** Port to listen on and announce. Default 6881; the next free one of the 10 from there is used if it is taken. 0 picks any free port. */
   port?: number;
-  /** Address to listen on. Default: every IPv6 and IPv4 address (`::` and `0.0.0.0`). */
+  /**
+   * The addresses of this machine to listen on and to connect from, for
+   * peers and trackers alike (`--bind`). Default: every IPv6 and IPv4
+   * address (`::` and `0.0.0.0`), connecting from whatever the system picks.
+   */
+  bind?: readonly string[];
+  /** One address to listen on and connect from: short for `bind: [host]`. */
   host?: string;
   /** Accept incoming connections. Default true. */
   listen?: boolean;
@@ -72,7 +79,10 @@ export class Session {
   /** The port we listen on and announce (0 when not listening). */
   readonly port: number;
   readonly #log: Logger;
-  readonly #udp = new UdpTrackerClient();
+  readonly #udp: UdpTrackerClient;
+  /** Sends HTTP tracker requests from the first bound address, when there are any. */
+  readonly #http?: Deno.HttpClient;
+  readonly #transport?: Transport;
   readonly #torrents = new Map<string, TorrentHandle>();
   /**
    * The addresses we listen on: by default `::` (which also takes IPv4 where
@@ -80,6 +90,8 @@ export class Session {
    * Empty when not listening.
    */
   readonly addresses: readonly string[] = [];
+  /** The port asked for, when it was taken and {@linkcode port} is another. */
+  readonly portTaken?: number;
   readonly #listeners: readonly Deno.TcpListener[] = [];
   readonly #timeouts?: PeerTimeouts;
   readonly #downloadLimiter?: RateLimiter;
@@ -97,6 +109,12 @@ export class Session {
   constructor(options: SessionOptions = {}) {
     this.peerId = options.peerId ?? randomPeerId();
     this.#log = options.log ?? silentLogger;
+    const bind = options.bind ?? (options.host === undefined ? undefined : [options.host]);
+    this.#udp = new UdpTrackerClient({ bind });
+    if (bind && bind.length > 0) {
+      this.#transport = dialFrom(bind);
+      this.#http = Deno.createHttpClient({ localAddress: bind[0] });
+    }
     this.#timeouts = options.timeouts;
     if (options.maxDownloadRate) this.#downloadLimiter = new RateLimiter(options.maxDownloadRate);
     if (options.maxUploadRate) this.#uploadLimiter = new RateLimiter(options.maxUploadRate);
@@ -105,12 +123,20 @@ export class Session {
       return;
     }
     const first = options.port ?? 6881;
-    const opened = openListeners(options.host, first);
+    let opened: Deno.TcpListener[];
+    try {
+      opened = openListeners(bind, first);
+    } catch (error) {
+      this.#udp.close();
+      this.#http?.close();
+      throw error;
+    }
     this.#listeners = opened;
     this.port = opened[0].addr.port;
     this.addresses = opened.map((listener) => listener.addr.hostname);
     if (this.port !== first && first !== 0) {
-      this.#log.info(`port ${first} is taken; listening on ${this.port}`);
+      this.portTaken = first;
+      this.#log.warn(`port ${first} is taken; listening on ${this.port}`);
     }
     this.#accepting = opened.map((listener) => this.#accept(listener));
   }
@@ -129,6 +155,8 @@ export class Session {
       peerId: this.peerId,
       port: this.port,
       udp: this.#udp,
+      http: this.#http,
+      transport: this.#transport,
       log: this.#log,
       downloadLimiter: this.#downloadLimiter,
       uploadLimiter: this.#uploadLimiter,
@@ -170,6 +198,7 @@ export class Session {
     await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
     await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
     this.#udp.close();
+    this.#http?.close();
   }
 
   /** Info hashes of the torrents that take peers now. */
@@ -231,30 +260,61 @@ export class Session {
 
 /**
  * Opens the listening sockets on `first` or the next free port of
- * {@linkcode PORT_ATTEMPTS}. Without a host: `::` and `0.0.0.0` on the same
- * port. Where `::` is dual-stack (Linux by default) it takes IPv4 too and the
- * second bind reports the port in use, which is expected; where the system has
- * no IPv6, `0.0.0.0` alone.
+ * {@linkcode PORT_ATTEMPTS}, the same port on every address. Without bound
+ * addresses: `::` and `0.0.0.0`. Where `::` is dual-stack (Linux by
+ * default) it takes IPv4 too and the second bind reports the port in use,
+ * which is expected; where the system has no IPv6, `0.0.0.0` alone.
+ *
+ * @throws {ListenError} When no port is free.
+ * @throws {NetworkError} When Deno's permissions do not allow listening there.
  */
-function openListeners(host: string | undefined, first: number): Deno.TcpListener[] {
+function openListeners(bind: readonly string[] | undefined, first: number): Deno.TcpListener[] {
   let lastError: unknown;
   for (let attempt = 0; attempt < (first === 0 ? 1 : PORT_ATTEMPTS); attempt++) {
     const port = first === 0 ? 0 : first + attempt;
     if (port > 65535) break;
     try {
-      if (host !== undefined) return [listenTcp(host, port)];
+      if (bind && bind.length > 0) return listenOn(bind, port);
       return listenEverywhere(port);
     } catch (error) {
-      if (error instanceof Deno.errors.NotCapable) throw error;
+      const refusal = permissionRefusal(error);
+      if (refusal) {
+        throw permissionError(
+          refusal,
+          `Cannot listen for peers on ${refusal.target ?? `port ${port}`}${
+            bind ? "" : " (every address; --bind <address> listens on one)"
+          }`,
+          error,
+        );
+      }
+      if (!(error instanceof Deno.errors.AddrInUse)) {
+        throw new ListenError(`Cannot listen on port ${port}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
       lastError = error;
     }
   }
   throw new ListenError(
-    `Cannot listen on ${host ?? "any address"} port ${first}${
+    `Cannot listen on ${bind?.join(", ") ?? "any address"} port ${first}${
       first ? `–${Math.min(65535, first + PORT_ATTEMPTS - 1)}` : ""
     }: ${(lastError as Error)?.message}; choose another port with -p`,
     { cause: lastError },
   );
+}
+
+/** Listens on each address at `port`, or on none (closing those opened) when one fails. */
+function listenOn(addresses: readonly string[], port: number): Deno.TcpListener[] {
+  const opened: Deno.TcpListener[] = [];
+  try {
+    for (const hostname of addresses) {
+      opened.push(listenTcp(hostname, opened[0]?.addr.port ?? port));
+    }
+    return opened;
+  } catch (error) {
+    for (const listener of opened) listener.close();
+    throw error;
+  }
 }
 
 function listenEverywhere(port: number): Deno.TcpListener[] {
@@ -262,9 +322,7 @@ function listenEverywhere(port: number): Deno.TcpListener[] {
   try {
     v6 = listenTcp("::", port);
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.NotCapable) {
-      throw error;
-    }
+    if (error instanceof Deno.errors.AddrInUse || permissionRefusal(error)) throw error;
     return [listenTcp("0.0.0.0", port)]; // No IPv6 on this machine.
   }
   try {

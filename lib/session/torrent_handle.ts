@@ -9,11 +9,19 @@
 import type { PeerAddress } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
+import type { Transport } from "../peer/transport.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
 import { ShoalError } from "../errors.ts";
-import { filesUnchanged, loadResume, resumePath, saveResume } from "../storage/resume.ts";
+import {
+  defaultStateDir,
+  filesUnchanged,
+  loadResume,
+  resumePath,
+  saveResume,
+} from "../storage/resume.ts";
+import { lockState, type StateLock } from "../storage/state_lock.ts";
 import type { PipelineOptions } from "../swarm/peer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
@@ -103,6 +111,12 @@ export type TorrentEvents = {
 export interface AddTorrentOptions {
   /** The download directory. */
   downloadDir: string;
+  /**
+   * Where resume data and the lock go. Default `<downloadDir>/.shoal`. When
+   * it is elsewhere, resume data left in `<downloadDir>/.shoal` (by an
+   * earlier download) is still read.
+   */
+  stateDir?: string;
   /** Peers to connect to directly, besides those trackers name. */
   peers?: PeerAddress[];
   /** Most connections. Default 50. */
@@ -123,7 +137,11 @@ export interface AddTorrentOptions {
   maxOpenFiles?: number;
   /** Keep serving peers once complete (state `seeding`) until stopped. Default false: state `complete`. */
   seed?: boolean;
-  /** Fail instead of downloading when the data on disk is incomplete (for `shoal seed`). Default false. */
+  /**
+   * Seed only: fail when the data on disk is incomplete, and only ever read
+   * it (nothing in the download directory is created or changed; for
+   * `shoal seed`). Default false.
+   */
   requireComplete?: boolean;
   /** Regular upload slots of the choker. Default 4. */
   uploadSlots?: number;
@@ -137,6 +155,10 @@ export interface SessionContext {
   port: number;
   /** The shared UDP tracker client. */
   udp: UdpTrackerClient;
+  /** The HTTP client for trackers, when the session sends from a bound address. */
+  http?: Deno.HttpClient;
+  /** How to connect to peers. Default: TCP from any address. */
+  transport?: Transport;
   /** Where to log. */
   log: Logger;
   /** The session's download limit, if any. */
@@ -173,7 +195,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
   readonly #store: FileStore;
+  readonly #stateDir: string;
   readonly #resumePath: string;
+  #lock?: StateLock;
   readonly #addedAt = Date.now();
   #state: TorrentState = "checking";
   #checking?: { checked: number; total: number };
@@ -201,8 +225,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#context = context;
     this.#store = new FileStore(torrent, options.downloadDir, {
       maxOpenFiles: options.maxOpenFiles,
+      mode: options.requireComplete ? "read" : "write",
     });
-    this.#resumePath = resumePath(options.downloadDir, torrent);
+    this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
+    this.#resumePath = resumePath(this.#stateDir, torrent);
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
@@ -289,9 +315,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * nothing more is started.
    */
   async #start(): Promise<void> {
+    this.#lock = await lockState(this.#stateDir, this.torrent);
+    if (this.#stopping) return;
     const have = await this.#restore();
     if (this.#stopping) return;
-    await this.#store.create();
+    // A seed only reads: its data is complete, or it fails below.
+    if (!this.#options.requireComplete) await this.#store.create();
     if (this.#stopping) return;
     this.#picker = new PiecePicker({
       pieceCount: this.torrent.pieceCount,
@@ -330,6 +359,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       maxPeers: this.#options.maxPeers,
       requestTimeoutMs: this.#options.requestTimeoutMs,
       timeouts: this.#options.timeouts,
+      transport: this.#context.transport,
       pipeline: this.#options.pipeline,
       onPieceVerified: (index) => {
         this.#bytesDone += this.torrent.pieceMap.pieceSize(index);
@@ -356,6 +386,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         trackers: this.torrent.trackers,
         private: this.torrent.private,
         udp: this.#context.udp,
+        http: this.#context.http ? { client: this.#context.http } : undefined,
         stats: () => {
           const stats = this.#swarm?.stats();
           return {
@@ -387,8 +418,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
   async #restore(): Promise<Bitfield> {
     const log = this.#context.log;
+    const besideData = resumePath(defaultStateDir(this.#options.downloadDir), this.torrent);
     const [resume, states] = await Promise.all([
-      loadResume(this.#resumePath, this.torrent),
+      loadResume(this.#resumePath, this.torrent).then((found) =>
+        found ??
+          (besideData === this.#resumePath ? undefined : loadResume(besideData, this.torrent))
+      ),
       this.#store.states(),
     ]);
     if (resume && filesUnchanged(resume, states)) {
@@ -455,6 +490,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     await step("telling trackers", () => this.#announcer?.stop());
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
     await step("closing files", () => this.#store.close());
+    this.#lock?.release();
     if (this.#state === "seeding") this.#setState("complete");
     else if (this.#state !== "complete") this.#setState(final);
     if (final === "error") {

@@ -133,17 +133,25 @@ export class FileStore {
 
   /**
    * Size and modification time of each file, `undefined` for files that do
-   * not exist or are not stored.
+   * not exist (or are not files) and files that are not stored.
+   *
+   * @throws {DiskError} When a file's state cannot be read (permission
+   *   denied, or refused by Deno's permissions): it may exist, so it is not
+   *   reported missing.
    */
   async states(): Promise<(FileState | undefined)[]> {
     return await Promise.all(this.#torrent.files.map(async (file) => {
       if (!this.stored(file.index)) return undefined;
+      const path = this.path(file.index);
       try {
-        const info = await Deno.stat(this.path(file.index));
+        const info = await Deno.stat(path);
         if (!info.isFile) return undefined;
         return { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
-      } catch {
-        return undefined;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+          return undefined;
+        }
+        throw diskError(error, "read", path);
       }
     }));
   }

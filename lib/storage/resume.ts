@@ -20,8 +20,13 @@ import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual } from "../util/_bytes.ts";
 import type { FileState } from "./file_store.ts";
 
-/** The folder inside the download directory where shoal keeps its state. */
+/** The folder inside the download directory where shoal keeps its state by default. */
 export const STATE_FOLDER = ".shoal";
+
+/** The state directory used when none is named: `<download-dir>/.shoal`. */
+export function defaultStateDir(downloadDir: string): string {
+  return `${downloadDir}/${STATE_FOLDER}`;
+}
 
 /** What a resume file holds. */
 export interface ResumeData {
@@ -31,9 +36,9 @@ export interface ResumeData {
   files: (FileState | undefined)[];
 }
 
-/** The resume file's path for a torrent under a download directory. */
-export function resumePath(directory: string, torrent: Pick<Torrent, "infoHashHex">): string {
-  return `${directory}/${STATE_FOLDER}/${torrent.infoHashHex}.resume`;
+/** The resume file's path for a torrent in a state directory. */
+export function resumePath(stateDir: string, torrent: Pick<Torrent, "infoHashHex">): string {
+  return `${stateDir}/${torrent.infoHashHex}.resume`;
 }
 
 /**

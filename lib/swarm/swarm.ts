@@ -28,6 +28,7 @@ import {
   type PeerTimeouts,
 } from "../peer/connection.ts";
 import { PeerError } from "../peer/errors.ts";
+import type { Transport } from "../peer/transport.ts";
 import { decodeExtensionHandshake, encodeExtensionHandshake } from "../peer/extension_handshake.ts";
 import type { ReceivedMessage } from "../peer/message_reader.ts";
 import { BLOCK_SIZE } from "../peer/messages.ts";
@@ -67,6 +68,8 @@ export interface SwarmOptions {
   requestTimeoutMs?: number;
   /** Connection timeouts. */
   timeouts?: PeerTimeouts;
+  /** How to open connections to peers. Default: TCP. */
+  transport?: Transport;
   /** Request pipeline sizing. */
   pipeline?: PipelineOptions;
   /** A piece was verified and written. */
@@ -333,6 +336,7 @@ export class Swarm {
         peerId: this.#options.peerId,
         timeouts: this.#options.timeouts,
         signal: this.#abort.signal,
+        transport: this.#options.transport,
       });
     } catch (error) {
       this.#connecting--;
@@ -714,7 +718,7 @@ export class Swarm {
   }
 
   #blockTarget(peer: Peer, index: number, begin: number, length: number): Uint8Array | undefined {
-    if (!peer.outstanding.has(blockKey(index, begin))) return undefined;
+    if (!peer.outstanding.has(blockKey(index, begin)) || peer.placing) return undefined;
     const piece = this.#picker.soleRequester(peer.id, index, begin);
     if (!piece || begin + length > piece.data.length || this.#finishing.has(index)) {
       return undefined;

@@ -28,6 +28,8 @@ export interface CheckTrackersOptions {
   timeoutMs?: number;
   /** Peers to ask for. Default 50. */
   numWant?: number;
+  /** Local addresses to send from (`--bind`); the first is used for HTTP. Default: any. */
+  bind?: readonly string[];
 }
 
 /** What one tracker answered. */
@@ -82,7 +84,14 @@ function asTrackerError(error: unknown): TrackerError {
 export async function checkTrackers(options: CheckTrackersOptions): Promise<TrackerCheck[]> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   // Three UDP tries (n = 0, 1, 2) fit in the time allowed.
-  const udp = new UdpTrackerClient({ retransmitBaseMs: timeoutMs / 7, maxRetransmits: 2 });
+  const udp = new UdpTrackerClient({
+    retransmitBaseMs: timeoutMs / 7,
+    maxRetransmits: 2,
+    bind: options.bind,
+  });
+  const client = options.bind?.length
+    ? Deno.createHttpClient({ localAddress: options.bind[0] })
+    : undefined;
   const key = crypto.getRandomValues(new Uint32Array(1))[0];
   const base: Omit<AnnounceRequest, "event"> = {
     infoHash: options.infoHash,
@@ -95,7 +104,7 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     key,
   };
   const announce = (url: string, event: AnnounceRequest["event"]) =>
-    announceToTracker(url, { ...base, event }, { udp, http: { timeoutMs } });
+    announceToTracker(url, { ...base, event }, { udp, http: { timeoutMs, client } });
   const scrape = async (url: string): Promise<ScrapeResult | undefined> => {
     if (url.startsWith("udp:")) {
       return (await udp.scrape(url, [options.infoHash]))[0];
@@ -103,7 +112,9 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     if (scrapeUrl(url) === undefined) {
       throw new TrackerError("invalid-reply", "this tracker does not allow scraping");
     }
-    return (await httpScrape(url, [options.infoHash], { timeoutMs })).get(toHex(options.infoHash));
+    return (await httpScrape(url, [options.infoHash], { timeoutMs, client })).get(
+      toHex(options.infoHash),
+    );
   };
   try {
     const entries = options.trackers.flatMap((urls, t) =>
@@ -131,5 +142,6 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     }));
   } finally {
     udp.close();
+    client?.close();
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ExitCode, ShoalError, type ShoalErrorOptions } from "../errors.ts";
+import { ExitCode, permissionRefusal, ShoalError, type ShoalErrorOptions } from "../errors.ts";
 
 /** Why a tracker request failed. */
 export type TrackerErrorKind =
@@ -22,20 +22,20 @@ export type TrackerErrorKind =
   /** The reply was larger than the limit. */
   | "too-large";
 
-/**
- * True when the error is Deno refusing a permission (for example network
- * access); `node:dns` reports that as a Node-style `EPERM` error.
- */
+/** True when the error is Deno refusing a permission (see {@linkcode permissionRefusal}). */
 export function isPermissionError(error: unknown): boolean {
-  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied ||
-    (error instanceof Error && (error as { code?: unknown }).code === "EPERM");
+  return permissionRefusal(error) !== undefined;
 }
 
-/** The error for a tracker request Deno's permissions refused. */
+/** The error for a tracker request Deno's permissions refused: it names what and the flag to add. */
 export function networkPermissionError(cause: unknown): TrackerError {
+  const target = permissionRefusal(cause)?.target;
+  const flag = `--allow-net${target ? ` (or --allow-net=${target.replace(/:\d+$/, "")})` : ""}`;
   return new TrackerError(
     "network",
-    "Network access is not allowed: run shoal with --allow-net to reach trackers",
+    `Deno's permissions do not allow network access${
+      target ? ` to ${target}` : ""
+    }; run shoal with ${flag} to reach trackers`,
     { cause },
   );
 }

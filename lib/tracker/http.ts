@@ -31,6 +31,8 @@ export interface HttpTrackerOptions {
   maxReplyBytes?: number;
   /** Cancels the request. */
   signal?: AbortSignal;
+  /** The HTTP client to send with (for example one bound to a local address). Default: Deno's. */
+  client?: Deno.HttpClient;
 }
 
 /** Percent-encodes raw bytes for a query string, leaving only unreserved characters bare. */
@@ -143,6 +145,7 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
   try {
     response = await fetch(url, {
       signal,
+      client: options.client,
       redirect: "follow",
       headers: { "user-agent": `shoal/${VERSION}`, "accept-encoding": "gzip" },
     });

@@ -39,6 +39,11 @@ export interface UdpTrackerOptions {
   connectionIdTtlMs?: number;
   /** Called for every ignored packet, with the reason (for logs and tests). */
   onIgnoredPacket?: (reason: string) => void;
+  /**
+   * Local addresses to send from (`--bind`): the socket of each family binds
+   * the first address of that family. Default: every address (`0.0.0.0`, `::`).
+   */
+  bind?: readonly string[];
 }
 
 interface Pending {
@@ -105,6 +110,7 @@ export class UdpTrackerClient {
   readonly #maxRetransmits: number;
   readonly #connectionIdTtlMs: number;
   readonly #onIgnoredPacket?: (reason: string) => void;
+  readonly #bind?: readonly string[];
   readonly #sockets = new Map<4 | 6, Deno.DatagramConn>();
   readonly #pending = new Map<number, Pending>();
   readonly #connections = new Map<string, { id: bigint; expires: number }>();
@@ -122,6 +128,7 @@ export class UdpTrackerClient {
     this.#maxRetransmits = options.maxRetransmits ?? 8;
     this.#connectionIdTtlMs = options.connectionIdTtlMs ?? 60_000;
     this.#onIgnoredPacket = options.onIgnoredPacket;
+    this.#bind = options.bind;
   }
 
   #ignore(reason: string): void {
@@ -139,11 +146,18 @@ export class UdpTrackerClient {
           "UDP trackers need Deno's UDP sockets, which are behind a flag: run Deno with --unstable-net",
         );
       }
-      socket = Deno.listenDatagram({
-        transport: "udp",
-        hostname: family === 4 ? "0.0.0.0" : "::",
-        port: 0,
-      });
+      const hostname = this.#bind
+        ? this.#bind.find((address) => address.includes(":") === (family === 6))
+        : family === 4
+        ? "0.0.0.0"
+        : "::";
+      if (hostname === undefined) {
+        throw new TrackerError(
+          "network",
+          `No --bind address is an IPv${family} address, so this IPv${family} tracker cannot be reached`,
+        );
+      }
+      socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
       this.#sockets.set(family, socket);
       this.#receive(socket, family);
     }

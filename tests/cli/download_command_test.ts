@@ -5,7 +5,7 @@
  * in this process (slowed down where the test needs time to act).
  */
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
-import { loadResume, resumePath } from "../../lib/storage/resume.ts";
+import { defaultStateDir, loadResume, resumePath } from "../../lib/storage/resume.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
 import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
@@ -262,7 +262,8 @@ Deno.test("cli download: a disk error in the middle stops with exit 5 and keeps 
       ]);
       assertEquals(failed.code, 5, failed.stdout + failed.stderr);
       assertStringIncludes(failed.stderr, `Cannot write to ${dir}/out/single.bin`);
-      const resume = (await loadResume(resumePath(`${dir}/out`, torrent), torrent))!;
+      const resume =
+        (await loadResume(resumePath(defaultStateDir(`${dir}/out`), torrent), torrent))!;
       assertEquals(resume.pieces.count, 10, "the ten pieces written before the error are recorded");
       const verify = JSON.parse(
         (await runShoal(["verify", fixture.torrent, "-d", `${dir}/out`, "--json"])).stdout,

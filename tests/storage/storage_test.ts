@@ -3,7 +3,13 @@ import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { pieceHash } from "../../lib/metainfo/torrent.ts";
 import { FileStore } from "../../lib/storage/file_store.ts";
 import { checkPieces } from "../../lib/storage/piece_check.ts";
-import { filesUnchanged, loadResume, resumePath, saveResume } from "../../lib/storage/resume.ts";
+import {
+  defaultStateDir,
+  filesUnchanged,
+  loadResume,
+  resumePath,
+  saveResume,
+} from "../../lib/storage/resume.ts";
 import { Bitfield } from "../../lib/util/bitfield.ts";
 import { sha1 } from "../../lib/util/_sha1.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
@@ -101,7 +107,7 @@ Deno.test("resume: saved atomically, trusted only while files are unchanged, ign
     const store = new FileStore(torrent, fixture.dataDir);
     const pieces = new Bitfield(torrent.pieceCount);
     pieces.set(1);
-    const path = resumePath(fixture.dataDir, torrent);
+    const path = resumePath(defaultStateDir(fixture.dataDir), torrent);
     await saveResume(path, torrent, { pieces, files: await store.states() });
     const loaded = (await loadResume(path, torrent))!;
     assertEquals([...loaded.pieces.indices()], [1]);

@@ -105,6 +105,7 @@ export async function runDemo(options: DemoCommandOptions): Promise<void> {
       verb: "downloading",
       downloadDir: `${scratch}/download`,
       port: 0,
+      bind: ["127.0.0.1"],
       maxPeers: 50,
       peer: [{ host: "127.0.0.1", port: seeder.port }],
       maxMemory: 64 * 1024 * 1024,

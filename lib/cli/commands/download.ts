@@ -6,22 +6,31 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError, Option } from "../_commander.ts";
+import { type Command, Option } from "../_commander.ts";
 import { InterruptedError, NetworkError, ShoalError } from "../../errors.ts";
 import { loadTorrentSource } from "../../metainfo/source.ts";
-import { parsePeerAddress, type PeerAddress } from "../../metainfo/magnet.ts";
+import type { PeerAddress } from "../../metainfo/magnet.ts";
 import { type Torrent } from "../../metainfo/torrent.ts";
 import { joinInside } from "../../metainfo/_safe_path.ts";
 import { Session } from "../../session/session.ts";
 import type { TorrentHandle } from "../../session/torrent_handle.ts";
-import { STATE_FOLDER } from "../../storage/resume.ts";
+import { chooseStateDir } from "../_state_dir.ts";
 import { formatSummary } from "../../ui/download_view.ts";
 import { type DisplayMode, LiveDisplay } from "../../ui/live_display.ts";
 import { FileLogger } from "../../util/log.ts";
-import { formatBytes, parseSize } from "../../util/size.ts";
+import { formatBytes } from "../../util/size.ts";
 import { VERSION } from "../../version.ts";
 import { writeErr, writeOut } from "../output.ts";
-import { portArgument } from "./tracker.ts";
+import {
+  bindArgument,
+  durationArgument,
+  maxPeersArgument,
+  memoryArgument,
+  peerArgument,
+  portArgument,
+  rateArgument,
+  ratioArgument,
+} from "../_arguments.ts";
 
 /** Options of the download command. */
 export interface DownloadCommandOptions {
@@ -32,33 +41,24 @@ export interface DownloadCommandOptions {
   maxMemory: number;
   maxDown?: number;
   maxUp?: number;
+  bind: string[];
+  stateDir?: string;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
 
-function peerArgument(value: string, previous: PeerAddress[]): PeerAddress[] {
-  const address = parsePeerAddress(value);
-  if (!address) {
-    throw new InvalidArgumentError("expected host:port, such as 127.0.0.1:51413 or [::1]:6881.");
-  }
-  return [...previous, address];
-}
-
-function maxPeersArgument(value: string): number {
-  const count = Number(value);
-  if (!/^\d+$/.test(value) || count < 1 || count > 1000) {
-    throw new InvalidArgumentError("expected a number of peers from 1 to 1000.");
-  }
-  return count;
-}
-
-function memoryArgument(value: string): number {
-  const bytes = parseSize(value);
-  if (bytes === undefined || bytes < 1024 * 1024 || bytes > 16 * 1024 ** 3) {
-    throw new InvalidArgumentError("expected a size from 1m to 16g, such as 64m.");
-  }
-  return bytes;
+/** `6881 on every address (IPv4 and IPv6)`, with the port asked for when it was taken. */
+function formatListening(session: Session): string {
+  const where = session.addresses.length === 0
+    ? "not listening"
+    : session.addresses.some((address) => address === "::" || address === "0.0.0.0")
+    ? `every address (${session.addresses.includes("::") ? "IPv4 and IPv6" : "IPv4"})`
+    : session.addresses.join(", ");
+  const taken = session.portTaken === undefined
+    ? ""
+    : ` (port ${session.portTaken} was taken; announcing ${session.port})`;
+  return `${session.port} on ${where}${taken}`;
 }
 
 /** Where the torrent's content lands: the file of a single-file torrent, else its folder. */
@@ -157,18 +157,31 @@ async function seedUntilDone(
 export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): Promise<void> {
   const directory = options.downloadDir;
   const mode = displayMode(options);
-  const log = new FileLogger(`${directory}/${STATE_FOLDER}/shoal.log`, {
+  const stateDir = await chooseStateDir({
+    stateDir: options.stateDir,
+    downloadDir: directory,
+    seedOnly: options.requireComplete,
+  });
+  const log = new FileLogger(`${stateDir}/shoal.log`, {
     mirrorLevel: options.verbose ? "debug" : undefined,
   });
   log.info(
     `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
   );
-  const session = new Session({
-    port: options.port,
-    log,
-    maxDownloadRate: options.maxDown,
-    maxUploadRate: options.maxUp,
-  });
+  let session: Session;
+  try {
+    session = new Session({
+      port: options.port,
+      bind: options.bind.length > 0 ? options.bind : undefined,
+      log,
+      maxDownloadRate: options.maxDown,
+      maxUploadRate: options.maxUp,
+    });
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+
   if (mode === "terminal" || mode === "plain") {
     writeOut(
       [
@@ -177,9 +190,7 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
           formatBytes(torrent.totalLength)
         }, ${torrent.infoHashHex})`,
         `Download directory: ${directory}`,
-        `Port:               ${session.port} (${
-          session.addresses.includes("::") ? "IPv4 and IPv6" : "IPv4"
-        })`,
+        `Port:               ${formatListening(session)}`,
         `Max peers:          ${options.maxPeers}`,
         "",
       ].join("\n") + "\n",
@@ -188,6 +199,7 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   const seeding = options.seed || options.seedRatio !== undefined || options.seedTime !== undefined;
   const handle = session.add(torrent, {
     downloadDir: directory,
+    stateDir,
     peers: options.peer,
     maxPeers: options.maxPeers,
     maxBufferedBytes: options.maxMemory,
@@ -246,21 +258,6 @@ export interface SeedFlags {
   seedTime?: number;
 }
 
-function ratioArgument(value: string): number {
-  const ratio = Number(value);
-  if (!Number.isFinite(ratio) || ratio <= 0) {
-    throw new InvalidArgumentError("expected a ratio above 0, such as 1.5.");
-  }
-  return ratio;
-}
-
-function durationArgument(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError("expected a duration such as 90s, 30m, 2h or 1d.");
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] ?? "s"]!;
-  return Number(match[1]) * unit;
-}
-
 /** Adds the flags `download` and `seed` share. */
 export function addTorrentRunFlags(command: Command): Command {
   return command
@@ -268,6 +265,16 @@ export function addTorrentRunFlags(command: Command): Command {
     .option("-p, --port <port>", "port to listen on and announce", portArgument, 6881)
     .option("-m, --max-peers <count>", "most peers connected at once", maxPeersArgument, 50)
     .option("--peer <host:port>", "connect to this peer too; repeatable", peerArgument, [])
+    .option(
+      "--bind <address>",
+      "an address of this machine to listen on and connect from; repeatable (default: all)",
+      bindArgument,
+      [],
+    )
+    .option(
+      "--state-dir <dir>",
+      "where resume data, the lock and the log go (default: <download-dir>/.shoal)",
+    )
     .addOption(
       new Option("--max-memory <size>", "most memory for pieces not yet verified")
         .argParser(memoryArgument).default(64 * 1024 * 1024, "64m"),
@@ -285,14 +292,6 @@ export function addTorrentRunFlags(command: Command): Command {
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "print one JSON status line per second");
-}
-
-function rateArgument(value: string): number {
-  const bytes = parseSize(value.replace(/\/s$/i, ""));
-  if (bytes === undefined || bytes < 1024) {
-    throw new InvalidArgumentError("expected bytes per second, at least 1k, such as 500k or 2m.");
-  }
-  return bytes;
 }
 
 /** Adds the download command to the program. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Command, InvalidArgumentError } from "../_commander.ts";
+import type { Command } from "../_commander.ts";
 import { loadTorrentSource } from "../../metainfo/source.ts";
 import { checkTrackers } from "../../tracker/check.ts";
 import { TrackerError } from "../../tracker/errors.ts";
@@ -13,29 +13,14 @@ import { formatTrackerChecks, trackerCheckToJson } from "../../ui/tracker_view.t
 import { randomPeerId } from "../../peer_id.ts";
 import { toHex } from "../../util/_bytes.ts";
 import { writeOut } from "../output.ts";
+import { bindArgument, portArgument, secondsArgument } from "../_arguments.ts";
 
 /** Options of the tracker command. */
 export interface TrackerCommandOptions {
   port: number;
   timeout: number;
+  bind: string[];
   json?: boolean;
-}
-
-/** Parses a TCP port for a flag. */
-export function portArgument(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-    throw new InvalidArgumentError("expected a port from 1 to 65535.");
-  }
-  return port;
-}
-
-function secondsArgument(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new InvalidArgumentError("expected seconds, more than 0 and at most 3600.");
-  }
-  return seconds;
 }
 
 /** Checks every tracker and prints the result; fails when none answered. */
@@ -69,6 +54,7 @@ export async function runTracker(input: string, options: TrackerCommandOptions):
     port: options.port,
     left,
     timeoutMs: options.timeout * 1000,
+    bind: options.bind.length > 0 ? options.bind : undefined,
   });
   if (options.json) {
     writeOut(
@@ -89,6 +75,12 @@ export function addTrackerCommand(program: Command): void {
     .description("announce to every tracker once and show what each answers")
     .argument("<torrent>", "a .torrent file, a magnet link or an info hash")
     .option("-p, --port <port>", "the port to announce", portArgument, 6881)
+    .option(
+      "--bind <address>",
+      "an address of this machine to send from; repeatable (default: any)",
+      bindArgument,
+      [],
+    )
     .option("--timeout <seconds>", "time allowed for each tracker", secondsArgument, 15)
     .option("--json", "print a stable machine-readable form")
     .addHelpText(
