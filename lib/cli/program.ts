@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "./_commander.ts";
 import { ExitCode, permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import { looksLikeMagnet } from "../metainfo/source.ts";
+import { isTorrentUrl } from "../metainfo/fetch.ts";
 import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addDownloadCommand } from "./commands/download.ts";
@@ -63,7 +64,7 @@ function routeDefaultCommand(program: Command, args: string[]): string[] {
   } catch {
     isFile = false;
   }
-  if (looksLikeMagnet(first) || first.endsWith(".torrent") || isFile) {
+  if (looksLikeMagnet(first) || isTorrentUrl(first) || first.endsWith(".torrent") || isFile) {
     return ["download", ...args];
   }
   return args;

@@ -46,3 +46,4 @@ export {
   writeTorrentFile,
 } from "./create.ts";
 export * from "./source.ts";
+export * from "./fetch.ts";

@@ -1,14 +1,15 @@
 /**
- * What users hand shoal on the command line: a `.torrent` file path, a magnet
- * link, or a bare info hash. One function decides which.
+ * What users hand shoal on the command line: a `.torrent` file path or URL,
+ * a magnet link, or a bare info hash. One function decides which.
  *
  * @module
  */
 
 import { isBareInfoHash, type MagnetLink, parseMagnet } from "./magnet.ts";
 import { readTorrentFile, type Torrent } from "./torrent.ts";
+import { fetchTorrent, isTorrentUrl } from "./fetch.ts";
 
-/** A torrent file or a magnet link. */
+/** A torrent file (from a path or a URL) or a magnet link. */
 export type TorrentSource =
   | { kind: "torrent"; torrent: Torrent; path: string }
   | { kind: "magnet"; magnet: MagnetLink };
@@ -19,10 +20,11 @@ export function looksLikeMagnet(text: string): boolean {
 }
 
 /**
- * Loads a torrent file, or parses a magnet link or bare info hash.
+ * Loads a torrent file (a path, or an `http(s)://` URL it is downloaded
+ * from), or parses a magnet link or bare info hash.
  *
- * @param input A path, `magnet:?…` or an info hash.
- * @throws {TorrentError | MagnetError | DiskError} When the input cannot be used.
+ * @param input A path, a URL, `magnet:?…` or an info hash.
+ * @throws {TorrentError | MagnetError | DiskError | NetworkError} When the input cannot be used.
  *
  * @example Taking whatever the user typed
  * ```ts
@@ -35,5 +37,8 @@ export function looksLikeMagnet(text: string): boolean {
  */
 export async function loadTorrentSource(input: string): Promise<TorrentSource> {
   if (looksLikeMagnet(input)) return { kind: "magnet", magnet: parseMagnet(input) };
+  if (isTorrentUrl(input)) {
+    return { kind: "torrent", torrent: await fetchTorrent(input.trim()), path: input.trim() };
+  }
   return { kind: "torrent", torrent: await readTorrentFile(input), path: input };
 }

@@ -299,7 +299,7 @@ export function addDownloadCommand(program: Command): void {
   addTorrentRunFlags(
     program.command("download")
       .description("download a torrent (shoal <torrent> does the same)")
-      .argument("<torrent>", "a .torrent file"),
+      .argument("<torrent>", "a .torrent file or its http(s) URL"),
   )
     .option("--seed", "keep seeding after the download completes, until Ctrl-C")
     .option(

@@ -35,7 +35,7 @@ export async function runInfo(input: string, options: InfoOptions): Promise<void
 export function addInfoCommand(program: Command): void {
   program.command("info")
     .description("show what a torrent file or magnet link holds")
-    .argument("<torrent>", "a .torrent file, a magnet link or an info hash")
+    .argument("<torrent>", "a .torrent file or URL, a magnet link or an info hash")
     .option("--json", "print a stable machine-readable form")
     .addHelpText(
       "after",

@@ -24,7 +24,7 @@ export function addSeedCommand(program: Command): void {
   addTorrentRunFlags(
     program.command("seed")
       .description("seed a torrent whose data is complete, until Ctrl-C")
-      .argument("<torrent>", "a .torrent file"),
+      .argument("<torrent>", "a .torrent file or its http(s) URL"),
   )
     .addHelpText(
       "after",

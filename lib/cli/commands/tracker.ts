@@ -73,7 +73,7 @@ export async function runTracker(input: string, options: TrackerCommandOptions):
 export function addTrackerCommand(program: Command): void {
   program.command("tracker")
     .description("announce to every tracker once and show what each answers")
-    .argument("<torrent>", "a .torrent file, a magnet link or an info hash")
+    .argument("<torrent>", "a .torrent file or URL, a magnet link or an info hash")
     .option("-p, --port <port>", "the port to announce", portArgument, 6881)
     .option(
       "--bind <address>",

@@ -61,7 +61,7 @@ export async function runVerify(input: string, options: VerifyCommandOptions): P
 export function addVerifyCommand(program: Command): void {
   program.command("verify")
     .description("check downloaded data against a torrent's piece hashes")
-    .argument("<torrent>", "a .torrent file")
+    .argument("<torrent>", "a .torrent file or its http(s) URL")
     .option("-d, --download-dir <dir>", "where the files are", "./downloads")
     .option("--json", "print a stable machine-readable form")
     .addHelpText(
