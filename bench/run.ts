@@ -11,6 +11,7 @@ import { printFigures } from "./measure.ts";
 import { printPickerBench } from "./picker.ts";
 import { benchDownload } from "./download.ts";
 import { benchUpload } from "./upload.ts";
+import { benchSpread } from "./spread.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -43,6 +44,10 @@ if (missing.length > 0) {
   console.log(`  skipped: ${missing.join(", ")} not installed`);
 } else {
   await benchDownload();
+  console.log(
+    "\n== 1 GiB download over loopback from 3 libtorrent seeders, 5 runs each, shoal vs aria2c",
+  );
+  await benchSpread();
   console.log(
     "\n== 1 GiB upload over loopback to an aria2c leecher, shoal seeding vs aria2c seeding",
   );

@@ -329,6 +329,7 @@ export class PeerConnection {
   #lastSent = Date.now();
   #closed = false;
   #closeError: PeerError | undefined;
+  readonly #whenClosed = Promise.withResolvers<void>();
 
   /** Use {@linkcode connectToPeer} or {@linkcode acceptPeer}. */
   constructor(
@@ -380,7 +381,10 @@ export class PeerConnection {
         ? (index, begin, length) =>
           this.#closed ? undefined : handlers.blockTarget!(index, begin, length)
         : undefined,
-      throttle: handlers.throttle?.bind(handlers),
+      // A wait for the rate limit ends when the connection closes, so closing is prompt.
+      throttle: handlers.throttle
+        ? (bytes) => Promise.race([handlers.throttle!(bytes), this.#whenClosed.promise])
+        : undefined,
       onRead: (n) => {
         this.bytesReceived += n;
         this.#lastReceived = Date.now();
@@ -471,6 +475,7 @@ export class PeerConnection {
     this.#queue = [];
     this.#queuedBytes = 0;
     closeQuietly(this.#conn);
+    this.#whenClosed.resolve();
   }
 
   /** Why the connection closed, if it was an error. */

@@ -13,7 +13,8 @@ import type { Transport } from "../peer/transport.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
-import { ShoalError } from "../errors.ts";
+import { NetworkError, ShoalError } from "../errors.ts";
+import { whyNothingArrives } from "./_nothing_arrives.ts";
 import {
   defaultStateDir,
   filesUnchanged,
@@ -55,6 +56,8 @@ export interface TorrentStatus {
   pieceCount: number;
   /** Bytes in verified pieces. */
   bytesDone: number;
+  /** Bytes that were verified on disk already when downloading began (resumed or checked). */
+  bytesAtStart: number;
   /** Total bytes. */
   totalBytes: number;
   /** `bytesDone / totalBytes`, 0–1 (1 for an empty torrent). */
@@ -85,12 +88,21 @@ export interface TorrentStatus {
   peersBanned: number;
   /** Peers that sent at least one useful block. */
   peersUsed: number;
+  /** Peers we sent at least one block to. */
+  peersServed: number;
   /** Milliseconds since the torrent was added. */
   elapsedMs: number;
   /** Milliseconds from adding the torrent to having every piece, once complete. */
   completedAfterMs?: number;
   /** Every tracker's state. */
   trackers: TrackerStatus[];
+  /** Distinct peer addresses dialled. */
+  peersTried: number;
+  /**
+   * While downloading with nothing arriving for 5 s or more: for how long
+   * (ms) and why, as far as can be told (trackers' errors, peers tried).
+   */
+  waiting?: { forMs: number; reason: string };
   /** Why the torrent stopped, in the `error` state. */
   error?: string;
 }
@@ -105,6 +117,8 @@ export type TorrentEvents = {
   complete: undefined;
   /** The torrent stopped on an error. */
   error: Error;
+  /** A tracker started working, failed, or failed for another reason. */
+  tracker: TrackerStatus;
 };
 
 /** How a torrent is run. */
@@ -145,6 +159,12 @@ export interface AddTorrentOptions {
   requireComplete?: boolean;
   /** Regular upload slots of the choker. Default 4. */
   uploadSlots?: number;
+  /**
+   * Give up when no payload byte has arrived for this long while
+   * downloading: `done` rejects with a {@linkcode NetworkError} that says
+   * what was tried. Default: keep waiting.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** What a handle needs from its session. */
@@ -205,9 +225,13 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #swarm?: Swarm;
   #announcer?: Announcer;
   #bytesDone = 0;
+  #bytesAtStart = 0;
   #downloadStartedAt?: number;
   #resumeTimer?: ReturnType<typeof setInterval>;
   #resumeDirty = false;
+  /** When a payload byte last arrived (or downloading began), and the count then. */
+  #lastArrival = { at: 0, downloaded: 0 };
+  #stallTimer?: ReturnType<typeof setInterval>;
   #saving: Promise<void> = Promise.resolve();
   #error?: Error;
   #completedAt?: number;
@@ -229,6 +253,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     });
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, torrent);
+    if ((options.announce ?? true) && torrent.trackers.length > 0) {
+      // Made now (it sends nothing before start) so its trackers show from the first status.
+      this.#announcer = this.#makeAnnouncer();
+    }
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
@@ -255,6 +283,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       piecesDone,
       pieceCount: torrent.pieceCount,
       bytesDone: this.#bytesDone,
+      bytesAtStart: this.#bytesAtStart,
       totalBytes: torrent.totalLength,
       progress: torrent.totalLength === 0 ? 1 : this.#bytesDone / torrent.totalLength,
       checking: this.#checking ? { ...this.#checking } : undefined,
@@ -272,11 +301,14 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peersSeen: swarm?.seen ?? 0,
       peersBanned: swarm?.banned ?? 0,
       peersUsed: swarm?.peersUsed ?? 0,
+      peersServed: swarm?.peersServed ?? 0,
       elapsedMs: now - this.#addedAt,
       completedAfterMs: this.#completedAt === undefined
         ? undefined
         : this.#completedAt - this.#addedAt,
       trackers: this.#announcer?.statuses() ?? [],
+      peersTried: swarm?.peersTried ?? 0,
+      waiting: this.#waiting(now),
       error: this.#error?.message,
     };
   }
@@ -329,6 +361,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       maxBufferedBytes: this.#options.maxBufferedBytes,
     });
     for (const piece of have.indices()) this.#bytesDone += this.torrent.pieceMap.pieceSize(piece);
+    this.#bytesAtStart = this.#bytesDone;
     this.#checking = undefined;
     if (this.#picker.missing > 0 && this.#options.requireComplete) {
       throw new ShoalError(
@@ -378,41 +411,79 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (this.#picker.missing === 0) this.#settleComplete();
     this.#swarm.start();
     this.#swarm.addPeers(this.#options.peers ?? []);
-    if ((this.#options.announce ?? true) && this.torrent.trackers.length > 0) {
-      this.#announcer = new Announcer({
-        infoHash: this.torrent.infoHash,
-        peerId: this.#context.peerId,
-        port: this.#context.port,
-        trackers: this.torrent.trackers,
-        private: this.torrent.private,
-        udp: this.#context.udp,
-        http: this.#context.http ? { client: this.#context.http } : undefined,
-        stats: () => {
-          const stats = this.#swarm?.stats();
-          return {
-            uploaded: stats?.uploaded ?? 0,
-            downloaded: stats?.downloaded ?? 0,
-            left: this.torrent.totalLength - this.#bytesDone,
-          };
-        },
-        onTrackerChange: (url) => {
-          this.#context.log.info(
-            `private torrent: now using tracker ${url}; dropping peers from the previous one`,
-          );
-          this.#swarm?.dropAllPeers();
-        },
-        onPeers: (peers) => {
-          this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} new peers`);
-          this.#swarm?.addPeers(peers);
-        },
-      });
-      this.#announcer.start();
-    }
+    this.#announcer?.start();
+    this.#lastArrival = { at: Date.now(), downloaded: 0 };
+    this.#stallTimer = setInterval(() => this.#checkStall(), 1000);
     this.#resumeTimer = setInterval(() => {
       if (this.#resumeDirty) {
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
       }
     }, this.#options.resumeIntervalMs ?? 10_000);
+  }
+
+  #makeAnnouncer(): Announcer {
+    return new Announcer({
+      infoHash: this.torrent.infoHash,
+      peerId: this.#context.peerId,
+      port: this.#context.port,
+      trackers: this.torrent.trackers,
+      private: this.torrent.private,
+      udp: this.#context.udp,
+      http: this.#context.http ? { client: this.#context.http } : undefined,
+      stats: () => {
+        const stats = this.#swarm?.stats();
+        return {
+          uploaded: stats?.uploaded ?? 0,
+          downloaded: stats?.downloaded ?? 0,
+          left: this.torrent.totalLength - this.#bytesDone,
+        };
+      },
+      onTrackerChange: (url) => {
+        this.#context.log.info(
+          `private torrent: now using tracker ${url}; dropping peers from the previous one`,
+        );
+        this.#swarm?.dropAllPeers();
+      },
+      onPeers: (peers) => {
+        this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} new peers`);
+        this.#swarm?.addPeers(peers);
+      },
+      onStatusChange: (status) => this.emit("tracker", status),
+      log: this.#context.log,
+    });
+  }
+
+  /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
+  #waiting(now: number): { forMs: number; reason: string } | undefined {
+    if (this.#state !== "downloading" || !this.#swarm) return undefined;
+    const stats = this.#swarm.stats(now);
+    if (stats.downloaded > this.#lastArrival.downloaded) {
+      this.#lastArrival = { at: now, downloaded: stats.downloaded };
+    }
+    const forMs = now - this.#lastArrival.at;
+    if (forMs < 5000) return undefined;
+    const reason = whyNothingArrives({
+      trackers: this.#announcer?.statuses() ?? [],
+      connected: stats.connected,
+      seen: stats.seen,
+      tried: stats.peersTried,
+      lastDialError: stats.lastDialError,
+    });
+    return { forMs, reason };
+  }
+
+  /** Gives up when nothing has arrived for `stallTimeoutMs`. */
+  #checkStall(): void {
+    const limit = this.#options.stallTimeoutMs;
+    const waiting = this.#waiting(Date.now());
+    if (limit === undefined || !waiting || waiting.forMs < limit) return;
+    this.#fail(
+      new NetworkError(
+        `Nothing arrived for ${
+          Math.round(waiting.forMs / 1000)
+        } s, so shoal gave up (--stall-timeout): ${waiting.reason}`,
+      ),
+    );
   }
 
   /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
@@ -482,6 +553,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#checkAbort.abort();
     await this.#starting;
     clearInterval(this.#resumeTimer);
+    clearInterval(this.#stallTimer);
     await step("closing peers", () => this.#swarm?.stop());
     // The last pieces may have been written while the peers closed.
     if (final === "stopped" && this.#state === "downloading" && this.#picker?.missing === 0) {

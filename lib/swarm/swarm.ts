@@ -147,6 +147,12 @@ export interface SwarmStats {
   banned: number;
   /** Peers that sent at least one useful block. */
   peersUsed: number;
+  /** Distinct addresses dialled so far. */
+  peersTried: number;
+  /** Peers we sent at least one block to. */
+  peersServed: number;
+  /** Why the last dial failed, if the last one did. */
+  lastDialError?: string;
 }
 
 const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
@@ -185,6 +191,9 @@ export class Swarm {
   readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
   readonly #abort = new AbortController();
   readonly #peersUsed = new Set<string>();
+  readonly #peersTried = new Set<string>();
+  readonly #peersServed = new Set<string>();
+  #lastDialError?: string;
   #keptBadBytes = 0;
   #chokerState: ChokerState = {};
   #rechokeQueued = false;
@@ -252,6 +261,9 @@ export class Swarm {
       hashFailures: this.#hashFailures,
       banned: this.#banned,
       peersUsed: this.#peersUsed.size,
+      peersTried: this.#peersTried.size,
+      peersServed: this.#peersServed.size,
+      lastDialError: this.#lastDialError,
     };
   }
 
@@ -329,6 +341,7 @@ export class Swarm {
   async #dial(address: PeerAddress): Promise<void> {
     const key = formatPeerAddress(address);
     this.#connecting++;
+    if (this.#peersTried.size < 10_000) this.#peersTried.add(key);
     let connection: PeerConnection;
     try {
       connection = await connectToPeer(address, {
@@ -341,12 +354,16 @@ export class Swarm {
     } catch (error) {
       this.#connecting--;
       if (error instanceof PeerError && error.kind === "self") this.pool.ban(key);
-      else this.pool.failed(key);
+      else {
+        this.pool.failed(key);
+        if (!this.#stopped) this.#lastDialError = (error as Error).message;
+      }
       this.#log.debug(`peer ${key}: ${(error as Error).message}`);
       this.#fillConnections();
       return;
     }
     this.#connecting--;
+    this.#lastDialError = undefined;
     if (this.#stopped) {
       connection.close();
       return;
@@ -575,6 +592,7 @@ export class Swarm {
         const now = Date.now();
         peer.upload.add(request.length, now);
         this.#upload.add(request.length, now);
+        if (this.#peersServed.size < 10_000) this.#peersServed.add(peer.key);
       }
     } finally {
       peer.serving = false;

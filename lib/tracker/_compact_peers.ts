@@ -8,6 +8,7 @@
 import { type BencodeValue } from "../bencode/types.ts";
 import { decodeText, isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
 import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { TrackerPeer } from "./types.ts";
 
 /** Most peers taken from one reply; the rest are ignored. */
 export const MAX_PEERS_PER_REPLY = 10_000;
@@ -68,22 +69,27 @@ export function parseCompactPeers(bytes: Uint8Array, family: 4 | 6): CompactPeer
 }
 
 /** Parses the dictionary model: a list of `{ ip, port, peer id }`. Malformed entries are skipped. */
-export function parseDictionaryPeers(list: BencodeValue): PeerAddress[] {
+export function parseDictionaryPeers(list: BencodeValue): TrackerPeer[] {
   if (!isList(list)) return [];
-  const peers: PeerAddress[] = [];
+  const peers: TrackerPeer[] = [];
   for (const entry of list.slice(0, MAX_PEERS_PER_REPLY)) {
     if (!isDict(entry)) continue;
     const ip = entry.get("ip");
     const port = entry.get("port");
     if (isBytes(ip) && isInteger(port) && port > 0 && port < 65536) {
-      peers.push({ host: decodeText(ip), port });
+      const peerId = entry.get("peer id");
+      peers.push({
+        host: decodeText(ip),
+        port,
+        ...(isBytes(peerId) && peerId.length === 20 ? { peerId: peerId.slice() } : {}),
+      });
     }
   }
   return peers;
 }
 
 /** Removes duplicate peers, keeping the first of each `host:port`. */
-export function uniquePeers(peers: readonly PeerAddress[]): PeerAddress[] {
+export function uniquePeers<T extends PeerAddress>(peers: readonly T[]): T[] {
   const seen = new Set<string>();
   return peers.filter((peer) => {
     const key = `${peer.host}|${peer.port}`;

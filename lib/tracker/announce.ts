@@ -7,12 +7,14 @@
 import { TrackerError } from "./errors.ts";
 import { httpAnnounce, type HttpTrackerOptions } from "./http.ts";
 import type { AnnounceRequest, AnnounceResult } from "./types.ts";
-import type { UdpTrackerClient } from "./udp.ts";
+import type { UdpRequestOptions, UdpTrackerClient } from "./udp.ts";
 
 /** How to reach trackers, for {@linkcode announceToTracker}. */
 export interface TrackerClients {
   /** The UDP client, for `udp://` trackers. */
   udp: UdpTrackerClient;
+  /** Options for `udp://` trackers: retransmissions and retry reports. */
+  udpRequest?: Omit<UdpRequestOptions, "signal">;
   /** Options for `http://` and `https://` trackers. */
   http?: HttpTrackerOptions;
 }
@@ -58,7 +60,9 @@ export function announceToTracker(
   signal?: AbortSignal,
 ): Promise<AnnounceResult> {
   const scheme = url.slice(0, Math.max(url.indexOf(":"), 0)).toLowerCase();
-  if (scheme === "udp") return clients.udp.announce(url, request, signal);
+  if (scheme === "udp") {
+    return clients.udp.announce(url, request, { ...clients.udpRequest, signal });
+  }
   if (scheme === "http" || scheme === "https") {
     return httpAnnounce(url, request, { ...clients.http, signal: signal ?? clients.http?.signal });
   }

@@ -21,8 +21,9 @@ import type { PeerAddress } from "../metainfo/magnet.ts";
 import { announceToTracker } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";
-import type { AnnounceEvent, AnnounceRequest, AnnounceResult } from "./types.ts";
-import type { UdpTrackerClient } from "./udp.ts";
+import type { AnnounceEvent, AnnounceRequest, AnnounceResult, TrackerPeer } from "./types.ts";
+import { bytesEqual } from "../util/_bytes.ts";
+import type { UdpRetry, UdpTrackerClient } from "./udp.ts";
 import type { Logger } from "../util/log.ts";
 
 /** What the torrent has done so far, read at each announce. */
@@ -51,7 +52,7 @@ export interface TrackerStatus {
   state: "idle" | "announcing" | "working" | "failed";
   /** When the last announce finished. */
   lastAnnounce?: Date;
-  /** When the next regular announce is due, if this tracker is the one in use. */
+  /** When the next announce is due: the regular one of the tracker in use, or the retry of a failed one. */
   nextAnnounce?: Date;
   /** The last error, for the user. */
   lastError?: string;
@@ -95,6 +96,24 @@ export interface AnnouncerOptions {
   http?: HttpTrackerOptions;
   /** Where tracker replies and failures are logged. Default: nowhere. */
   log?: Logger;
+  /**
+   * Called when a tracker starts working, fails, or fails for another
+   * reason (not for every announce): for displays that print changes.
+   */
+  onStatusChange?: (status: TrackerStatus) => void;
+  /**
+   * UDP trackers: retransmissions of one announce before it counts as
+   * failed (15 s, 30 s, 60 s … of BEP 15). Default 2: three tries, 105 s.
+   * The tracker shows as failing from the first timeout on.
+   */
+  udpRetransmits?: number;
+  /**
+   * Whether a peer a tracker names is this very program (trackers list the
+   * announcer too); such peers are neither counted nor passed on. Default:
+   * our peer id, or our port on a loopback address or on the address a
+   * tracker says it sees us at (BEP 24).
+   */
+  isSelf?: (peer: TrackerPeer) => boolean;
   /** Peers to ask for. Default 50. */
   numWant?: number;
   /** The shortest interval obeyed, in seconds, whatever a tracker says. Default 60. */
@@ -117,6 +136,8 @@ interface Tracker {
   startedSent: boolean;
   completedOwed: boolean;
   trackerId?: string;
+  /** A failure not reported yet (it is reported when the announce run ends). */
+  unreported?: boolean;
   status: TrackerStatus;
 }
 
@@ -177,6 +198,8 @@ export class Announcer {
   readonly #units: Unit[];
   readonly #trackers: Tracker[] = [];
   readonly #seen = new Set<string>();
+  /** Our address as trackers see it (BEP 24). */
+  readonly #externalIps = new Set<string>();
   readonly #abort = new AbortController();
   #started = false;
   #stopped = false;
@@ -305,6 +328,16 @@ export class Announcer {
   }
 
   async #run(unit: Unit): Promise<void> {
+    // Failures are reported once the run ends, with the retry time when the whole unit failed.
+    const failed: Tracker[] = [];
+    try {
+      await this.#announceUnit(unit, failed);
+    } finally {
+      if (!this.#stopped) { for (const tracker of failed) this.#reportFailure(tracker); }
+    }
+  }
+
+  async #announceUnit(unit: Unit, failed: Tracker[]): Promise<void> {
     for (const [tier, tracker] of this.#candidates(unit)) {
       if (this.#stopped) return;
       const event = this.#eventFor(tracker);
@@ -312,6 +345,7 @@ export class Announcer {
       try {
         result = await this.#announceOne(tracker, event, this.#abort.signal);
       } catch {
+        failed.push(tracker);
         continue;
       }
       if (event === "started") tracker.startedSent = true;
@@ -326,7 +360,7 @@ export class Announcer {
         if (previous) this.#options.onTrackerChange?.(tracker.url);
       }
       this.#schedule(unit, tracker, this.#intervalMs(result));
-      this.#emitPeers(result, tracker.url);
+      this.#emitPeers(result.peers, tracker.url);
       return;
     }
     if (this.#stopped) return;
@@ -337,6 +371,10 @@ export class Announcer {
       this.#options.retryMaxMs ?? 30 * 60_000,
     );
     this.#schedule(unit, undefined, delay);
+    const retryAt = new Date(Date.now() + delay);
+    for (const tracker of unit.tiers.flat()) {
+      if (tracker.status.state === "failed") tracker.status.nextAnnounce = retryAt;
+    }
   }
 
   #intervalMs(result: AnnounceResult): number {
@@ -353,9 +391,9 @@ export class Announcer {
     unit.timer = setTimeout(() => this.#trigger(unit), delayMs);
   }
 
-  #emitPeers(result: AnnounceResult, source: string): void {
+  #emitPeers(peers: readonly PeerAddress[], source: string): void {
     const fresh: DiscoveredPeer[] = [];
-    for (const peer of result.peers) {
+    for (const peer of peers) {
       const key = `${peer.host}|${peer.port}`;
       if (this.#seen.has(key)) continue;
       this.#seen.add(key);
@@ -382,26 +420,91 @@ export class Announcer {
       trackerId: tracker.trackerId,
     };
     const status = tracker.status;
-    status.state = "announcing";
+    const stopping = event === "stopped";
+    const before = status.state;
+    if (status.state !== "failed") status.state = "announcing";
+    const log = this.#options.log;
     try {
       const http = { ...this.#options.http, timeoutMs: timeoutMs ?? this.#options.http?.timeoutMs };
-      const clients = { udp: this.#options.udp, http };
+      const udpRequest = {
+        maxRetransmits: stopping ? 0 : this.#options.udpRetransmits ?? 2,
+        onRetry: ({ waitedMs, nextWaitMs }: UdpRetry) => {
+          if (stopping) return;
+          this.#fail(
+            tracker,
+            `no answer after ${seconds(waitedMs)}, asking again (waiting up to ${
+              seconds(nextWaitMs)
+            })`,
+          );
+        },
+      };
+      const clients = { udp: this.#options.udp, http, udpRequest };
       const result = await announceToTracker(tracker.url, request, clients, signal);
-      status.state = "working";
-      status.lastError = undefined;
+      if (result.externalIp) this.#externalIps.add(result.externalIp);
+      const peers = result.peers.filter((peer) => !this.#isSelf(peer));
       status.warning = result.warning;
       status.seeders = result.complete;
       status.leechers = result.incomplete;
-      status.peersReturned = result.peers.length;
+      status.peersReturned = peers.length;
       status.interval = result.interval;
       if (result.trackerId !== undefined) tracker.trackerId = result.trackerId;
-      return result;
+      log?.debug(
+        `tracker ${tracker.url}: ${event} answered: ${peers.length} peers${
+          result.complete === undefined ? "" : `, ${result.complete} seeders`
+        }${
+          result.incomplete === undefined ? "" : `, ${result.incomplete} leechers`
+        }, interval ${result.interval} s${result.warning ? `; warning: ${result.warning}` : ""}`,
+      );
+      const changed = before !== "working";
+      status.state = "working";
+      status.lastError = undefined;
+      if (changed && !stopping) this.#options.onStatusChange?.({ ...status });
+      return { ...result, peers };
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (stopping) log?.debug(`tracker ${tracker.url}: stopped was not answered: ${reason}`);
+      // Reported when the run ends (see #run); a stop's failure only shows in the status.
+      tracker.unreported = status.state !== "failed" || status.lastError !== reason;
       status.state = "failed";
-      status.lastError = error instanceof Error ? error.message : String(error);
+      status.lastError = reason;
       throw error;
     } finally {
       status.lastAnnounce = new Date();
     }
   }
+
+  /** Marks a tracker failed, logs why, and reports it unless that was already the state. */
+  #fail(tracker: Tracker, reason: string): void {
+    const status = tracker.status;
+    tracker.unreported = status.state !== "failed" || status.lastError !== reason;
+    status.state = "failed";
+    status.lastError = reason;
+    this.#reportFailure(tracker);
+  }
+
+  /** Logs and reports a failure not yet reported. */
+  #reportFailure(tracker: Tracker): void {
+    if (!tracker.unreported) return;
+    tracker.unreported = false;
+    this.#options.log?.warn(`tracker ${tracker.url}: ${tracker.status.lastError}`);
+    this.#options.onStatusChange?.({ ...tracker.status });
+  }
+
+  #isSelf(peer: TrackerPeer): boolean {
+    if (this.#options.isSelf) return this.#options.isSelf(peer);
+    if (peer.peerId && bytesEqual(peer.peerId, this.#options.peerId)) return true;
+    return peer.port === this.#options.port &&
+      (isLocalHost(peer.host) || this.#externalIps.has(peer.host));
+  }
+}
+
+/** Loopback and unspecified addresses: the only ones that are surely this machine. */
+export function isLocalHost(host: string): boolean {
+  return /^127\./.test(host) || host === "::1" || host === "0.0.0.0" || host === "::" ||
+    host === "localhost" || /^::ffff:127\./i.test(host);
+}
+
+/** Seconds for messages: `15 s`, `1.5 s`. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }

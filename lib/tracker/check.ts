@@ -9,7 +9,9 @@ import { toHex } from "../util/_bytes.ts";
 import { announceToTracker } from "./announce.ts";
 import { httpScrape, scrapeUrl } from "./http.ts";
 import { TrackerError } from "./errors.ts";
-import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
+import type { AnnounceRequest, AnnounceResult, ScrapeResult, TrackerPeer } from "./types.ts";
+import { isLocalHost } from "./announcer.ts";
+import { bytesEqual } from "../util/_bytes.ts";
 import { UdpTrackerClient } from "./udp.ts";
 
 /** Options of {@linkcode checkTrackers}. */
@@ -103,6 +105,10 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     numWant: options.numWant ?? 50,
     key,
   };
+  /** Trackers list the announcer too: our peer id, or our port on a local or our external address. */
+  const isSelf = (peer: TrackerPeer, reply: AnnounceResult) =>
+    (peer.peerId !== undefined && bytesEqual(peer.peerId, options.peerId)) ||
+    (peer.port === options.port && (isLocalHost(peer.host) || peer.host === reply.externalIp));
   const announce = (url: string, event: AnnounceRequest["event"]) =>
     announceToTracker(url, { ...base, event }, { udp, http: { timeoutMs, client } });
   const scrape = async (url: string): Promise<ScrapeResult | undefined> => {
@@ -124,7 +130,8 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
       const started = performance.now();
       const check: TrackerCheck = { url, tier, elapsedMs: 0 };
       try {
-        check.announce = await announce(url, "started");
+        const reply = await announce(url, "started");
+        check.announce = { ...reply, peers: reply.peers.filter((peer) => !isSelf(peer, reply)) };
       } catch (error) {
         check.error = asTrackerError(error);
       }

@@ -14,7 +14,7 @@ import { binaryToBytes, concatBytes, toHex } from "../util/_bytes.ts";
 import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./_compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
-import type { AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
+import type { AnnounceRequest, AnnounceResult, ScrapeResult, TrackerPeer } from "./types.ts";
 
 /** Default time allowed for a whole HTTP tracker request. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
@@ -130,9 +130,14 @@ function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? error.cause.message : undefined;
   if (!cause) return error.message;
-  // "error sending request for url (…): client error (Connect): invalid peer certificate: …"
-  const detail = cause.replace(/^error sending request for url \([^)]*\): /, "");
-  return `${error.message} (${detail})`;
+  // "error sending request for url (…): client error (Connect): invalid peer certificate: …",
+  // "client error (Connect): tcp connect error: Connection refused (os error 111)"
+  const detail = cause.replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \(Connect\): /, "").replace(/^tcp connect error: /, "")
+    .replace(/ \(os error \d+\)$/, "");
+  return /^[A-Z][a-z]+( [a-z]+)*$/.test(detail)
+    ? detail.toLowerCase()
+    : `${error.message} (${detail})`;
 }
 
 /** Fetches a tracker URL and decodes its bencoded reply, mapping every failure to a TrackerError. */
@@ -241,7 +246,7 @@ export async function httpAnnounce(
   const reply = await fetchBencoded(announceUrl(url, request), options);
   const problems: string[] = [];
   const peersValue = reply.get("peers");
-  let peers = [];
+  let peers: TrackerPeer[] = [];
   if (isBytes(peersValue)) {
     const compact = parseCompactPeers(peersValue, 4);
     if (compact.leftover) problems.push(`The peer list ends with ${compact.leftover} stray bytes`);
@@ -261,6 +266,7 @@ export async function httpAnnounce(
   if (interval === undefined) problems.push("The reply has no interval");
   const trackerId = reply.get("tracker id");
   const warning = reply.get("warning message");
+  const externalIp = reply.get("external ip");
   return {
     interval: interval || DEFAULT_INTERVAL_SECONDS,
     minInterval: optionalCount(reply, "min interval"),
@@ -268,6 +274,12 @@ export async function httpAnnounce(
     incomplete: optionalCount(reply, "incomplete"),
     peers: uniquePeers(peers),
     trackerId: isBytes(trackerId) ? decodeText(trackerId) : undefined,
+    externalIp: isBytes(externalIp) && (externalIp.length === 4 || externalIp.length === 16)
+      ? parseCompactPeers(
+        Uint8Array.of(...externalIp, 0, 1),
+        externalIp.length === 4 ? 4 : 6,
+      ).peers[0]?.host
+      : undefined,
     warning: isBytes(warning) ? decodeText(warning) : undefined,
     problems,
   };

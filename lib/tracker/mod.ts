@@ -33,7 +33,13 @@
  */
 
 export { TrackerError, type TrackerErrorKind } from "./errors.ts";
-export type { AnnounceEvent, AnnounceRequest, AnnounceResult, ScrapeResult } from "./types.ts";
+export type {
+  AnnounceEvent,
+  AnnounceRequest,
+  AnnounceResult,
+  ScrapeResult,
+  TrackerPeer,
+} from "./types.ts";
 export {
   DEFAULT_HTTP_TIMEOUT_MS,
   DEFAULT_MAX_REPLY_BYTES,

@@ -34,6 +34,12 @@ export interface AnnounceRequest {
   trackerId?: string;
 }
 
+/** A peer a tracker named; dictionary-model replies also give its peer id. */
+export interface TrackerPeer extends PeerAddress {
+  /** The peer id, when the tracker sent it (not in compact replies). */
+  peerId?: Uint8Array;
+}
+
 /** A tracker's answer to an announce. */
 export interface AnnounceResult {
   /** Seconds to wait before the next regular announce. */
@@ -45,7 +51,9 @@ export interface AnnounceResult {
   /** Leechers in the swarm. */
   incomplete?: number;
   /** Peers, IPv4 and IPv6, without duplicates. */
-  peers: PeerAddress[];
+  peers: TrackerPeer[];
+  /** Our address as the tracker sees it (BEP 24 `external ip`), when it says. */
+  externalIp?: string;
   /** Send this back as `trackerid` on later announces. */
   trackerId?: string;
   /** The tracker's `warning message`, verbatim. */

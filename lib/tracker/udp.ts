@@ -46,6 +46,31 @@ export interface UdpTrackerOptions {
   bind?: readonly string[];
 }
 
+/** A retransmission about to go out: the tracker has not answered yet. */
+export interface UdpRetry {
+  /** Tries sent so far without an answer. */
+  tries: number;
+  /** How long they waited in all, in ms. */
+  waitedMs: number;
+  /** How long the next try will wait, in ms. */
+  nextWaitMs: number;
+}
+
+/** Options of one UDP tracker request. */
+export interface UdpRequestOptions {
+  /** Cancels the request. */
+  signal?: AbortSignal;
+  /** Largest n in 15 × 2^n for this request (default: the client's). */
+  maxRetransmits?: number;
+  /** Called before each retransmission (a tracker slow to answer shows as failing meanwhile). */
+  onRetry?: (retry: UdpRetry) => void;
+}
+
+/** Formats seconds for messages: `15 s`, `0.5 s`, `1.5 s` (never `14.999999999999998 s`). */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 1000 ? 2 : ms < 10_000 ? 1 : 0))} s`;
+}
+
 interface Pending {
   action: number;
   hostname: string;
@@ -328,11 +353,18 @@ export class UdpTrackerClient {
     url: string,
     action: number,
     body: (connectionId: bigint, transaction: number) => Uint8Array,
-    signal?: AbortSignal,
+    options: UdpRequestOptions,
   ): Promise<{ packet: Uint8Array; family: 4 | 6 }> {
+    const { signal, onRetry } = options;
+    const maxRetransmits = options.maxRetransmits ?? this.#maxRetransmits;
     const { host, port } = parseUdpUrl(url);
     const endpoint = { ...(await this.#resolve(host)), port };
-    for (let attempt = 0; attempt <= this.#maxRetransmits; attempt++) {
+    let waited = 0;
+    for (let attempt = 0; attempt <= maxRetransmits; attempt++) {
+      if (attempt > 0) {
+        onRetry?.({ tries: attempt, waitedMs: waited, nextWaitMs: this.#waitMs(attempt) });
+      }
+      waited += this.#waitMs(attempt);
       const connectionId = await this.#connectionId(endpoint, attempt, signal);
       if (connectionId === undefined) continue;
       const packet = await this.#exchange(
@@ -344,10 +376,9 @@ export class UdpTrackerClient {
       );
       if (packet) return { packet, family: endpoint.family };
     }
-    const total = (this.#retransmitBaseMs * (2 ** (this.#maxRetransmits + 1) - 1)) / 1000;
     throw new TrackerError(
       "timeout",
-      `The tracker did not answer after ${this.#maxRetransmits + 1} tries over ${total} s`,
+      `The tracker did not answer after ${maxRetransmits + 1} tries over ${seconds(waited)}`,
     );
   }
 
@@ -356,13 +387,13 @@ export class UdpTrackerClient {
    *
    * @param url `udp://host:port[/path]`.
    * @param request What to announce.
-   * @param signal Cancels the request.
+   * @param options Cancellation, retransmissions, retry reports.
    * @throws {TrackerError} On timeout, an error packet (`failure`, the tracker's words) or a bad URL.
    */
   async announce(
     url: string,
     request: AnnounceRequest,
-    signal?: AbortSignal,
+    options: UdpRequestOptions = {},
   ): Promise<AnnounceResult> {
     const { packet, family } = await this.#request(
       url,
@@ -385,7 +416,7 @@ export class UdpTrackerClient {
         view.setUint16(96, request.port);
         return out;
       },
-      signal,
+      options,
     );
     const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
     const compact = parseCompactPeers(packet.subarray(20), family);
@@ -407,7 +438,7 @@ export class UdpTrackerClient {
   async scrape(
     url: string,
     infoHashes: readonly Uint8Array[],
-    signal?: AbortSignal,
+    options: UdpRequestOptions = {},
   ): Promise<ScrapeResult[]> {
     if (infoHashes.length === 0 || infoHashes.length > MAX_UDP_SCRAPE_HASHES) {
       throw new RangeError(`A UDP scrape takes 1 to ${MAX_UDP_SCRAPE_HASHES} info hashes`);
@@ -420,7 +451,7 @@ export class UdpTrackerClient {
       view.setUint32(12, transaction);
       infoHashes.forEach((hash, i) => out.set(hash, 16 + 20 * i));
       return out;
-    }, signal);
+    }, options);
     const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
     const results: ScrapeResult[] = [];
     for (let i = 0; i < infoHashes.length && 8 + 12 * (i + 1) <= packet.length; i++) {

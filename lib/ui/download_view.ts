@@ -8,7 +8,7 @@
 
 import type { TorrentStatus } from "../session/torrent_handle.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
-import { formatBytes, formatCount } from "../util/size.ts";
+import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
 
 /** Formats seconds as `1h 02m`, `5m 32s`, `42s` or `3.4s`. */
 export function formatDuration(seconds: number): string {
@@ -41,27 +41,57 @@ function percent(status: TorrentStatus): string {
   return `${(status.progress * 100).toFixed(2)}%`;
 }
 
-/** One line about the trackers: how many answer, and the first problem if none does. */
-export function formatTrackerLine(trackers: readonly TrackerStatus[]): string {
+/**
+ * One line about the trackers: how many answer and with how many peers, or
+ * why none does and when the next try is.
+ */
+export function formatTrackerLine(
+  trackers: readonly TrackerStatus[],
+  now: number = Date.now(),
+): string {
   if (trackers.length === 0) return "none (peers from --peer only)";
   const working = trackers.filter((t) => t.state === "working");
   const failed = trackers.filter((t) => t.state === "failed");
+  if (working.length === 0 && failed.length === 0) {
+    return trackers.some((t) => t.state === "announcing")
+      ? `${formatQuantity(trackers.length, "tracker")}, announcing`
+      : `${formatQuantity(trackers.length, "tracker")}, not announced yet`;
+  }
   const peers = working.reduce((sum, t) => sum + (t.peersReturned ?? 0), 0);
   let line = `${working.length} of ${trackers.length} working`;
-  if (working.length > 0) line += `, ${formatCount(peers)} peers in last replies`;
-  else if (trackers.some((t) => t.state === "announcing" || t.state === "idle")) {
-    line += ", announcing";
-  }
-  if (failed.length > 0 && working.length === 0 && failed[0].lastError) {
-    line += ` (${failed[0].url}: ${failed[0].lastError})`;
+  if (working.length > 0) return `${line}, ${formatQuantity(peers, "peer")} in last replies`;
+  const first = failed[0];
+  line += `: ${first.url}: ${first.lastError ?? "failed"}`;
+  const next = first.nextAnnounce?.getTime();
+  if (next !== undefined && next > now) {
+    line += `; retrying in ${formatDuration(Math.ceil((next - now) / 1000))}`;
   }
   return line;
 }
 
+/** The line printed (or logged) when a tracker starts working or fails. */
+export function formatTrackerChange(status: TrackerStatus): string {
+  if (status.state === "working") {
+    return `Tracker ${status.url}: working, ${formatQuantity(status.peersReturned ?? 0, "peer")}`;
+  }
+  const next = status.nextAnnounce?.getTime();
+  const retry = next === undefined
+    ? ""
+    : `; retrying in ${formatDuration(Math.max(0, Math.ceil((next - Date.now()) / 1000)))}`;
+  return `Tracker ${status.url}: failed: ${status.lastError ?? "no reason given"}${retry}`;
+}
+
+/** The line shown while nothing arrives. */
+export function formatWaiting(waiting: { forMs: number; reason: string }): string {
+  return `nothing has arrived for ${formatDuration(waiting.forMs / 1000)}: ${waiting.reason}`;
+}
+
 /** Options of {@linkcode formatProgressBlock}. */
 export interface ProgressBlockOptions {
-  /** Width of the bar in characters. Default 30. */
+  /** Width of the bar in characters. Default 30, less when `columns` is too narrow for it. */
   barWidth?: number;
+  /** The terminal's width: the bar shrinks (to 5 at the least) so the percentage still fits. */
+  columns?: number;
   /** Colour the bar (off when `NO_COLOR` is set). */
   color?: boolean;
   /** The peer limit, shown next to the count. */
@@ -73,6 +103,15 @@ export function formatRatio(status: TorrentStatus): string {
   return (status.totalBytes > 0 ? status.uploaded / status.totalBytes : 0).toFixed(2);
 }
 
+/** The peers line: connected, the limit, seen, tried and banned. */
+function formatPeers(status: TorrentStatus, options: ProgressBlockOptions): string {
+  return `Peers:    ${status.peersConnected} connected${
+    options.maxPeers ? ` | ${options.maxPeers} max` : ""
+  } | ${status.peersSeen} seen${
+    status.peersTried > status.peersConnected ? ` | ${status.peersTried} tried` : ""
+  }${status.peersBanned ? ` | ${status.peersBanned} banned` : ""}`;
+}
+
 /** The block shown while seeding, as many lines as the progress block. */
 export function formatSeedingBlock(
   status: TorrentStatus,
@@ -82,44 +121,51 @@ export function formatSeedingBlock(
     `Seeding:  ${status.name}, all ${formatCount(status.pieceCount)} pieces (${
       formatBytes(status.totalBytes)
     })`,
-    `Uploaded: ${formatBytes(status.uploaded)} | ratio ${formatRatio(status)}`,
+    `Uploaded: ${formatBytes(status.uploaded)} | ratio ${formatRatio(status)} | to ${
+      formatQuantity(status.peersServed, "peer")
+    }`,
     `Speed:    ↑ ${formatRate(status.uploadRate)} | ↓ ${formatRate(status.downloadRate)}`,
-    `Peers:    ${status.peersConnected} connected${
-      options.maxPeers ? ` | ${options.maxPeers} max` : ""
-    } | ${status.peersSeen} seen`,
+    formatPeers(status, options),
     `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
     `Trackers: ${formatTrackerLine(status.trackers)}`,
   ];
 }
 
-/** The block redrawn in place on a terminal, one string per line. */
+/** The block redrawn in place on a terminal, one string per line (fitting is the display's job). */
 export function formatProgressBlock(
   status: TorrentStatus,
   options: ProgressBlockOptions = {},
 ): string[] {
   if (status.state === "seeding") return formatSeedingBlock(status, options);
-  const width = options.barWidth ?? 30;
+  const label = status.state === "checking" ? "Checking:" : "Progress:";
+  const after = ` ${percent(status)} (${formatCount(status.piecesDone)}/${
+    formatCount(status.pieceCount)
+  } pieces)`;
+  const room = options.columns === undefined
+    ? Infinity
+    : options.columns - 1 - label.length - 3 - after.length;
+  const width = Math.max(5, Math.min(options.barWidth ?? 30, room));
+  const starting = status.state === "checking" && !status.checking?.total;
   const fraction = status.state === "checking" && status.checking?.total
     ? status.checking.checked / status.checking.total
     : status.progress;
   const filled = Math.min(width, Math.floor(fraction * width));
   let bar = "█".repeat(filled) + "░".repeat(width - filled);
   if (options.color) bar = `\x1b[32m${bar}\x1b[0m`;
-  const label = status.state === "checking" ? "Checking:" : "Progress:";
-  return [
-    `${label} |${bar}| ${percent(status)} (${formatCount(status.piecesDone)}/${
-      formatCount(status.pieceCount)
-    } pieces)`,
+  const lines = [
+    starting
+      ? `Starting: looking at what is on disk already (${formatCount(status.pieceCount)} pieces)`
+      : `${label} |${bar}|${after}`,
     `Size:     ${formatBytes(status.bytesDone)} / ${formatBytes(status.totalBytes)}`,
     `Speed:    ↓ ${formatRate(status.downloadRate)} | Avg: ${
       formatRate(status.averageDownloadRate)
     } | ETA: ${eta(status)} | ↑ ${formatRate(status.uploadRate)}`,
-    `Peers:    ${status.peersConnected} connected${
-      options.maxPeers ? ` | ${options.maxPeers} max` : ""
-    } | ${status.peersSeen} seen${status.peersBanned ? ` | ${status.peersBanned} banned` : ""}`,
+    formatPeers(status, options),
     `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
     `Trackers: ${formatTrackerLine(status.trackers)}`,
   ];
+  if (status.waiting) lines.push(`Waiting:  ${formatWaiting(status.waiting)}`);
+  return lines;
 }
 
 /** The plain line printed every few seconds when output is not a terminal. */
@@ -168,12 +214,18 @@ export function statusToJson(status: TorrentStatus): Record<string, unknown> {
     peersConnected: status.peersConnected,
     peersSeen: status.peersSeen,
     peersBanned: status.peersBanned,
+    peersTried: status.peersTried,
+    bytesAtStart: status.bytesAtStart,
     elapsedMs: status.elapsedMs,
+    waiting: status.waiting
+      ? { seconds: Math.round(status.waiting.forMs / 1000), reason: status.waiting.reason }
+      : null,
     trackers: status.trackers.map((t) => ({
       url: t.url,
       state: t.state,
       peers: t.peersReturned ?? null,
       error: t.lastError ?? null,
+      nextAnnounce: t.nextAnnounce?.toISOString() ?? null,
     })),
     error: status.error ?? null,
   };
@@ -184,22 +236,33 @@ export function formatSummary(status: TorrentStatus, location: string): string {
   const peersUsed = status.peersUsed;
   const seconds = (status.completedAfterMs ?? status.elapsedMs) / 1000;
   if (status.state === "complete") {
+    const received = status.bytesDone - status.bytesAtStart;
+    if (status.downloaded === 0 && received === 0) {
+      return [
+        `Complete: ${status.name}`,
+        `  ${formatBytes(status.totalBytes)}: already complete on disk`,
+        `  Saved in ${location}`,
+      ].join("\n");
+    }
     const average = seconds > 0 ? status.downloaded / seconds : 0;
+    const before = status.bytesAtStart > 0
+      ? `; ${formatBytes(status.bytesAtStart)} ${
+        status.bytesAtStart === 1 ? "was" : "were"
+      } on disk already`
+      : "";
     const lines = [
-      `Download complete: ${status.name}`,
-      `  ${formatBytes(status.totalBytes)} in ${formatDuration(seconds)} (average ${
+      `Download complete: ${status.name} (${formatBytes(status.totalBytes)})`,
+      `  ${formatBytes(status.downloaded)} received in ${formatDuration(seconds)} (average ${
         formatRate(average)
-      }), ${formatBytes(status.downloaded)} received from ${peersUsed} ${
-        peersUsed === 1 ? "peer" : "peers"
-      }`,
+      }) from ${formatQuantity(peersUsed, "peer")}${before}`,
       `  Saved in ${location}`,
     ];
-    if (status.downloaded === 0) {
-      lines[0] = `Complete: ${status.name}`;
-      lines[1] = `  ${formatBytes(status.totalBytes)}: already complete on disk`;
-    }
     if (status.uploaded > 0) {
-      lines.push(`  Uploaded ${formatBytes(status.uploaded)} (ratio ${formatRatio(status)})`);
+      lines.push(
+        `  Uploaded ${formatBytes(status.uploaded)} (ratio ${formatRatio(status)}) to ${
+          formatQuantity(status.peersServed, "peer")
+        }`,
+      );
     }
     return lines.join("\n");
   }
@@ -210,5 +273,15 @@ export function formatSummary(status: TorrentStatus, location: string): string {
       formatDuration(seconds)
     }`,
     "  Run the same command again to resume.",
+  ].join("\n");
+}
+
+/** The summary printed when `shoal seed` ends. */
+export function formatSeedSummary(status: TorrentStatus): string {
+  return [
+    `Stopped seeding: ${status.name} (${formatBytes(status.totalBytes)})`,
+    `  Uploaded ${formatBytes(status.uploaded)} (ratio ${formatRatio(status)}) to ${
+      formatQuantity(status.peersServed, "peer")
+    } in ${formatDuration(status.elapsedMs / 1000)}`,
   ].join("\n");
 }

@@ -26,8 +26,10 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 
 /** Options of {@linkcode FileLogger}. */
 export interface FileLoggerOptions {
-  /** Also write lines at or above this level to stderr. Default: none. */
+  /** Also write lines at or above this level to stderr (or to `mirror`). Default: none. */
   mirrorLevel?: LogLevel;
+  /** Where mirrored lines go (each ends with a newline). Default: stderr. */
+  mirror?: (line: string) => void;
   /** Lowest level written to the file. Default `debug`. */
   fileLevel?: LogLevel;
   /** When the file grows past this, it is renamed to `<path>.1` (replacing the last one) and started afresh. Default 16 MiB. */
@@ -130,7 +132,8 @@ export class FileLogger implements Logger {
     const mirror = this.#options.mirrorLevel;
     if (mirror !== undefined && RANK[level] >= RANK[mirror]) {
       try {
-        Deno.stderr.writeSync(this.#encoder.encode(line));
+        if (this.#options.mirror) this.#options.mirror(line);
+        else Deno.stderr.writeSync(this.#encoder.encode(line));
       } catch {
         // stderr closed.
       }

@@ -54,7 +54,7 @@ export function parseSize(text: string): number | undefined {
  * ```
  */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1023.5) return `${Math.round(bytes)} B`;
   const units = ["KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes / 1024;
   let unit = 0;

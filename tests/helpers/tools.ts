@@ -18,6 +18,7 @@ const PACKAGES: Record<string, string> = {
   script: "bsdutils",
   opentracker: "opentracker",
   "transmission-cli": "transmission-cli",
+  tmux: "tmux",
 };
 
 /** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */

@@ -9,8 +9,10 @@ import {
   Announcer,
   type AnnouncerOptions,
   type DiscoveredPeer,
+  type TrackerStatus,
   UdpTrackerClient,
 } from "../../lib/tracker/mod.ts";
+import { silentLogger } from "../../lib/util/log.ts";
 
 interface FakeTracker {
   url: string;
@@ -290,3 +292,63 @@ Deno.test("announcer: a private torrent stays with its tracker until that one fa
     opts.udp.close();
   });
 });
+
+Deno.test("announcer: a silent UDP tracker shows as failing from its first timeout, each change reported once and logged", async () => {
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const url = `udp://127.0.0.1:${(silent.addr as Deno.NetAddr).port}/announce`;
+  const changes: TrackerStatus[] = [];
+  const warnings: string[] = [];
+  const opts = options([[url]], {
+    udp: new UdpTrackerClient({ retransmitBaseMs: 100 }),
+    udpRetransmits: 2,
+    retryBaseMs: 60_000,
+    onStatusChange: (status) => changes.push(status),
+    log: { ...silentLogger, warn: (message) => warnings.push(message) },
+  });
+  const announcer = new Announcer(opts);
+  try {
+    announcer.start();
+    await until(() => announcer.statuses()[0].state === "failed", "the first timeout", 2000);
+    assertEquals(
+      announcer.statuses()[0].lastError,
+      "no answer after 0.1 s, asking again (waiting up to 0.2 s)",
+    );
+    await until(() => announcer.statuses()[0].nextAnnounce !== undefined, "giving up", 3000);
+    const status = announcer.statuses()[0];
+    assertEquals(status.lastError, "The tracker did not answer after 3 tries over 0.7 s");
+    assert(status.nextAnnounce!.getTime() - Date.now() > 50_000, "the retry is scheduled");
+    assertEquals(
+      changes.map((c) => c.lastError),
+      [
+        "no answer after 0.1 s, asking again (waiting up to 0.2 s)",
+        "no answer after 0.3 s, asking again (waiting up to 0.4 s)",
+        "The tracker did not answer after 3 tries over 0.7 s",
+      ],
+    );
+    assertEquals(warnings.length, 3);
+    assert(warnings.every((w) => w.startsWith(`tracker ${url}: `)), warnings.join("\n"));
+  } finally {
+    await announcer.stop();
+    opts.udp.close();
+    silent.close();
+  }
+});
+
+Deno.test("announcer: our own address in a tracker's reply is neither counted nor passed on", () =>
+  withTrackers(
+    [() => ({
+      interval: 60,
+      peers: Uint8Array.from([127, 0, 0, 1, 6881 >> 8, 6881 & 255, 10, 0, 0, 2, 0x1a, 0xe2]),
+    })],
+    async ([tracker]) => {
+      const found: DiscoveredPeer[] = [];
+      const opts = options([[tracker.url]], { onPeers: (peers) => found.push(...peers) });
+      const announcer = new Announcer(opts);
+      announcer.start();
+      await until(() => announcer.statuses()[0].state === "working", "an answer");
+      assertEquals(announcer.statuses()[0].peersReturned, 1);
+      assertEquals(found.map((p) => `${p.host}:${p.port}`), ["10.0.0.2:6882"]);
+      await announcer.stop();
+      opts.udp.close();
+    },
+  ));

@@ -162,7 +162,10 @@ Deno.test("http tracker: warning message, tracker id, dictionary peers and peers
     const reply = await httpAnnounce(`${base}/announce`, REQUEST);
     assertEquals(reply.warning, "Please update");
     assertEquals(reply.trackerId, "T1");
-    assertEquals(reply.peers, [{ host: "192.0.2.7", port: 1000 }, { host: "::1", port: 6881 }]);
+    assertEquals(reply.peers, [
+      { host: "192.0.2.7", port: 1000, peerId: new TextEncoder().encode("x".repeat(20)) },
+      { host: "::1", port: 6881 },
+    ]);
   }));
 
 Deno.test("http tracker: a truncated compact list keeps the whole entries", () =>

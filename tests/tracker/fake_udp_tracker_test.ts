@@ -319,7 +319,7 @@ Deno.test("udp tracker: a timeout signal ends the request as a timeout", () =>
     const client = new UdpTrackerClient();
     try {
       const error = await assertRejects(
-        () => client.announce(url, REQUEST, AbortSignal.timeout(100)),
+        () => client.announce(url, REQUEST, { signal: AbortSignal.timeout(100) }),
         TrackerError,
       );
       assertEquals([error.kind, error.message], ["timeout", "The tracker did not answer in time"]);
@@ -345,7 +345,9 @@ Deno.test("udp tracker: requests leave no abort listener on a long-lived signal"
       return remove(...args);
     }) as typeof remove;
     try {
-      for (let i = 0; i < 5; i++) await client.announce(url, REQUEST, controller.signal);
+      for (let i = 0; i < 5; i++) {
+        await client.announce(url, REQUEST, { signal: controller.signal });
+      }
       assert(added > 0);
       assertEquals(removed, added);
     } finally {

@@ -15,7 +15,7 @@ import { HashProgress } from "../../ui/hash_progress.ts";
 import { formatRate } from "../../ui/download_view.ts";
 import { formatBytes, parseSize } from "../../util/size.ts";
 import { writeOut } from "../output.ts";
-import { runTorrent } from "./download.ts";
+import { runTorrent } from "../_run_torrent.ts";
 
 /** Options of the demo command. */
 export interface DemoCommandOptions {

@@ -6,15 +6,11 @@
  */
 
 import type { Command } from "../_commander.ts";
-import {
-  addTorrentRunFlags,
-  type DownloadCommandOptions,
-  loadTorrentForRun,
-  runTorrent,
-} from "./download.ts";
+import { loadTorrentForRun, runTorrent, type TorrentRunFlags } from "../_run_torrent.ts";
+import { addTorrentRunFlags } from "./download.ts";
 
 /** Seeds until Ctrl-C; fails when the data is incomplete. */
-export async function runSeed(input: string, options: DownloadCommandOptions): Promise<void> {
+export async function runSeed(input: string, options: TorrentRunFlags): Promise<void> {
   const torrent = await loadTorrentForRun(input, undefined);
   await runTorrent(torrent, { ...options, verb: "seeding", seed: true, requireComplete: true });
 }
@@ -31,8 +27,10 @@ export function addSeedCommand(program: Command): void {
       `
 The data in the download directory is checked first (or trusted from
 <dir>/.shoal/*.resume if the files are unchanged); shoal seed refuses to start
-when pieces are missing (shoal download completes them). Peers named with
---peer are dialled, which is how to seed to clients that never connect out.
+when pieces are missing (shoal download completes them). The data is only
+read: state goes to <dir>/.shoal when that can be written, else to
+--state-dir or $XDG_STATE_HOME/shoal. Peers named with --peer are dialled,
+which is how to seed to clients that never connect out.
 
 Examples:
   shoal seed ubuntu.torrent -d ~/Downloads

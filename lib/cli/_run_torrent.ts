@@ -1,0 +1,304 @@
+/**
+ * Running one torrent from the command line (`download`, `seed`, `demo`):
+ * the session, the state directory and log, the header, the live display
+ * and the events it shows, Ctrl-C, seeding until told to stop, and the
+ * summary.
+ *
+ * @module
+ */
+
+import { InterruptedError, NetworkError, ShoalError } from "../errors.ts";
+import type { PeerAddress } from "../metainfo/magnet.ts";
+import { joinInside } from "../metainfo/_safe_path.ts";
+import { loadTorrentSource } from "../metainfo/source.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import { Session } from "../session/session.ts";
+import type { TorrentHandle, TorrentStatus } from "../session/torrent_handle.ts";
+import type { TrackerStatus } from "../tracker/announcer.ts";
+import {
+  formatSeedSummary,
+  formatSummary,
+  formatTrackerChange,
+  formatWaiting,
+} from "../ui/download_view.ts";
+import { type DisplayMode, LiveDisplay } from "../ui/live_display.ts";
+import { FileLogger, type Logger } from "../util/log.ts";
+import { formatBytes } from "../util/size.ts";
+import { VERSION } from "../version.ts";
+import { chooseStateDir } from "./_state_dir.ts";
+import { writeErr, writeOut } from "./output.ts";
+
+/** The flags `download` and `seed` share. */
+export interface TorrentRunFlags {
+  downloadDir: string;
+  port: number;
+  maxPeers: number;
+  peer: PeerAddress[];
+  maxMemory: number;
+  maxDown?: number;
+  maxUp?: number;
+  bind: string[];
+  stateDir?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** What {@linkcode runTorrent} does beyond the shared flags. */
+export interface RunTorrentOptions extends TorrentRunFlags {
+  /** "downloading" or "seeding", for the log, the header and the summary. */
+  verb: "downloading" | "seeding";
+  /** Keep seeding after completion (until Ctrl-C, the ratio or the time). */
+  seed?: boolean;
+  /** Stop seeding at this upload ratio. */
+  seedRatio?: number;
+  /** Stop seeding after this many seconds. */
+  seedTime?: number;
+  /** Give up when nothing has arrived for this many seconds (`--stall-timeout`). */
+  stallTimeout?: number;
+  /** Refuse to download: the data must already be complete, and is only read (`shoal seed`). */
+  requireComplete?: boolean;
+}
+
+/**
+ * Loads a .torrent (a path or URL) for download or seed; magnet links are
+ * refused until BEP 9 lands.
+ *
+ * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to be dialled).
+ */
+export async function loadTorrentForRun(
+  input: string,
+  peers: PeerAddress[] | undefined,
+): Promise<Torrent> {
+  const source = await loadTorrentSource(input);
+  if (source.kind === "magnet") {
+    throw new ShoalError(
+      "Downloading from a magnet link needs the metadata exchange (BEP 9), which this version of shoal cannot do yet; use the .torrent file",
+    );
+  }
+  const torrent = source.torrent;
+  if (peers && torrent.trackers.length === 0 && peers.length === 0) {
+    throw new NetworkError(
+      `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
+    );
+  }
+  return torrent;
+}
+
+/** Where the torrent's content lands: the file of a single-file torrent, else its folder. */
+export function contentLocation(torrent: Torrent, directory: string): string {
+  const first = torrent.files.find((file) => !file.padding);
+  if (!torrent.multiFile && first) return joinInside(directory, first.path);
+  return joinInside(directory, [torrent.name]);
+}
+
+/** `6881 on every address (IPv4 and IPv6)`, with the port asked for when it was taken. */
+function formatListening(session: Session): string {
+  const where = session.addresses.length === 0
+    ? "not listening"
+    : session.addresses.some((address) => address === "::" || address === "0.0.0.0")
+    ? `every address (${session.addresses.includes("::") ? "IPv4 and IPv6" : "IPv4"})`
+    : session.addresses.join(", ");
+  const taken = session.portTaken === undefined
+    ? ""
+    : ` (port ${session.portTaken} was taken; announcing ${session.port})`;
+  return `${session.port} on ${where}${taken}`;
+}
+
+function displayMode(options: TorrentRunFlags): DisplayMode {
+  if (options.json) return "json";
+  if (options.quiet) return "quiet";
+  return Deno.stdout.isTerminal() ? "terminal" : "plain";
+}
+
+/** Listens for SIGWINCH (where there is one) and redraws at the new width. */
+function onResize(display: LiveDisplay): () => void {
+  if (Deno.build.os === "windows") return () => {};
+  const listener = () => display.resize();
+  Deno.addSignalListener("SIGWINCH", listener);
+  return () => Deno.removeSignalListener("SIGWINCH", listener);
+}
+
+/** Stops the torrent on the first SIGINT/SIGTERM; exits at once on the second. */
+function onInterrupt(
+  handle: TorrentHandle,
+  display: LiveDisplay,
+): { interrupted: () => boolean; remove: () => void } {
+  let interrupted = false;
+  const listener = () => {
+    if (interrupted) Deno.exit(130);
+    interrupted = true;
+    display.message(
+      "Stopping: telling trackers, saving resume data (Ctrl-C again to quit at once)",
+    );
+    handle.stop();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, listener);
+  return {
+    interrupted: () => interrupted,
+    remove: () => {
+      for (const signal of signals) Deno.removeSignalListener(signal, listener);
+    },
+  };
+}
+
+/** Waits while seeding until Ctrl-C, the ratio or the time says stop. */
+async function seedUntilDone(
+  handle: TorrentHandle,
+  options: RunTorrentOptions,
+  interrupted: () => boolean,
+): Promise<void> {
+  const started = Date.now();
+  while (handle.state === "seeding" && !interrupted()) {
+    const status = handle.status();
+    if (
+      options.seedRatio !== undefined && status.uploaded >= options.seedRatio * status.totalBytes
+    ) return;
+    if (options.seedTime !== undefined && Date.now() - started >= options.seedTime * 1000) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** A tracker's change, as a JSON event. */
+function trackerEvent(status: TrackerStatus): Record<string, unknown> {
+  return {
+    url: status.url,
+    state: status.state,
+    error: status.lastError ?? null,
+    peers: status.peersReturned ?? null,
+    nextAnnounce: status.nextAnnounce?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Shows what changes between status snapshots as events: nothing arriving
+ * (the block shows it on a terminal; elsewhere a line when it begins and
+ * when its reason changes) and data arriving again.
+ */
+function watchWaiting(display: LiveDisplay, mode: DisplayMode, log: Logger) {
+  let reason: string | undefined;
+  return (status: TorrentStatus) => {
+    const waiting = status.waiting;
+    if (waiting?.reason === reason) return;
+    if (waiting) {
+      log.info(`waiting: ${formatWaiting(waiting)}`);
+      if (mode !== "terminal") {
+        display.event(
+          "waiting",
+          { seconds: Math.round(waiting.forMs / 1000), reason: waiting.reason },
+          `Waiting: ${formatWaiting(waiting)}`,
+        );
+      }
+    } else if (status.state === "downloading") {
+      if (mode !== "terminal") display.event("receiving", {}, "Receiving data again");
+    }
+    reason = waiting?.reason;
+  };
+}
+
+/** Runs one torrent with the download flags: download, then seed if asked. */
+export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): Promise<void> {
+  const directory = options.downloadDir;
+  const mode = displayMode(options);
+  const stateDir = await chooseStateDir({
+    stateDir: options.stateDir,
+    downloadDir: directory,
+    seedOnly: options.requireComplete,
+  });
+  const display = new LiveDisplay({
+    mode,
+    write: writeOut,
+    writeMessage: writeErr,
+    color: Deno.env.get("NO_COLOR") === undefined,
+    maxPeers: options.maxPeers,
+  });
+  const log = new FileLogger(`${stateDir}/shoal.log`, {
+    mirrorLevel: options.verbose ? "debug" : undefined,
+    // On a terminal, -v lines go above the live block, not through it.
+    mirror: (line) => display.message(line),
+  });
+  log.info(
+    `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
+  );
+  let session: Session;
+  try {
+    session = new Session({
+      port: options.port,
+      bind: options.bind.length > 0 ? options.bind : undefined,
+      log,
+      maxDownloadRate: options.maxDown,
+      maxUploadRate: options.maxUp,
+    });
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  if (mode === "terminal" || mode === "plain") {
+    writeOut(
+      [
+        `shoal ${VERSION}`,
+        `Torrent:            ${torrent.name} (${
+          formatBytes(torrent.totalLength)
+        }, ${torrent.infoHashHex})`,
+        `Download directory: ${directory}`,
+        `Port:               ${formatListening(session)}`,
+        `Max peers:          ${options.maxPeers}`,
+        "",
+      ].join("\n") + "\n",
+    );
+  }
+  const seeding = options.seed || options.seedRatio !== undefined || options.seedTime !== undefined;
+  const handle = session.add(torrent, {
+    downloadDir: directory,
+    stateDir,
+    peers: options.peer,
+    maxPeers: options.maxPeers,
+    maxBufferedBytes: options.maxMemory,
+    seed: seeding,
+    requireComplete: options.requireComplete,
+    stallTimeoutMs: options.stallTimeout === undefined ? undefined : options.stallTimeout * 1000,
+  });
+  handle.on("tracker", (status) => {
+    display.event("tracker", trackerEvent(status), formatTrackerChange(status));
+  });
+  const waiting = watchWaiting(display, mode, log);
+  const interrupt = onInterrupt(handle, display);
+  const stopResize = onResize(display);
+  const tick = () => {
+    const status = handle.status();
+    display.update(status);
+    waiting(status);
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+  const cleanUp = async () => {
+    clearInterval(timer);
+    stopResize();
+    await session.close();
+    interrupt.remove();
+    display.finish(handle.status());
+  };
+  let outcome: "complete" | "stopped";
+  try {
+    outcome = await handle.done;
+    if (outcome === "complete" && seeding) {
+      await seedUntilDone(handle, options, interrupt.interrupted);
+    }
+  } catch (error) {
+    await cleanUp();
+    await log.close();
+    throw error;
+  }
+  await cleanUp();
+  const status = handle.status();
+  log.info(outcome === "complete" ? "complete" : "stopped by the user");
+  await log.close();
+  if (mode === "terminal" || mode === "plain") {
+    const summary = options.verb === "seeding"
+      ? formatSeedSummary(status)
+      : formatSummary(status, contentLocation(torrent, directory));
+    writeOut("\n" + summary + "\n");
+  }
+  if (outcome === "stopped") throw new InterruptedError("Interrupted; the download is incomplete");
+}
