@@ -7,7 +7,8 @@
  * @module
  */
 
-import { connect as nodeConnect, isIPv6, type Socket } from "node:net";
+import { isIPv6 } from "node:net";
+import { dialWithNode } from "./_node_dial.ts";
 import type { PeerAddress } from "../metainfo/magnet.ts";
 import type { PeerStream } from "./stream.ts";
 
@@ -21,7 +22,10 @@ export function tcpTransport(address: PeerAddress, signal: AbortSignal): Promise
 
 /**
  * A TCP transport that connects from one of `localAddresses`: the first of
- * the peer's address family. A peer of a family none of them has is refused.
+ * the peer's address family. A peer of a family none of them has is refused,
+ * and so is a peer beyond this machine when that address is a loopback one.
+ * To a loopback peer from a loopback address the system picks that address
+ * anyway, so `Deno.connect` (faster than `node:net`) is used.
  *
  * @param localAddresses IP addresses of this machine (`--bind`).
  *
@@ -52,100 +56,17 @@ export function dialFrom(localAddresses: readonly string[]): Transport {
         ),
       );
     }
-    return new Promise((resolve, reject) => {
-      const socket = nodeConnect({ host: address.host, port: address.port, localAddress: local });
-      const abort = () => {
-        socket.destroy();
-        reject(signal.reason ?? new Error("aborted"));
-      };
-      signal.addEventListener("abort", abort, { once: true });
-      socket.once("connect", () => {
-        signal.removeEventListener("abort", abort);
-        resolve(new SocketStream(socket));
-      });
-      socket.once("error", (error) => {
-        signal.removeEventListener("abort", abort);
-        socket.destroy();
-        reject(error);
-      });
-    });
+    if (isLoopback(local)) {
+      if (isLoopback(address.host)) return tcpTransport(address, signal);
+      return Promise.reject(
+        new Error(`${address.host} is beyond this machine and shoal is bound to ${local}`),
+      );
+    }
+    return dialWithNode(address, local, signal);
   };
 }
 
-/** Bytes read ahead before the socket is paused. */
-const HIGH_WATER = 1024 * 1024;
-
-/** A `node:net` socket as a {@linkcode PeerStream}: reads pull from a bounded buffer, writes wait until handed to the system. */
-class SocketStream implements PeerStream {
-  readonly #socket: Socket;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #ended = false;
-  #error: Error | undefined;
-  #wake: (() => void) | undefined;
-
-  constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on("data", (chunk: Uint8Array) => {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered > HIGH_WATER) socket.pause();
-      this.#notify();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    socket.on("error", (error: Error) => {
-      this.#error = error;
-      this.#ended = true;
-      this.#notify();
-    });
-    socket.on("close", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#ended) {
-        if (this.#error) throw this.#error;
-        return null;
-      }
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-    let filled = 0;
-    while (filled < buffer.length && this.#chunks.length > 0) {
-      const chunk = this.#chunks[0];
-      const n = Math.min(chunk.length, buffer.length - filled);
-      buffer.set(chunk.subarray(0, n), filled);
-      filled += n;
-      if (n === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(n);
-    }
-    this.#buffered -= filled;
-    if (this.#buffered <= HIGH_WATER / 2 && this.#socket.isPaused()) this.#socket.resume();
-    return filled;
-  }
-
-  write(bytes: Uint8Array): Promise<number> {
-    return new Promise((resolve, reject) => {
-      if (this.#ended) return reject(this.#error ?? new Error("the connection is closed"));
-      // The callback runs once the bytes are handed to the system, so `bytes` is free again.
-      this.#socket.write(bytes, (error) => error ? reject(error) : resolve(bytes.length));
-    });
-  }
-
-  close(): void {
-    this.#ended = true;
-    this.#socket.destroy();
-    this.#notify();
-  }
+/** Whether an IP address is a loopback one (`127.0.0.0/8`, `::1`). */
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === "::1" || /^::ffff:127\./i.test(host);
 }

@@ -18,9 +18,15 @@ export interface OutstandingRequest extends BlockRequest {
   sentAt: number;
 }
 
-/** Pipeline sizing: how deep each peer's request queue is kept. */
+/**
+ * Pipeline sizing: how deep each peer's request queue is kept. The depth is
+ * the bandwidth-delay product (the peer's measured rate times its round
+ * trip, the fastest answer to a request seen lately) plus `targetSeconds`
+ * of data as margin, capped by the peer's `reqq` and by the peer's fair
+ * share of the memory for unverified pieces.
+ */
 export interface PipelineOptions {
-  /** Seconds of data, at the peer's measured rate, to keep requested. Default 5. */
+  /** Seconds of data, at the peer's measured rate, kept requested beyond one round trip. Default 2. */
   targetSeconds?: number;
   /** Fewest requests outstanding. Default 2. */
   minimum?: number;
@@ -29,6 +35,9 @@ export interface PipelineOptions {
   /** Most requests outstanding when the peer names no `reqq`. Default 250. */
   defaultQueueLimit?: number;
 }
+
+/** How long a round-trip sample counts (two windows are kept). */
+const RTT_WINDOW_MS = 10_000;
 
 /** A key for a block address, unique within a torrent. */
 export function blockKey(index: number, begin: number): number {
@@ -92,6 +101,8 @@ export class Peer {
   /** That block's key. */
   placingKey?: number;
   readonly #pipeline: Required<PipelineOptions>;
+  /** The fastest answer to a request in this window and in the last one (ms): the round trip without queueing. */
+  #rtt = { current: Infinity, previous: Infinity, windowStart: Date.now() };
 
   /**
    * Starts tracking a newly connected peer.
@@ -112,7 +123,7 @@ export class Peer {
     this.key = connection.label;
     this.bits = new Bitfield(pieceCount);
     this.#pipeline = {
-      targetSeconds: pipeline.targetSeconds ?? 5,
+      targetSeconds: pipeline.targetSeconds ?? 2,
       minimum: pipeline.minimum ?? 2,
       initial: pipeline.initial ?? 16,
       defaultQueueLimit: pipeline.defaultQueueLimit ?? 250,
@@ -124,12 +135,32 @@ export class Peer {
     this.lastBlockAt = now;
   }
 
-  /** How many requests to keep outstanding now. */
-  pipelineDepth(now: number = Date.now()): number {
+  /** A requested block arrived `latencyMs` after it was asked for. */
+  answered(latencyMs: number, now: number = Date.now()): void {
+    if (now - this.#rtt.windowStart > RTT_WINDOW_MS) {
+      this.#rtt = { current: Infinity, previous: this.#rtt.current, windowStart: now };
+    }
+    if (latencyMs < this.#rtt.current) this.#rtt.current = latencyMs;
+  }
+
+  /** The round trip to the peer in ms, as far as it is known (the fastest recent answer). */
+  get roundTripMs(): number | undefined {
+    const rtt = Math.min(this.#rtt.current, this.#rtt.previous);
+    return Number.isFinite(rtt) ? rtt : undefined;
+  }
+
+  /**
+   * How many requests to keep outstanding now.
+   *
+   * @param now The time in ms.
+   * @param share The most this peer may have outstanding so that every peer gets its part of the memory for unverified pieces.
+   */
+  pipelineDepth(now: number = Date.now(), share: number = Infinity): number {
     const { minimum, initial, targetSeconds } = this.#pipeline;
     if (this.snubbed) return minimum;
-    const byRate = Math.ceil((this.download.rate(now) * targetSeconds) / BLOCK_SIZE);
-    return Math.max(minimum, Math.min(this.queueLimit, Math.max(initial, byRate)));
+    const seconds = (this.roundTripMs ?? 0) / 1000 + targetSeconds;
+    const byRate = Math.ceil((this.download.rate(now) * seconds) / BLOCK_SIZE);
+    return Math.max(minimum, Math.min(this.queueLimit, share, Math.max(initial, byRate)));
   }
 
   /** Whether we may send requests: unchoked, or choked with allowed-fast pieces. */

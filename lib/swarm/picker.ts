@@ -145,6 +145,11 @@ export class PiecePicker {
     return this.#bufferedBytes;
   }
 
+  /** The most bytes unfinished pieces may hold. */
+  get maxBufferedBytes(): number {
+    return this.#options.maxBufferedBytes;
+  }
+
   /** Pieces in progress. */
   get activeCount(): number {
     return this.#active.size;
@@ -206,8 +211,17 @@ export class PiecePicker {
    * @param bits The peer's pieces.
    * @param count How many blocks the peer's pipeline has room for.
    * @param allowed When the peer chokes us: only these pieces (BEP 6 allowed fast).
+   * @param idle The peer has no request outstanding: it may start a piece
+   *   even when the memory cap is reached, up to a quarter over it, so that
+   *   no peer that could send waits while others hold every piece buffer.
    */
-  pick(peer: number, bits: Bitfield, count: number, allowed?: Set<number>): BlockRequest[] {
+  pick(
+    peer: number,
+    bits: Bitfield,
+    count: number,
+    allowed?: Set<number>,
+    idle = false,
+  ): BlockRequest[] {
     const out: BlockRequest[] = [];
     const usable = (piece: number) =>
       bits.has(piece) && (allowed === undefined || allowed.has(piece));
@@ -216,7 +230,7 @@ export class PiecePicker {
       if (usable(piece.index)) this.#takeFree(piece, peer, count, out);
     }
     while (out.length < count) {
-      const piece = this.#startPiece(bits, usable);
+      const piece = this.#startPiece(bits, usable, idle && out.length === 0);
       if (!piece) break;
       this.#takeFree(piece, peer, count, out);
     }
@@ -331,11 +345,14 @@ export class PiecePicker {
     this.#bufferedBytes -= piece.data.length;
   }
 
-  #startPiece(bits: Bitfield, usable: (piece: number) => boolean): ActivePiece | undefined {
+  #startPiece(
+    bits: Bitfield,
+    usable: (piece: number) => boolean,
+    overCap = false,
+  ): ActivePiece | undefined {
     const size = this.#options.pieceSize(0);
-    if (this.#active.size > 0 && this.#bufferedBytes + size > this.#options.maxBufferedBytes) {
-      return;
-    }
+    const cap = this.#options.maxBufferedBytes * (overCap ? 1.25 : 1);
+    if (this.#active.size > 0 && this.#bufferedBytes + size > cap) return;
     const random = this.#options.random;
     const index = this.have.count + this.#active.size < this.#options.randomFirstPieces
       ? this.#availability.random(usable, random)

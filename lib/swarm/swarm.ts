@@ -107,6 +107,10 @@ export interface PeerSummary {
   progress: number;
   /** Bytes per second from the peer. */
   downloadRate: number;
+  /** Payload bytes received from the peer. */
+  downloaded: number;
+  /** The round trip to the peer in ms (its fastest recent answer to a request), once known. */
+  roundTripMs?: number;
   /** Bytes per second to the peer. */
   uploadRate: number;
   /** The peer chokes us. */
@@ -195,6 +199,8 @@ export class Swarm {
   readonly #peersServed = new Set<string>();
   #lastDialError?: string;
   #keptBadBytes = 0;
+  /** Each peer's share of the request budget, in blocks, and when it was counted. */
+  #share = { blocks: Infinity, at: -Infinity };
   #chokerState: ChokerState = {};
   #rechokeQueued = false;
   #ticks = 0;
@@ -276,6 +282,8 @@ export class Swarm {
       encryption: peer.connection.encryption,
       progress: peer.bits.count / Math.max(1, peer.bits.size),
       downloadRate: peer.download.rate(now),
+      downloaded: peer.download.total,
+      roundTripMs: peer.roundTripMs,
       uploadRate: peer.upload.rate(now),
       choked: peer.choked,
       interested: peer.interested,
@@ -713,7 +721,7 @@ export class Swarm {
 
   #requestMore(peer: Peer, now: number = Date.now()): void {
     if (this.#stopped || peer.connection.closed || !peer.interested || !peer.canRequest) return;
-    const depth = peer.pipelineDepth(now);
+    const depth = peer.pipelineDepth(now, this.#fairShare(now));
     const room = depth - peer.outstanding.size;
     // Refill in batches rather than one block per arrival.
     if (room <= 0 || (peer.outstanding.size > 0 && room < Math.min(8, depth / 2))) return;
@@ -722,11 +730,33 @@ export class Swarm {
       peer.bits,
       room,
       peer.choked ? peer.allowedFast : undefined,
+      peer.outstanding.size === 0,
     );
     for (const block of blocks) {
       peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
       peer.connection.send({ type: "request", ...block });
     }
+  }
+
+  /**
+   * The most requests one peer may have outstanding: the memory for
+   * unverified pieces (less a fifth, for pieces partly received) split
+   * evenly among the peers we want pieces from, and those that have not
+   * said yet what they have (choked ones too: they are about to be
+   * unchoked, and a peer that took the whole budget first would keep it),
+   * so a fast peer with a deep queue cannot take every piece buffer and
+   * leave another seeder idle. Counted again at most every 250 ms.
+   */
+  #fairShare(now: number): number {
+    if (now - this.#share.at < 250) return this.#share.blocks;
+    let requestable = 0;
+    for (const peer of this.#peers.values()) {
+      const useful = peer.interested || !peer.bitsReceived;
+      if (useful && !peer.snubbed && !peer.connection.closed) requestable++;
+    }
+    const budget = (this.#picker.maxBufferedBytes * 0.8) / BLOCK_SIZE;
+    this.#share = { blocks: Math.max(2, Math.floor(budget / Math.max(1, requestable))), at: now };
+    return this.#share.blocks;
   }
 
   #requestAllSoon(): void {
@@ -758,7 +788,9 @@ export class Swarm {
     }
     const now = Date.now();
     const length = block.length;
-    const requested = peer.outstanding.delete(blockKey(index, begin));
+    const key = blockKey(index, begin);
+    const request = peer.outstanding.get(key);
+    const requested = peer.outstanding.delete(key);
     if (!requested) {
       peer.unrequestedBytes += length;
       if (peer.unrequestedBytes > MAX_UNREQUESTED_BYTES) {
@@ -767,6 +799,7 @@ export class Swarm {
     } else {
       peer.lastBlockAt = now;
       peer.snubbed = false;
+      if (request) peer.answered(now - request.sentAt, now);
     }
     peer.download.add(length, now);
     this.#download.add(length, now);
