@@ -356,3 +356,14 @@ Deno.test("permissions: a second shoal on the same torrent and folder is refused
     assert(again.seeding);
     assertEquals((await again.stop()).code, 0);
   }));
+
+Deno.test("permissions: demo needs files and the network on 127.0.0.1 only", () =>
+  withTempDir(async (dir) => {
+    const result = await shoalWith(
+      ["--allow-read", "--allow-write", "--allow-net=127.0.0.1", "--unstable-net"],
+      ["demo", "--size", "2m"],
+      dir,
+    );
+    assertEquals(result.code, 0, result.stderr);
+    assertStringIncludes(result.stdout, "the download is byte-identical to the original");
+  }));

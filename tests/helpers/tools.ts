@@ -176,13 +176,12 @@ export async function run(
 /** The checkout's cli.ts. */
 export const SHOAL_CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
-/** The permissions the README documents for the CLI. */
+/** The permissions `deno task shoal` grants the CLI (as the README documents). */
 export const SHOAL_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env",
-  "--allow-sys",
+  "--allow-env=XDG_STATE_HOME,HOME",
 ];
 
 /** Arguments for `deno` that run the shoal CLI with `args`. */

@@ -223,6 +223,18 @@ Deno.test("udp tracker: retransmits on the 2^n schedule, then gives up", () =>
     );
   }));
 
+Deno.test("udp tracker: the time waited is said in round seconds, as shoal tracker's 15 s over three tries", () =>
+  withFakeTracker(() => {}, async (url) => {
+    // What checkTrackers does with --timeout 1: a seventh of it, then twice that, then four times.
+    const client = new UdpTrackerClient({ retransmitBaseMs: 1000 / 7, maxRetransmits: 2 });
+    try {
+      const error = await assertRejects(() => client.announce(url, REQUEST), TrackerError);
+      assertEquals(error.message, "The tracker did not answer after 3 tries over 1 s");
+    } finally {
+      client.close();
+    }
+  }));
+
 Deno.test("udp tracker: a tracker that drops the first packets is reached by retransmission", () => {
   let dropped = 0;
   return withFakeTracker(async (entry, send, client) => {
