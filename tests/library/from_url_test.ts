@@ -129,10 +129,8 @@ Deno.test("library: the README's Library examples run from a folder outside the 
     const server = serveCheckout();
     try {
       const readme = await Deno.readTextFile(`${REPO_ROOT}/README.md`);
-      const section = readme.slice(
-        readme.indexOf("\n## Library"),
-        readme.indexOf("\n## Development"),
-      );
+      const start = readme.indexOf("\n## Library");
+      const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
       const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
       assert(blocks.length >= 3, `the Library section has ${blocks.length} examples`);
       for (const [i, block] of blocks.entries()) {
