@@ -8,6 +8,7 @@
 
 import { NetworkError, permissionError, permissionRefusal } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { printable } from "../util/_printable.ts";
 import { TorrentError } from "./errors.ts";
 import { MAX_TORRENT_FILE_BYTES } from "./limits.ts";
 import { parseTorrent, type ParseTorrentOptions, type Torrent } from "./torrent.ts";
@@ -71,7 +72,9 @@ export async function fetchTorrent(
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
       throw new NetworkError(
-        `Cannot download the torrent from ${url}: the server answered HTTP ${response.status} ${response.statusText}`,
+        `Cannot download the torrent from ${url}: the server answered HTTP ${response.status} ${
+          printable(response.statusText, 100)
+        }`,
       );
     }
     const length = Number(response.headers.get("content-length"));

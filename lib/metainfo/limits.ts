@@ -31,3 +31,12 @@ export const MAX_MAGNET_LENGTH = 64 * 1024;
 
 /** Most trackers, web seeds or peers one magnet link may list (each). */
 export const MAX_MAGNET_ENTRIES = 500;
+
+/** Most trackers a torrent file's tiers may list together; the rest are dropped with a warning. */
+export const MAX_TRACKERS = 500;
+
+/** Most web seeds or HTTP seeds a torrent file may list (each); the rest are dropped with a warning. */
+export const MAX_WEB_SEEDS = 500;
+
+/** Longest tracker or web seed URL kept, in characters. */
+export const MAX_URL_LENGTH = 2048;

@@ -15,7 +15,15 @@ import { sha1 } from "../util/_sha1.ts";
 import { formatQuantity } from "../util/size.ts";
 import { TorrentError } from "./errors.ts";
 import { readFileList, type TorrentFile } from "./_file_list.ts";
-import { MAX_PIECE_LENGTH, MAX_PIECES, MAX_TORRENT_FILE_BYTES } from "./limits.ts";
+import {
+  MAX_PIECE_LENGTH,
+  MAX_PIECES,
+  MAX_TORRENT_FILE_BYTES,
+  MAX_TRACKERS,
+  MAX_URL_LENGTH,
+  MAX_WEB_SEEDS,
+} from "./limits.ts";
+import { printable } from "../util/_printable.ts";
 import { PieceMap } from "./piece_map.ts";
 import { type SafePathOptions, sanitizeComponent } from "./_safe_path.ts";
 import { readTextField } from "./_text.ts";
@@ -83,15 +91,36 @@ export interface Torrent {
 /** Options of {@linkcode parseTorrent}. */
 export type ParseTorrentOptions = SafePathOptions;
 
-function parseUrlList(value: BencodeValue | undefined): string[] {
+/**
+ * URLs from a list (or a single one): trimmed, without duplicates, and
+ * without any that hold control characters or are over
+ * {@linkcode MAX_URL_LENGTH} (said in `warnings`; they would only ever be
+ * printed, never reached).
+ */
+function parseUrlList(
+  value: BencodeValue | undefined,
+  warnings: string[],
+  what: string,
+): string[] {
   const entries = isList(value) ? value : value === undefined ? [] : [value];
   const urls: string[] = [];
   for (const entry of entries) {
     if (!isBytes(entry)) continue;
     const url = decodeText(entry).trim();
+    if (url.length > MAX_URL_LENGTH || printable(url, MAX_URL_LENGTH) !== url) {
+      warnings.push(`Skipped a ${what} URL that is too long or holds control characters`);
+      continue;
+    }
     if (url !== "" && !urls.includes(url)) urls.push(url);
   }
   return urls;
+}
+
+/** The first {@linkcode MAX_WEB_SEEDS} of `urls`, with a warning when there were more. */
+function capped(urls: string[], warnings: string[], what: string): string[] {
+  if (urls.length <= MAX_WEB_SEEDS) return urls;
+  warnings.push(`Only the first ${MAX_WEB_SEEDS} ${what} are used`);
+  return urls.slice(0, MAX_WEB_SEEDS);
 }
 
 function parseTrackers(root: BencodeDict, warnings: string[]): string[][] {
@@ -104,13 +133,18 @@ function parseTrackers(root: BencodeDict, warnings: string[]): string[][] {
         warnings.push("Skipped an announce-list tier that is not a list");
         continue;
       }
-      const urls = parseUrlList(tier).filter((url) => !seen.has(url));
+      const urls = parseUrlList(tier, warnings, "tracker").filter((url) => !seen.has(url))
+        .slice(0, MAX_TRACKERS - seen.size);
       for (const url of urls) seen.add(url);
       if (urls.length > 0) tiers.push(urls);
+      if (seen.size >= MAX_TRACKERS) {
+        warnings.push(`Only the first ${MAX_TRACKERS} trackers are used`);
+        break;
+      }
     }
   }
   if (tiers.length === 0) {
-    const announce = parseUrlList(root.get("announce"));
+    const announce = parseUrlList(root.get("announce"), warnings, "tracker");
     if (announce.length > 0) tiers.push(announce.slice(0, 1));
   }
   return tiers;
@@ -263,8 +297,16 @@ export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): 
     pieceHashes: pieces,
     pieceMap: new PieceMap(files, pieceLength),
     trackers: parseTrackers(root, warnings),
-    webSeeds: parseUrlList(root.get("url-list")),
-    httpSeeds: parseUrlList(root.get("httpseeds")),
+    webSeeds: capped(
+      parseUrlList(root.get("url-list"), warnings, "web seed"),
+      warnings,
+      "web seeds",
+    ),
+    httpSeeds: capped(
+      parseUrlList(root.get("httpseeds"), warnings, "HTTP seed"),
+      warnings,
+      "HTTP seeds",
+    ),
     private: info.get("private") === 1,
     creationDate,
     comment: readTextField(root, "comment"),

@@ -15,6 +15,7 @@ import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./_compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult, TrackerPeer } from "./types.ts";
+import { printable } from "../util/_printable.ts";
 
 /** Default time allowed for a whole HTTP tracker request. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
@@ -120,7 +121,8 @@ async function readCapped(response: Response, limit: number): Promise<Uint8Array
   return concatBytes(chunks);
 }
 
-function printable(body: Uint8Array): string {
+/** The start of a reply that is not bencode, for the error message. */
+function describeBody(body: Uint8Array): string {
   const text = new TextDecoder().decode(body.subarray(0, 80)).replace(/[^\x20-\x7e]+/g, " ").trim();
   return text === "" ? `${body.length} bytes` : JSON.stringify(text);
 }
@@ -176,12 +178,12 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
     if (!response.ok) {
       throw new TrackerError(
         "http-status",
-        `The tracker answered HTTP ${response.status} ${response.statusText}`,
+        `The tracker answered HTTP ${response.status} ${printable(response.statusText, 100)}`,
       );
     }
     throw new TrackerError(
       "invalid-reply",
-      `The tracker's reply is not bencoded: ${printable(body)}`,
+      `The tracker's reply is not bencoded: ${describeBody(body)}`,
       {
         cause: error,
       },
@@ -191,11 +193,11 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
     throw new TrackerError("invalid-reply", "The tracker's reply is not a dictionary");
   }
   const failure = reply.get("failure reason");
-  if (isBytes(failure)) throw new TrackerError("failure", decodeText(failure));
+  if (isBytes(failure)) throw new TrackerError("failure", printable(decodeText(failure)));
   if (!response.ok) {
     throw new TrackerError(
       "http-status",
-      `The tracker answered HTTP ${response.status} ${response.statusText}`,
+      `The tracker answered HTTP ${response.status} ${printable(response.statusText, 100)}`,
     );
   }
   return reply;
@@ -280,7 +282,7 @@ export async function httpAnnounce(
         externalIp.length === 4 ? 4 : 6,
       ).peers[0]?.host
       : undefined,
-    warning: isBytes(warning) ? decodeText(warning) : undefined,
+    warning: isBytes(warning) ? printable(decodeText(warning)) : undefined,
     problems,
   };
 }

@@ -20,6 +20,7 @@ import {
   type ScrapeResult,
   UDP_EVENT_CODES,
 } from "./types.ts";
+import { printable } from "../util/_printable.ts";
 
 const PROTOCOL_ID = 0x41727101980n;
 const ACTION_CONNECT = 0;
@@ -219,7 +220,7 @@ export class UdpTrackerClient {
     }
     if (action === ACTION_ERROR) {
       this.#pending.delete(transaction);
-      const message = new TextDecoder().decode(packet.subarray(8)).replace(/\0+$/, "");
+      const message = printable(new TextDecoder().decode(packet.subarray(8)).replace(/\0+$/, ""));
       return pending.reject(new TrackerError("failure", message || "The tracker sent an error"));
     }
     if (action !== pending.action) {

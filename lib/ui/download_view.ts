@@ -9,6 +9,7 @@
 import type { TorrentStatus } from "../session/torrent_handle.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
 import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
+import { printable } from "../util/_printable.ts";
 
 /** Formats seconds as `1h 02m`, `5m 32s`, `42s` or `3.4s`. */
 export function formatDuration(seconds: number): string {
@@ -49,6 +50,10 @@ export function formatTrackerLine(
   trackers: readonly TrackerStatus[],
   now: number = Date.now(),
 ): string {
+  return printable(trackerLine(trackers, now), 10_000);
+}
+
+function trackerLine(trackers: readonly TrackerStatus[], now: number): string {
   if (trackers.length === 0) return "none (peers from --peer only)";
   const working = trackers.filter((t) => t.state === "working");
   const failed = trackers.filter((t) => t.state === "failed");
@@ -70,20 +75,29 @@ export function formatTrackerLine(
 }
 
 /** The line printed (or logged) when a tracker starts working or fails. */
-export function formatTrackerChange(status: TrackerStatus): string {
+export function formatTrackerChange(status: TrackerStatus, now: number = Date.now()): string {
   if (status.state === "working") {
-    return `Tracker ${status.url}: working, ${formatQuantity(status.peersReturned ?? 0, "peer")}`;
+    return printable(
+      `Tracker ${status.url}: working, ${formatQuantity(status.peersReturned ?? 0, "peer")}`,
+      10_000,
+    );
   }
   const next = status.nextAnnounce?.getTime();
-  const retry = next === undefined
+  const retry = next === undefined || next <= now
     ? ""
-    : `; retrying in ${formatDuration(Math.max(0, Math.ceil((next - Date.now()) / 1000)))}`;
-  return `Tracker ${status.url}: failed: ${status.lastError ?? "no reason given"}${retry}`;
+    : `; retrying in ${formatDuration(Math.ceil((next - now) / 1000))}`;
+  return printable(
+    `Tracker ${status.url}: failed: ${status.lastError ?? "no reason given"}${retry}`,
+    10_000,
+  );
 }
 
 /** The line shown while nothing arrives. */
 export function formatWaiting(waiting: { forMs: number; reason: string }): string {
-  return `nothing has arrived for ${formatDuration(waiting.forMs / 1000)}: ${waiting.reason}`;
+  return printable(
+    `nothing has arrived for ${formatDuration(waiting.forMs / 1000)}: ${waiting.reason}`,
+    10_000,
+  );
 }
 
 /** Options of {@linkcode formatProgressBlock}. */

@@ -18,6 +18,7 @@
 import type { TorrentStatus } from "../session/torrent_handle.ts";
 import { formatProgressBlock, formatProgressLine, statusToJson } from "./download_view.ts";
 import { displayWidth, fitToWidth } from "./_text_width.ts";
+import { printable } from "../util/_printable.ts";
 
 /** How to show progress. */
 export type DisplayMode = "terminal" | "plain" | "json" | "quiet";
@@ -89,7 +90,8 @@ export class LiveDisplay {
     const { mode } = this.#options;
     if (mode === "json" || mode === "quiet") return;
     const say = this.#options.writeMessage ?? this.#options.write;
-    const line = text.endsWith("\n") ? text : text + "\n";
+    // Messages carry text from peers and trackers: no control character reaches the terminal.
+    const line = printable(text.replace(/\n$/, ""), 100_000) + "\n";
     if (mode === "plain" || !this.#drawn) return say(line);
     this.#options.write(this.#erase());
     say(line);

@@ -11,6 +11,7 @@ import type { TorrentFile } from "../metainfo/_file_list.ts";
 import { formatPeerAddress, magnetFromTorrent } from "../metainfo/magnet.ts";
 import { infoHashBase32 } from "../metainfo/torrent.ts";
 import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
+import { printable } from "../util/_printable.ts";
 
 /** JSON form of a file, as printed by `shoal info --json`. */
 export interface FileJson {
@@ -176,7 +177,9 @@ export function formatTorrent(torrent: Torrent): string {
   ];
   if (torrent.creationDate) out.push(field("Created", formatDate(torrent.creationDate)));
   if (torrent.createdBy) out.push(field("Created by", torrent.createdBy));
-  if (torrent.comment) out.push(field("Comment", torrent.comment));
+  if (torrent.comment) {
+    out.push(field("Comment", torrent.comment.replace(/\r?\n/g, `\n${" ".repeat(14)}`)));
+  }
   if (torrent.source) out.push(field("Source", torrent.source));
   out.push(field("Magnet", magnetFromTorrent(torrent)));
   if (torrent.trackers.length === 0) out.push(field("Trackers", "none"));
@@ -200,7 +203,16 @@ export function formatTorrent(torrent: Torrent): string {
     out.push(size ? `${name.padEnd(width)}  ${size.padStart(10)}` : name);
   }
   for (const warning of torrent.warnings) out.push(`Warning: ${warning}`);
-  return out.join("\n");
+  return safeLines(out);
+}
+
+/**
+ * The lines for a terminal: whatever a torrent or magnet link holds, no
+ * control character (an escape sequence could rewrite the screen) gets
+ * through.
+ */
+function safeLines(lines: string[]): string {
+  return lines.join("\n").split("\n").map((line) => printable(line, 100_000)).join("\n");
 }
 
 /** The human view of a magnet link printed by `shoal info`. */
@@ -216,5 +228,5 @@ export function formatMagnet(magnet: MagnetLink): string {
   if (json.peers.length > 0) out.push("Peers:", ...json.peers.map((p) => `  ${p}`));
   if (json.selectOnly) out.push(field("Files wanted", json.selectOnly));
   out.push("Size and files are known once the metadata arrives from peers.");
-  return out.join("\n");
+  return safeLines(out);
 }
