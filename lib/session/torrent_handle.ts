@@ -557,6 +557,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     await step("closing peers", () => this.#swarm?.stop());
     // The last pieces may have been written while the peers closed.
     if (final === "stopped" && this.#state === "downloading" && this.#picker?.missing === 0) {
+      this.#announcer?.complete();
       this.#complete();
     }
     await step("telling trackers", () => this.#announcer?.stop());

@@ -23,6 +23,7 @@ import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, TrackerPeer } from "./types.ts";
 import { bytesEqual } from "../util/_bytes.ts";
+import { formatDuration } from "../util/size.ts";
 import type { UdpRetry, UdpTrackerClient } from "./udp.ts";
 import type { Logger } from "../util/log.ts";
 
@@ -134,10 +135,10 @@ interface Tracker {
   url: string;
   tier: number;
   startedSent: boolean;
-  completedOwed: boolean;
+  completedSent: boolean;
   trackerId?: string;
-  /** A failure not reported yet (it is reported when the announce run ends). */
-  unreported?: boolean;
+  /** The last failure reported (each is said once, until the tracker works again). */
+  reportedError?: string;
   status: TrackerStatus;
 }
 
@@ -203,6 +204,8 @@ export class Announcer {
   readonly #abort = new AbortController();
   #started = false;
   #stopped = false;
+  /** The download completed: every tracker is owed `completed` once. */
+  #completed = false;
 
   /**
    * Prepares the announcer; nothing is sent until {@linkcode start}.
@@ -221,7 +224,7 @@ export class Announcer {
               url,
               tier: t + 1,
               startedSent: false,
-              completedOwed: false,
+              completedSent: false,
               status: { url, tier: t + 1, state: "idle" },
             };
             this.#trackers.push(tracker);
@@ -252,10 +255,13 @@ export class Announcer {
     for (const unit of this.#units) this.#trigger(unit);
   }
 
-  /** The download finished: sends `completed` now to trackers that had `started`. */
+  /**
+   * The download finished: sends `completed` now to every tracker, after its
+   * `started` if that is still on its way (or at `stop()` at the latest).
+   */
   complete(): void {
-    if (this.#stopped) return;
-    for (const tracker of this.#trackers) if (tracker.startedSent) tracker.completedOwed = true;
+    if (this.#stopped || this.#completed) return;
+    this.#completed = true;
     for (const unit of this.#units) this.#trigger(unit);
   }
 
@@ -267,22 +273,40 @@ export class Announcer {
 
   /**
    * Stops announcing and sends `stopped` to every tracker that had
-   * `started`, waiting at most `stopTimeoutMs`.
+   * `started` (first `completed`, to those still owed it), waiting at most
+   * `stopTimeoutMs` in all. Announces in flight are let finish within that
+   * time when a `completed` may be among them, else cancelled.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#abort.abort(new TrackerError("network", "The announcer was stopped"));
     for (const unit of this.#units) clearTimeout(unit.timer);
-    await Promise.allSettled(this.#units.map((unit) => unit.running));
     const timeoutMs = this.#options.stopTimeoutMs ?? 5000;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    const running = Promise.allSettled(this.#units.map((unit) => unit.running));
+    if (this.#completed && this.#units.some((unit) => unit.running)) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        running,
+        new Promise((resolve) => timer = setTimeout(resolve, timeoutMs / 2)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#abort.abort(new TrackerError("network", "The announcer was stopped"));
+    await running;
+    const left = Math.max(0, deadline - Date.now());
+    const signal = AbortSignal.timeout(left);
     await Promise.allSettled(
-      this.#trackers.filter((t) => t.startedSent).map((tracker) =>
-        this.#announceOne(tracker, "stopped", signal, timeoutMs).then(() => {
-          tracker.startedSent = false;
-        })
-      ),
+      this.#trackers.filter((t) => t.startedSent).map(async (tracker) => {
+        if (this.#completed && !tracker.completedSent) {
+          await this.#announceOne(tracker, "completed", signal, left).then(
+            () => tracker.completedSent = true,
+            () => {},
+          );
+        }
+        await this.#announceOne(tracker, "stopped", signal, Math.max(0, deadline - Date.now()));
+        tracker.startedSent = false;
+      }),
     );
   }
 
@@ -311,7 +335,7 @@ export class Announcer {
 
   #eventFor(tracker: Tracker): AnnounceEvent {
     if (!tracker.startedSent) return "started";
-    if (tracker.completedOwed) return "completed";
+    if (this.#completed && !tracker.completedSent) return "completed";
     return "none";
   }
 
@@ -348,8 +372,12 @@ export class Announcer {
         failed.push(tracker);
         continue;
       }
-      if (event === "started") tracker.startedSent = true;
-      if (event === "completed") tracker.completedOwed = false;
+      if (event === "started") {
+        tracker.startedSent = true;
+        // The download completed while `started` was on its way: `completed` follows at once.
+        if (this.#completed) unit.again = true;
+      }
+      if (event === "completed") tracker.completedSent = true;
       // BEP 12: the tracker that answered moves to the front of its tier.
       tier.splice(tier.indexOf(tracker), 1);
       tier.unshift(tracker);
@@ -386,6 +414,7 @@ export class Announcer {
 
   #schedule(unit: Unit, tracker: Tracker | undefined, delayMs: number): void {
     if (this.#stopped) return;
+    clearTimeout(unit.timer);
     for (const t of unit.tiers.flat()) t.status.nextAnnounce = undefined;
     if (tracker) tracker.status.nextAnnounce = new Date(Date.now() + delayMs);
     unit.timer = setTimeout(() => this.#trigger(unit), delayMs);
@@ -423,71 +452,74 @@ export class Announcer {
     const stopping = event === "stopped";
     const before = status.state;
     if (status.state !== "failed") status.state = "announcing";
+    // A retry time shown now would be the time of this very announce.
+    if (!stopping) status.nextAnnounce = undefined;
     const log = this.#options.log;
+    const http = { ...this.#options.http, timeoutMs: timeoutMs ?? this.#options.http?.timeoutMs };
+    const udpRequest = {
+      maxRetransmits: stopping ? 0 : this.#options.udpRetransmits ?? 2,
+      onRetry: ({ waitedMs, nextWaitMs }: UdpRetry) => {
+        const reason = `no answer after ${
+          formatDuration(waitedMs / 1000)
+        }, asking again (waiting up to ${formatDuration(nextWaitMs / 1000)})`;
+        // Said when a tracker starts failing; later retries only update the status.
+        if (stopping || status.state === "failed") status.lastError = reason;
+        else this.#fail(tracker, reason);
+      },
+    };
+    let result: AnnounceResult;
     try {
-      const http = { ...this.#options.http, timeoutMs: timeoutMs ?? this.#options.http?.timeoutMs };
-      const udpRequest = {
-        maxRetransmits: stopping ? 0 : this.#options.udpRetransmits ?? 2,
-        onRetry: ({ waitedMs, nextWaitMs }: UdpRetry) => {
-          if (stopping) return;
-          this.#fail(
-            tracker,
-            `no answer after ${seconds(waitedMs)}, asking again (waiting up to ${
-              seconds(nextWaitMs)
-            })`,
-          );
-        },
-      };
-      const clients = { udp: this.#options.udp, http, udpRequest };
-      const result = await announceToTracker(tracker.url, request, clients, signal);
-      if (result.externalIp) this.#externalIps.add(result.externalIp);
-      const peers = result.peers.filter((peer) => !this.#isSelf(peer));
-      status.warning = result.warning;
-      status.seeders = result.complete;
-      status.leechers = result.incomplete;
-      status.peersReturned = peers.length;
-      status.interval = result.interval;
-      if (result.trackerId !== undefined) tracker.trackerId = result.trackerId;
-      log?.debug(
-        `tracker ${tracker.url}: ${event} answered: ${peers.length} peers${
-          result.complete === undefined ? "" : `, ${result.complete} seeders`
-        }${
-          result.incomplete === undefined ? "" : `, ${result.incomplete} leechers`
-        }, interval ${result.interval} s${result.warning ? `; warning: ${result.warning}` : ""}`,
-      );
-      const changed = before !== "working";
-      status.state = "working";
-      status.lastError = undefined;
-      if (changed && !stopping) this.#options.onStatusChange?.({ ...status });
-      return { ...result, peers };
+      result = await announceToTracker(tracker.url, request, {
+        udp: this.#options.udp,
+        http,
+        udpRequest,
+      }, signal);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (stopping) log?.debug(`tracker ${tracker.url}: stopped was not answered: ${reason}`);
       // Reported when the run ends (see #run); a stop's failure only shows in the status.
-      tracker.unreported = status.state !== "failed" || status.lastError !== reason;
       status.state = "failed";
       status.lastError = reason;
       throw error;
     } finally {
       status.lastAnnounce = new Date();
     }
+    if (result.externalIp) this.#externalIps.add(result.externalIp);
+    const peers = result.peers.filter((peer) => !this.#isSelf(peer));
+    status.warning = result.warning;
+    status.seeders = result.complete;
+    status.leechers = result.incomplete;
+    status.peersReturned = peers.length;
+    status.interval = result.interval;
+    status.state = "working";
+    status.lastError = undefined;
+    tracker.reportedError = undefined;
+    if (result.trackerId !== undefined) tracker.trackerId = result.trackerId;
+    log?.debug(
+      `tracker ${tracker.url}: ${event} answered: ${peers.length} peers${
+        result.complete === undefined ? "" : `, ${result.complete} seeders`
+      }${
+        result.incomplete === undefined ? "" : `, ${result.incomplete} leechers`
+      }, interval ${result.interval} s${result.warning ? `; warning: ${result.warning}` : ""}`,
+    );
+    if (before !== "working" && !stopping) this.#options.onStatusChange?.({ ...status });
+    return { ...result, peers };
   }
 
-  /** Marks a tracker failed, logs why, and reports it unless that was already the state. */
+  /** Marks a tracker failed and reports it. */
   #fail(tracker: Tracker, reason: string): void {
-    const status = tracker.status;
-    tracker.unreported = status.state !== "failed" || status.lastError !== reason;
-    status.state = "failed";
-    status.lastError = reason;
+    tracker.status.state = "failed";
+    tracker.status.lastError = reason;
     this.#reportFailure(tracker);
   }
 
-  /** Logs and reports a failure not yet reported. */
+  /** Logs and reports a failure, unless this very reason was the last one reported. */
   #reportFailure(tracker: Tracker): void {
-    if (!tracker.unreported) return;
-    tracker.unreported = false;
-    this.#options.log?.warn(`tracker ${tracker.url}: ${tracker.status.lastError}`);
-    this.#options.onStatusChange?.({ ...tracker.status });
+    const status = tracker.status;
+    if (status.state !== "failed" || status.lastError === tracker.reportedError) return;
+    tracker.reportedError = status.lastError;
+    this.#options.log?.warn(`tracker ${tracker.url}: ${status.lastError}`);
+    this.#options.onStatusChange?.({ ...status });
   }
 
   #isSelf(peer: TrackerPeer): boolean {
@@ -502,9 +534,4 @@ export class Announcer {
 export function isLocalHost(host: string): boolean {
   return /^127\./.test(host) || host === "::1" || host === "0.0.0.0" || host === "::" ||
     host === "localhost" || /^::ffff:127\./i.test(host);
-}
-
-/** Seconds for messages: `15 s`, `1.5 s`. */
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }

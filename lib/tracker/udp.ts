@@ -21,6 +21,7 @@ import {
   UDP_EVENT_CODES,
 } from "./types.ts";
 import { printable } from "../util/_printable.ts";
+import { formatDuration } from "../util/size.ts";
 
 const PROTOCOL_ID = 0x41727101980n;
 const ACTION_CONNECT = 0;
@@ -65,11 +66,6 @@ export interface UdpRequestOptions {
   maxRetransmits?: number;
   /** Called before each retransmission (a tracker slow to answer shows as failing meanwhile). */
   onRetry?: (retry: UdpRetry) => void;
-}
-
-/** Formats seconds for messages: `15 s`, `0.5 s`, `1.5 s` (never `14.999999999999998 s`). */
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(ms < 1000 ? 2 : ms < 10_000 ? 1 : 0))} s`;
 }
 
 interface Pending {
@@ -125,7 +121,7 @@ function abortReason(signal: AbortSignal): unknown {
  *   await udp.scrape("udp://127.0.0.1:2", [new Uint8Array(20)]);
  * } catch (error) {
  *   if (!(error instanceof TrackerError)) throw error;
- *   console.log(error.message); // The tracker did not answer after 2 tries over 0.3 s
+ *   console.log(error.message); // The tracker did not answer after 2 tries over 0.3s
  * } finally {
  *   udp.close();
  * }
@@ -159,7 +155,11 @@ export class UdpTrackerClient {
 
   #ignore(reason: string): void {
     this.ignoredPackets++;
-    this.#onIgnoredPacket?.(reason);
+    try {
+      this.#onIgnoredPacket?.(reason);
+    } catch {
+      // A watcher's mistake must not stop the socket's receive loop.
+    }
   }
 
   #socket(family: 4 | 6): Deno.DatagramConn {
@@ -232,15 +232,27 @@ export class UdpTrackerClient {
     pending.resolve(packet);
   }
 
-  async #resolve(host: string): Promise<Endpoint> {
+  /** Looks the host up; a stop does not wait for the lookup (it cannot be cancelled) to end. */
+  async #resolve(host: string, signal?: AbortSignal): Promise<Endpoint> {
+    if (signal?.aborted) throw abortReason(signal);
+    const lookingUp = lookup(host);
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortReason(signal!));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
     try {
-      const { address, family } = await lookup(host);
+      const { address, family } = await Promise.race([lookingUp, aborted]);
       return { hostname: address, port: 0, family: family === 6 ? 6 : 4 };
     } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
       if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot resolve the tracker host ${host}`, {
         cause: error,
       });
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      lookingUp.catch(() => {}); // It may fail after the race was lost.
     }
   }
 
@@ -309,6 +321,7 @@ export class UdpTrackerClient {
       cancel();
       if (error instanceof TrackerError) throw error;
       if (signal?.aborted) throw abortReason(signal);
+      if (this.#closed) throw new TrackerError("network", "The UDP tracker client was closed");
       if (isPermissionError(error)) throw networkPermissionError(error);
       throw new TrackerError("network", `Cannot send to the tracker: ${(error as Error).message}`, {
         cause: error,
@@ -359,7 +372,7 @@ export class UdpTrackerClient {
     const { signal, onRetry } = options;
     const maxRetransmits = options.maxRetransmits ?? this.#maxRetransmits;
     const { host, port } = parseUdpUrl(url);
-    const endpoint = { ...(await this.#resolve(host)), port };
+    const endpoint = { ...(await this.#resolve(host, signal)), port };
     let waited = 0;
     for (let attempt = 0; attempt <= maxRetransmits; attempt++) {
       if (attempt > 0) {
@@ -379,7 +392,9 @@ export class UdpTrackerClient {
     }
     throw new TrackerError(
       "timeout",
-      `The tracker did not answer after ${maxRetransmits + 1} tries over ${seconds(waited)}`,
+      `The tracker did not answer after ${maxRetransmits + 1} tries over ${
+        formatDuration(waited / 1000)
+      }`,
     );
   }
 

@@ -8,22 +8,10 @@
 
 import type { TorrentStatus } from "../session/torrent_handle.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
-import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
-import { printable } from "../util/_printable.ts";
+import { formatBytes, formatCount, formatDuration, formatQuantity } from "../util/size.ts";
 
-/** Formats seconds as `1h 02m`, `5m 32s`, `42s` or `3.4s`. */
-export function formatDuration(seconds: number): string {
-  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)}s`;
-  const s = Math.round(seconds);
-  if (s >= 86400) {
-    return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
-  }
-  if (s >= 3600) {
-    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-  }
-  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-  return `${s}s`;
-}
+export { formatDuration };
+import { printable } from "../util/_printable.ts";
 
 /** `12.5 MiB/s`. */
 export function formatRate(bytesPerSecond: number): string {

@@ -85,3 +85,27 @@ export function formatCount(value: number): string {
 export function formatQuantity(count: number, noun: string): string {
   return `${formatCount(count)} ${noun}${count === 1 ? "" : "s"}`;
 }
+
+/**
+ * Formats seconds for people: `0.3s`, `4.5s`, `42s`, `5m 32s`, `1h 02m`,
+ * `2d 05h`.
+ *
+ * @example Durations as the display and messages say them
+ * ```ts
+ * import { formatDuration } from "./size.ts";
+ * console.assert(formatDuration(0.28) === "0.3s" && formatDuration(14.999999999999998) === "15s");
+ * console.assert(formatDuration(105) === "1m 45s");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  if (seconds < 9.95) return `${Number(Math.max(0, seconds).toFixed(1))}s`;
+  const s = Math.round(seconds);
+  if (s >= 86400) {
+    return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
+  }
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  }
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}

@@ -36,7 +36,7 @@ Deno.test("unreachable: dead trackers are said once each, with the reason, and -
         `Tracker ${refused}: failed: Cannot reach the tracker: connection refused; retrying in 30s`,
       ]);
       assertEquals(said(`Tracker ${mute}: failed:`), [
-        `Tracker ${mute}: failed: no answer after 15 s, asking again (waiting up to 30 s)`,
+        `Tracker ${mute}: failed: no answer after 15s, asking again (waiting up to 30s)`,
       ]);
       const waiting = said("Waiting: ");
       assert(waiting.length >= 1, result.stderr);
@@ -50,7 +50,7 @@ Deno.test("unreachable: dead trackers are said once each, with the reason, and -
         log,
         `WARN  tracker ${refused}: Cannot reach the tracker: connection refused`,
       );
-      assertStringIncludes(log, `WARN  tracker ${mute}: no answer after 15 s`);
+      assertStringIncludes(log, `WARN  tracker ${mute}: no answer after 15s`);
     } finally {
       silent.close();
     }

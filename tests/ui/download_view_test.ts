@@ -118,7 +118,7 @@ Deno.test("view: after a resume the summary says what came now and what was ther
     }),
     "downloads/big.iso",
   );
-  assertEquals(fresh.split("\n")[1], "  64 MiB received in 4.0s (average 16 MiB/s) from 1 peer");
+  assertEquals(fresh.split("\n")[1], "  64 MiB received in 4s (average 16 MiB/s) from 1 peer");
 });
 
 Deno.test("view: stopping a seed sums up the seeding, not a download", () => {
