@@ -14,7 +14,12 @@
 import { createTorrent } from "../lib/metainfo/create.ts";
 import { readTorrentFile } from "../lib/metainfo/torrent.ts";
 import { Session } from "../lib/session/session.ts";
-import { aria2LoopbackFlags, type Seeder, startSeeder } from "../tests/helpers/seeders.ts";
+import {
+  aria2LoopbackFlags,
+  type Seeder,
+  type SeederKind,
+  startSeeder,
+} from "../tests/helpers/seeders.ts";
 import { shoalArgs } from "../tests/helpers/tools.ts";
 import { freePort, type RunningTracker, startOpentracker } from "../tests/helpers/trackers.ts";
 
@@ -100,11 +105,30 @@ export function show(name: string, f: RunFigures): void {
   );
 }
 
-/** Runs the benchmark in a scratch folder and prints the figures. */
-export async function benchDownload(): Promise<void> {
-  const scratch = await Deno.makeTempDir({ prefix: "shoal-bench-download-" });
+/** A 1 GiB torrent on opentracker with real seeders, in a scratch folder. */
+export interface BenchSwarm {
+  /** The scratch folder (its `data/` holds the payload). */
+  scratch: string;
+  /** The .torrent file. */
+  torrentPath: string;
+  /** The seeders. */
+  seeders: Seeder[];
+  /** The tracker. */
+  tracker: RunningTracker;
+  /** Stops the seeders and the tracker and removes the scratch folder. */
+  stop(): Promise<void>;
+}
+
+/** Writes 1 GiB of random data, makes its torrent on a fresh opentracker and starts the seeders. */
+export async function startBenchSwarm(prefix: string, kinds: SeederKind[]): Promise<BenchSwarm> {
+  const scratch = await Deno.makeTempDir({ prefix });
   let tracker: RunningTracker | undefined;
   const seeders: Seeder[] = [];
+  const stop = async () => {
+    await Promise.all(seeders.map((s) => s.stop()));
+    await tracker?.stop();
+    await Deno.remove(scratch, { recursive: true });
+  };
   try {
     await Deno.mkdir(`${scratch}/data`);
     await writeRandomGiB(`${scratch}/data/big.bin`);
@@ -116,35 +140,52 @@ export async function benchDownload(): Promise<void> {
     });
     const torrentPath = `${scratch}/big.torrent`;
     await Deno.writeFile(torrentPath, bytes);
-    for (const kind of ["aria2", "libtorrent", "webtorrent"] as const) {
-      seeders.push(await startSeeder(kind, torrentPath, `${scratch}/data`));
-    }
+    for (const kind of kinds) seeders.push(await startSeeder(kind, torrentPath, `${scratch}/data`));
     console.log(
       `  seeders: ${
         seeders.map((s) => `${s.kind} on ${s.address}`).join(", ")
       }; tracker ${tracker.http}`,
     );
-    const shoal = await timed(
-      Deno.execPath(),
-      shoalArgs([
-        "download",
-        torrentPath,
-        "-d",
-        `${scratch}/shoal`,
-        "-p",
-        String(freePort()),
-        "--quiet",
-      ]),
-    );
-    await Deno.remove(`${scratch}/shoal`, { recursive: true });
-    const aria2 = await timed("aria2c", [
-      ...aria2LoopbackFlags(freePort()),
-      "--seed-time=0",
-      "--console-log-level=warn",
-      `--dir=${scratch}/aria2`,
-      torrentPath,
-    ]);
-    await Deno.remove(`${scratch}/aria2`, { recursive: true });
+    return { scratch, torrentPath, seeders, tracker, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Downloads with the shoal CLI under GNU time, then removes the download. */
+export async function timedShoal(torrentPath: string, out: string): Promise<RunFigures> {
+  const figures = await timed(
+    Deno.execPath(),
+    shoalArgs(["download", torrentPath, "-d", out, "-p", String(freePort()), "--quiet"]),
+  );
+  await Deno.remove(out, { recursive: true });
+  return figures;
+}
+
+/** Downloads with aria2c under GNU time, then removes the download. */
+export async function timedAria2(torrentPath: string, out: string): Promise<RunFigures> {
+  const figures = await timed("aria2c", [
+    ...aria2LoopbackFlags(freePort()),
+    "--seed-time=0",
+    "--console-log-level=warn",
+    `--dir=${out}`,
+    torrentPath,
+  ]);
+  await Deno.remove(out, { recursive: true });
+  return figures;
+}
+
+/** Runs the benchmark in a scratch folder and prints the figures. */
+export async function benchDownload(): Promise<void> {
+  const swarm = await startBenchSwarm("shoal-bench-download-", [
+    "aria2",
+    "libtorrent",
+    "webtorrent",
+  ]);
+  try {
+    const shoal = await timedShoal(swarm.torrentPath, `${swarm.scratch}/shoal`);
+    const aria2 = await timedAria2(swarm.torrentPath, `${swarm.scratch}/aria2`);
     show("shoal", shoal);
     show("aria2c", aria2);
     console.log(
@@ -154,16 +195,14 @@ export async function benchDownload(): Promise<void> {
         (shoal.peakMiB / aria2.peakMiB).toFixed(2)
       }  (goals: wall ≤ 1, peak RSS < 200 MiB)`,
     );
-    const tail = await lastPercent(torrentPath, `${scratch}/library`);
+    const tail = await lastPercent(swarm.torrentPath, `${swarm.scratch}/library`);
     console.log(
       `  library download: ${tail.total.toFixed(2)} s in all, the last 1% took ${
         tail.lastPercent.toFixed(2)
       } s; ${tail.peersUsed} peers sent data, ${(tail.wasted / 1024 / 1024).toFixed(1)} MiB wasted`,
     );
   } finally {
-    await Promise.all(seeders.map((s) => s.stop()));
-    await tracker?.stop();
-    await Deno.remove(scratch, { recursive: true });
+    await swarm.stop();
   }
 }
 

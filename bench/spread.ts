@@ -11,12 +11,7 @@
  * @module
  */
 
-import { createTorrent } from "../lib/metainfo/create.ts";
-import { type Seeder, startSeeder } from "../tests/helpers/seeders.ts";
-import { aria2LoopbackFlags } from "../tests/helpers/seeders.ts";
-import { shoalArgs } from "../tests/helpers/tools.ts";
-import { freePort, type RunningTracker, startOpentracker } from "../tests/helpers/trackers.ts";
-import { type RunFigures, SIZE, timed, writeRandomGiB } from "./download.ts";
+import { type RunFigures, SIZE, startBenchSwarm, timedAria2, timedShoal } from "./download.ts";
 
 /** Runs per client. */
 const RUNS = 5;
@@ -37,52 +32,17 @@ function spread(name: string, runs: RunFigures[]): void {
 
 /** Runs the benchmark in a scratch folder and prints the figures. */
 export async function benchSpread(): Promise<void> {
-  const scratch = await Deno.makeTempDir({ prefix: "shoal-bench-spread-" });
-  let tracker: RunningTracker | undefined;
-  const seeders: Seeder[] = [];
+  const swarm = await startBenchSwarm("shoal-bench-spread-", [
+    "libtorrent",
+    "libtorrent",
+    "libtorrent",
+  ]);
   try {
-    await Deno.mkdir(`${scratch}/data`);
-    await writeRandomGiB(`${scratch}/data/big.bin`);
-    const probe = await createTorrent(`${scratch}/data/big.bin`, { pieceLength: 1024 * 1024 });
-    tracker = await startOpentracker([probe.torrent.infoHashHex]);
-    const { bytes } = await createTorrent(`${scratch}/data/big.bin`, {
-      pieceLength: 1024 * 1024,
-      trackers: [[tracker.http]],
-    });
-    const torrentPath = `${scratch}/big.torrent`;
-    await Deno.writeFile(torrentPath, bytes);
-    for (let i = 0; i < 3; i++) {
-      seeders.push(await startSeeder("libtorrent", torrentPath, `${scratch}/data`));
-    }
-    console.log(`  seeders: ${seeders.map((s) => s.address).join(", ")}; tracker ${tracker.http}`);
     const shoal: RunFigures[] = [];
     const aria2: RunFigures[] = [];
     for (let run = 0; run < RUNS; run++) {
-      shoal.push(
-        await timed(
-          Deno.execPath(),
-          shoalArgs([
-            "download",
-            torrentPath,
-            "-d",
-            `${scratch}/shoal`,
-            "-p",
-            String(freePort()),
-            "--quiet",
-          ]),
-        ),
-      );
-      await Deno.remove(`${scratch}/shoal`, { recursive: true });
-      aria2.push(
-        await timed("aria2c", [
-          ...aria2LoopbackFlags(freePort()),
-          "--seed-time=0",
-          "--console-log-level=warn",
-          `--dir=${scratch}/aria2`,
-          torrentPath,
-        ]),
-      );
-      await Deno.remove(`${scratch}/aria2`, { recursive: true });
+      shoal.push(await timedShoal(swarm.torrentPath, `${swarm.scratch}/shoal`));
+      aria2.push(await timedAria2(swarm.torrentPath, `${swarm.scratch}/aria2`));
     }
     spread("shoal", shoal);
     spread("aria2c", aria2);
@@ -92,9 +52,7 @@ export async function benchSpread(): Promise<void> {
       } s`,
     );
   } finally {
-    await Promise.all(seeders.map((s) => s.stop()));
-    await tracker?.stop();
-    await Deno.remove(scratch, { recursive: true });
+    await swarm.stop();
   }
 }
 

@@ -65,6 +65,15 @@ export function durationArgument(value: string): number {
   return Number(match[1]) * unit;
 }
 
+/** Parses `--stall-timeout`: a duration of at least 5 s (shoal waits 5 s before it calls a download stalled). */
+export function stallTimeoutArgument(value: string): number {
+  const seconds = durationArgument(value);
+  if (seconds < 5) {
+    throw new InvalidArgumentError("expected a duration of at least 5s, such as 10m.");
+  }
+  return seconds;
+}
+
 /** Parses a rate limit (`500k`, `2m`, `2m/s`): at least 1 KiB per second. */
 export function rateArgument(value: string): number {
   const bytes = parseSize(value.replace(/\/s$/i, ""));

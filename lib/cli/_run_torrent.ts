@@ -215,8 +215,8 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   });
   const log = new FileLogger(`${stateDir}/shoal.log`, {
     mirrorLevel: options.verbose ? "debug" : undefined,
-    // On a terminal, -v lines go above the live block, not through it.
-    mirror: (line) => display.message(line),
+    // On a terminal, -v lines go above the live block, not through it (with --json, straight to stderr).
+    mirror: mode === "terminal" || mode === "plain" ? (line) => display.message(line) : undefined,
   });
   log.info(
     `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
@@ -259,6 +259,8 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     requireComplete: options.requireComplete,
     stallTimeoutMs: options.stallTimeout === undefined ? undefined : options.stallTimeout * 1000,
   });
+  let failure: Error | undefined;
+  handle.on("error", (error) => failure = error);
   handle.on("tracker", (status) => {
     display.event("tracker", trackerEvent(status), formatTrackerChange(status));
   });
@@ -292,6 +294,11 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   }
   await cleanUp();
   const status = handle.status();
+  if (failure) {
+    // Seeding (or the stop) ended on an error after the download had completed.
+    await log.close();
+    throw failure;
+  }
   log.info(outcome === "complete" ? "complete" : "stopped by the user");
   await log.close();
   if (mode === "terminal" || mode === "plain") {
@@ -300,5 +307,11 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
       : formatSummary(status, contentLocation(torrent, directory));
     writeOut("\n" + summary + "\n");
   }
-  if (outcome === "stopped") throw new InterruptedError("Interrupted; the download is incomplete");
+  if (outcome === "stopped") {
+    throw new InterruptedError(
+      options.verb === "seeding"
+        ? "Interrupted before seeding began"
+        : "Interrupted; the download is incomplete",
+    );
+  }
 }

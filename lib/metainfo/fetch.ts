@@ -9,6 +9,7 @@
 import { NetworkError, permissionError, permissionRefusal } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { printable } from "../util/_printable.ts";
+import { readCapped } from "../util/_http.ts";
 import { TorrentError } from "./errors.ts";
 import { MAX_TORRENT_FILE_BYTES } from "./limits.ts";
 import { parseTorrent, type ParseTorrentOptions, type Torrent } from "./torrent.ts";
@@ -82,7 +83,7 @@ export async function fetchTorrent(
       await response.body?.cancel().catch(() => {});
       throw tooLarge(url, maxBytes);
     }
-    bytes = await readCapped(response, url, maxBytes);
+    bytes = await readCapped(response, maxBytes, () => tooLarge(url, maxBytes));
   } catch (error) {
     if (error instanceof NetworkError || error instanceof TorrentError) throw error;
     if (timeout.aborted) {
@@ -116,28 +117,4 @@ export async function fetchTorrent(
 
 function tooLarge(url: string, maxBytes: number): TorrentError {
   return new TorrentError(`${url} is over ${maxBytes} bytes; torrent files that large are refused`);
-}
-
-async function readCapped(response: Response, url: string, maxBytes: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(url, maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }

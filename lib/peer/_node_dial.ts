@@ -15,6 +15,7 @@ export function dialWithNode(
   local: string,
   signal: AbortSignal,
 ): Promise<PeerStream> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error("aborted"));
   return new Promise((resolve, reject) => {
     const socket = nodeConnect({ host: address.host, port: address.port, localAddress: local });
     const abort = () => {

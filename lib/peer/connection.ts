@@ -357,6 +357,11 @@ export class PeerConnection {
     return this.#closed;
   }
 
+  /** Resolves when the connection closes (for waits that must end with it). */
+  get whenClosed(): Promise<void> {
+    return this.#whenClosed.promise;
+  }
+
   /** Called when everything queued has been handed to the socket. */
   onDrain?: () => void;
 

@@ -9,6 +9,7 @@
 
 import { isIPv6 } from "node:net";
 import { dialWithNode } from "./_node_dial.ts";
+import { isLoopback } from "../util/_address.ts";
 import type { PeerAddress } from "../metainfo/magnet.ts";
 import type { PeerStream } from "./stream.ts";
 
@@ -64,9 +65,4 @@ export function dialFrom(localAddresses: readonly string[]): Transport {
     }
     return dialWithNode(address, local, signal);
   };
-}
-
-/** Whether an IP address is a loopback one (`127.0.0.0/8`, `::1`). */
-function isLoopback(host: string): boolean {
-  return /^127\./.test(host) || host === "::1" || /^::ffff:127\./i.test(host);
 }

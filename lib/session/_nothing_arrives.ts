@@ -8,6 +8,7 @@
  */
 
 import type { TrackerStatus } from "../tracker/announcer.ts";
+import { formatQuantity } from "../util/size.ts";
 
 /** What the explanation is drawn from. */
 export interface ReachInput {
@@ -37,7 +38,9 @@ function trackerPart(trackers: readonly TrackerStatus[]): string {
   const failed = trackers.filter((t) => t.state === "failed");
   if (working.length > 0) {
     const peers = working.reduce((sum, t) => sum + (t.peersReturned ?? 0), 0);
-    return `${count(working.length, "tracker")} answered with ${count(peers, "peer")}`;
+    return `${formatQuantity(working.length, "tracker")} answered with ${
+      formatQuantity(peers, "peer")
+    }`;
   }
   if (failed.length === 0) return "the trackers have not answered yet";
   const first = failed[0];
@@ -53,14 +56,10 @@ function trackerPart(trackers: readonly TrackerStatus[]): string {
 
 function peerPart(input: ReachInput): string {
   if (input.connected > 0) {
-    return `${count(input.connected, "peer")} connected, none sending data`;
+    return `${formatQuantity(input.connected, "peer")} connected, none sending data`;
   }
   if (input.seen === 0) return "no peer to try";
-  if (input.tried === 0) return `${count(input.seen, "peer")} known, not tried yet`;
+  if (input.tried === 0) return `${formatQuantity(input.seen, "peer")} known, not tried yet`;
   const last = input.lastDialError ? ` (last: ${input.lastDialError})` : "";
-  return `${count(input.tried, "peer")} tried, none reachable${last}`;
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+  return `${formatQuantity(input.tried, "peer")} tried, none reachable${last}`;
 }

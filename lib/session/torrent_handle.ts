@@ -153,8 +153,9 @@ export interface AddTorrentOptions {
   seed?: boolean;
   /**
    * Seed only: fail when the data on disk is incomplete, and only ever read
-   * it (nothing in the download directory is created or changed; for
-   * `shoal seed`). Default false.
+   * it: no data file is created or changed (for `shoal seed`). The state
+   * directory is still written; give a `stateDir` elsewhere when the data's
+   * folder must stay untouched. Default false.
    */
   requireComplete?: boolean;
   /** Regular upload slots of the choker. Default 4. */
@@ -527,8 +528,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#settle.resolve("complete");
   }
 
+  /** Stops on a fatal error; the first one is the one reported (later ones follow from it). */
   #fail(error: unknown): void {
-    if (this.#state === "error") return;
+    if (this.#error) return;
     this.#error = error instanceof Error ? error : new Error(String(error));
     this.#context.log.error(this.#error.message);
     this.#stopping ??= this.#shutdown("error");
@@ -564,12 +566,14 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
     await step("closing files", () => this.#store.close());
     this.#lock?.release();
-    if (this.#state === "seeding") this.#setState("complete");
-    else if (this.#state !== "complete") this.#setState(final);
-    if (final === "error") {
-      this.emit("error", this.#error!);
-      this.#settle.reject(this.#error!);
+    // An error wins over the stop that was under way and over seeding: it is what ended the torrent.
+    if (this.#error) {
+      this.#setState("error");
+      this.emit("error", this.#error);
+      this.#settle.reject(this.#error);
     } else {
+      if (this.#state === "seeding") this.#setState("complete");
+      else if (this.#state !== "complete") this.#setState(final);
       this.#settle.resolve("stopped");
     }
   }

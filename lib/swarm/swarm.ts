@@ -591,7 +591,14 @@ export class Swarm {
           peer.connection.close(new PeerError("closed", "a piece could not be read for uploading"));
           return;
         }
-        await this.#options.uploadLimiter?.acquire(request.length);
+        // A wait for the upload limit ends when the peer goes (a stop does not wait for it).
+        if (this.#options.uploadLimiter) {
+          await Promise.race([
+            this.#options.uploadLimiter.acquire(request.length),
+            peer.connection.whenClosed,
+          ]);
+          if (peer.connection.closed) return;
+        }
         // Cancelled or choked while the piece was read: the request is gone.
         if (peer.incoming[0] !== request) continue;
         peer.incoming.shift();
@@ -730,7 +737,7 @@ export class Swarm {
       peer.bits,
       room,
       peer.choked ? peer.allowedFast : undefined,
-      peer.outstanding.size === 0,
+      peer.outstanding.size === 0 && !peer.snubbed,
     );
     for (const block of blocks) {
       peer.outstanding.set(blockKey(block.index, block.begin), { ...block, sentAt: now });
@@ -751,8 +758,9 @@ export class Swarm {
     if (now - this.#share.at < 250) return this.#share.blocks;
     let requestable = 0;
     for (const peer of this.#peers.values()) {
-      const useful = peer.interested || !peer.bitsReceived;
-      if (useful && !peer.snubbed && !peer.connection.closed) requestable++;
+      // A peer that has not said what it has counts for a few seconds: it may well be a seeder.
+      const unheard = !peer.bitsReceived && now - peer.connectedAt < 5000;
+      if ((peer.interested || unheard) && !peer.snubbed && !peer.connection.closed) requestable++;
     }
     const budget = (this.#picker.maxBufferedBytes * 0.8) / BLOCK_SIZE;
     this.#share = { blocks: Math.max(2, Math.floor(budget / Math.max(1, requestable))), at: now };

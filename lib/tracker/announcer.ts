@@ -22,7 +22,7 @@ import { announceToTracker } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";
 import type { AnnounceEvent, AnnounceRequest, AnnounceResult, TrackerPeer } from "./types.ts";
-import { bytesEqual } from "../util/_bytes.ts";
+import { isOurselves } from "./_self.ts";
 import { formatDuration } from "../util/size.ts";
 import type { UdpRetry, UdpTrackerClient } from "./udp.ts";
 import type { Logger } from "../util/log.ts";
@@ -524,14 +524,10 @@ export class Announcer {
 
   #isSelf(peer: TrackerPeer): boolean {
     if (this.#options.isSelf) return this.#options.isSelf(peer);
-    if (peer.peerId && bytesEqual(peer.peerId, this.#options.peerId)) return true;
-    return peer.port === this.#options.port &&
-      (isLocalHost(peer.host) || this.#externalIps.has(peer.host));
+    return isOurselves(peer, {
+      peerId: this.#options.peerId,
+      port: this.#options.port,
+      externalIps: this.#externalIps,
+    });
   }
-}
-
-/** Loopback and unspecified addresses: the only ones that are surely this machine. */
-export function isLocalHost(host: string): boolean {
-  return /^127\./.test(host) || host === "::1" || host === "0.0.0.0" || host === "::" ||
-    host === "localhost" || /^::ffff:127\./i.test(host);
 }

@@ -10,8 +10,7 @@ import { announceToTracker } from "./announce.ts";
 import { httpScrape, scrapeUrl } from "./http.ts";
 import { TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult, TrackerPeer } from "./types.ts";
-import { isLocalHost } from "./announcer.ts";
-import { bytesEqual } from "../util/_bytes.ts";
+import { isOurselves } from "./_self.ts";
 import { UdpTrackerClient } from "./udp.ts";
 
 /** Options of {@linkcode checkTrackers}. */
@@ -105,10 +104,13 @@ export async function checkTrackers(options: CheckTrackersOptions): Promise<Trac
     numWant: options.numWant ?? 50,
     key,
   };
-  /** Trackers list the announcer too: our peer id, or our port on a local or our external address. */
+  /** Trackers list the announcer too. */
   const isSelf = (peer: TrackerPeer, reply: AnnounceResult) =>
-    (peer.peerId !== undefined && bytesEqual(peer.peerId, options.peerId)) ||
-    (peer.port === options.port && (isLocalHost(peer.host) || peer.host === reply.externalIp));
+    isOurselves(peer, {
+      peerId: options.peerId,
+      port: options.port,
+      externalIps: new Set(reply.externalIp ? [reply.externalIp] : []),
+    });
   const announce = (url: string, event: AnnounceRequest["event"]) =>
     announceToTracker(url, { ...base, event }, { udp, http: { timeoutMs, client } });
   const scrape = async (url: string): Promise<ScrapeResult | undefined> => {

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { ExitCode, permissionRefusal, ShoalError, type ShoalErrorOptions } from "../errors.ts";
+import {
+  ExitCode,
+  permissionError,
+  permissionRefusal,
+  ShoalError,
+  type ShoalErrorOptions,
+} from "../errors.ts";
 
 /** Why a tracker request failed. */
 export type TrackerErrorKind =
@@ -29,13 +35,10 @@ export function isPermissionError(error: unknown): boolean {
 
 /** The error for a tracker request Deno's permissions refused: it names what and the flag to add. */
 export function networkPermissionError(cause: unknown): TrackerError {
-  const target = permissionRefusal(cause)?.target;
-  const flag = `--allow-net${target ? ` (or --allow-net=${target.replace(/:\d+$/, "")})` : ""}`;
+  const refusal = permissionRefusal(cause) ?? { permission: "net" };
   return new TrackerError(
     "network",
-    `Deno's permissions do not allow network access${
-      target ? ` to ${target}` : ""
-    }; run shoal with ${flag} to reach trackers`,
+    permissionError(refusal, "Cannot reach the tracker", cause).message,
     { cause },
   );
 }

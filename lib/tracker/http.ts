@@ -10,12 +10,13 @@ import { type BencodeDict } from "../bencode/types.ts";
 import { BencodeError } from "../bencode/errors.ts";
 import { decode } from "../bencode/decode.ts";
 import { decodeText, isBytes, isDict, isInteger } from "../bencode/read.ts";
-import { binaryToBytes, concatBytes, toHex } from "../util/_bytes.ts";
+import { binaryToBytes, toHex } from "../util/_bytes.ts";
 import { VERSION } from "../version.ts";
 import { parseCompactPeers, parseDictionaryPeers, uniquePeers } from "./_compact_peers.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import type { AnnounceRequest, AnnounceResult, ScrapeResult, TrackerPeer } from "./types.ts";
 import { printable } from "../util/_printable.ts";
+import { readCapped } from "../util/_http.ts";
 
 /** Default time allowed for a whole HTTP tracker request. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
@@ -100,27 +101,6 @@ export function scrapeUrl(announce: string): string | undefined {
   return url.toString();
 }
 
-async function readCapped(response: Response, limit: number): Promise<Uint8Array> {
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw new TrackerError(
-        "too-large",
-        `The tracker's reply is over the limit of ${limit} bytes`,
-      );
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks);
-}
-
 /** The start of a reply that is not bencode, for the error message. */
 function describeBody(body: Uint8Array): string {
   const text = new TextDecoder().decode(body.subarray(0, 80)).replace(/[^\x20-\x7e]+/g, " ").trim();
@@ -156,7 +136,13 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
       redirect: "follow",
       headers: { "user-agent": `shoal/${VERSION}`, "accept-encoding": "gzip" },
     });
-    body = await readCapped(response, options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
+    const limit = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    body = await readCapped(
+      response,
+      limit,
+      () =>
+        new TrackerError("too-large", `The tracker's reply is over the limit of ${limit} bytes`),
+    );
   } catch (error) {
     if (error instanceof TrackerError) throw error;
     if (timeout.aborted) {

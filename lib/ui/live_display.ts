@@ -67,10 +67,11 @@ export class LiveDisplay {
     this.#columns = (options.columns ?? terminalColumns)();
   }
 
-  /** Shows a snapshot (call about once a second). */
+  /** Shows a snapshot (call about once a second); on a terminal the width is measured again each time. */
   update(status: TorrentStatus, now: number = Date.now()): void {
     this.#last = status;
     const { mode, write } = this.#options;
+    if (mode === "terminal") this.#columns = (this.#options.columns ?? terminalColumns)();
     if (mode === "json") write(JSON.stringify(statusToJson(status)) + "\n");
     else if (mode === "terminal") this.#options.write(this.#erase() + this.#render(status));
     else if (mode === "plain") {

@@ -344,3 +344,18 @@ Deno.test("cli seed: serves a complete download to another shoal, refuses incomp
       await seed.stderr.cancel();
     }
   }));
+
+Deno.test("cli download: -v with --json mirrors the log to stderr and keeps stdout JSON only", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 100_000);
+    try {
+      const result = await runShoal(
+        downloadArgs(fixture.torrent, `${dir}/out`, peer, ["--json", "-v"]),
+      );
+      assertEquals(result.code, 0, result.stderr);
+      assertStringIncludes(result.stderr, `DEBUG peer ${peer.address}: connected (outgoing)`);
+      for (const line of result.stdout.trim().split("\n")) JSON.parse(line);
+    } finally {
+      await peer.stop();
+    }
+  }));

@@ -163,3 +163,32 @@ Deno.test("hostile leechers: a handshake for a torrent we do not serve is refuse
   withSeeder(async (session) => {
     assertEquals(await connectFakeLeecher(session.port, new Uint8Array(20).fill(3)), undefined);
   }));
+
+Deno.test("rate-limited seeding: closing does not wait for the upload limit's queue", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 4_000_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    // 16 KiB/s: five unchoked leechers with a block each in the queue owe five seconds.
+    const session = new Session({ port: 0, host: "127.0.0.1", maxUploadRate: 16 * 1024 });
+    const leechers = [];
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await handle.done;
+      for (let i = 0; i < 6; i++) {
+        const leecher = (await connectFakeLeecher(session.port, torrent.infoHash))!;
+        leecher.startReading();
+        leechers.push(leecher);
+      }
+      await Promise.all(leechers.slice(0, 4).map((l) => l.until((c) => c.unchoked)));
+      for (const leecher of leechers) {
+        for (let block = 0; block < 8; block++) await leecher.request(block, 0, 16384);
+      }
+      await leechers[0].until((c) => c.pieces >= 1);
+    } finally {
+      const started = performance.now();
+      await session.close();
+      const seconds = (performance.now() - started) / 1000;
+      for (const leecher of leechers) leecher.close();
+      assert(seconds < 2.5, `close took ${seconds.toFixed(1)} s`);
+    }
+  }));

@@ -82,8 +82,9 @@ export async function runDemo(options: DemoCommandOptions): Promise<void> {
   const say = (text: string) => {
     if (!options.quiet && !options.json) writeOut(text + "\n");
   };
-  const seeder = new Session({ port: 0, host: "127.0.0.1" });
+  let seeder: Session | undefined;
   try {
+    seeder = new Session({ port: 0, host: "127.0.0.1" });
     await Deno.mkdir(`${scratch}/seed`);
     const payload = `${scratch}/seed/shoal-demo.bin`;
     say(`Writing ${formatBytes(options.size)} of random data to ${payload}`);
@@ -125,7 +126,7 @@ export async function runDemo(options: DemoCommandOptions): Promise<void> {
     );
     if (options.keep) say(`Files kept in ${scratch}`);
   } finally {
-    await seeder.close();
+    await seeder?.close();
     if (!options.keep) await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
 }

@@ -17,6 +17,7 @@ import {
   portArgument,
   rateArgument,
   ratioArgument,
+  stallTimeoutArgument,
 } from "../_arguments.ts";
 
 /** Options of the download command. */
@@ -94,7 +95,7 @@ export function addDownloadCommand(program: Command): void {
     .option(
       "--stall-timeout <duration>",
       "give up (exit 4) when nothing has arrived for this long, such as 5m (default: keep waiting)",
-      durationArgument,
+      stallTimeoutArgument,
     )
     .addHelpText(
       "after",

@@ -28,9 +28,9 @@ export function addSeedCommand(program: Command): void {
 The data in the download directory is checked first (or trusted from
 <dir>/.shoal/*.resume if the files are unchanged); shoal seed refuses to start
 when pieces are missing (shoal download completes them). The data is only
-read: state goes to <dir>/.shoal when that can be written, else to
---state-dir or $XDG_STATE_HOME/shoal. Peers named with --peer are dialled,
-which is how to seed to clients that never connect out.
+read: state goes to --state-dir when given, else to <dir>/.shoal when that
+can be written, else to $XDG_STATE_HOME/shoal. Peers named with --peer are
+dialled, which is how to seed to clients that never connect out.
 
 Examples:
   shoal seed ubuntu.torrent -d ~/Downloads
