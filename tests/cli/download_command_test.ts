@@ -4,11 +4,10 @@
  * and `verify` finding exactly the damaged piece. The seeder is a fake peer
  * in this process (slowed down where the test needs time to act).
  */
-import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { defaultStateDir, loadResume, resumePath } from "../../lib/storage/resume.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
-import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
+import { assertSameContent, seededFixture } from "../helpers/content.ts";
+import type { FakePeer, FakePeerBehaviour } from "../helpers/fake_peer.ts";
 import { run, runShoal, shoalArgs, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
 
@@ -22,14 +21,8 @@ function downloadArgs(
   return [torrent, "-d", out, "-p", String(freePort()), "--peer", peer.address, ...extra];
 }
 
-async function seeder(dir: string, length: number, delayMs = 0, behaviour: FakePeerBehaviour = {}) {
-  const fixture = await singleFileFixture(dir, length);
-  const torrent = await readTorrentFile(fixture.torrent);
-  const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`), {
-    delayMs,
-    ...behaviour,
-  });
-  return { fixture, torrent, peer };
+function seeder(dir: string, length: number, delayMs = 0, behaviour: FakePeerBehaviour = {}) {
+  return seededFixture(dir, length, { delayMs, ...behaviour });
 }
 
 /** Starts `shoal download --json` as a child whose JSON lines can be watched. */

@@ -6,11 +6,9 @@
  * user's state directory), --bind, a taken port said on the display, and
  * the lock that keeps a second shoal off a torrent's state.
  */
-import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { encode } from "../../lib/bencode/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
-import { startFakePeer } from "../helpers/fake_peer.ts";
+import { assertSameContent, seededFixture, singleFileFixture } from "../helpers/content.ts";
 import { run, SHOAL_CLI, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
 
@@ -116,9 +114,7 @@ Deno.test("permissions: tracker needs read for the torrent and the network; with
 
 Deno.test("permissions: download with read and write for its folder, the network on 127.0.0.1 and --bind", () =>
   withTempDir(async (dir) => {
-    const fixture = await singleFileFixture(dir, 400_000);
-    const torrent = await readTorrentFile(fixture.torrent);
-    const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`));
+    const { fixture, peer } = await seededFixture(dir, 400_000);
     try {
       const out = `${dir}/dl`;
       const narrow = [
@@ -156,9 +152,7 @@ Deno.test("permissions: download with read and write for its folder, the network
 
 Deno.test("permissions: a taken port is said on the display, not only in the log", () =>
   withTempDir(async (dir) => {
-    const fixture = await singleFileFixture(dir, 50_000);
-    const torrent = await readTorrentFile(fixture.torrent);
-    const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`));
+    const { fixture, peer } = await seededFixture(dir, 50_000);
     const port = freePort();
     const taken = Deno.listen({ hostname: "127.0.0.1", port });
     try {

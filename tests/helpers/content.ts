@@ -8,6 +8,8 @@
  */
 
 import { createTorrent } from "../../lib/metainfo/create.ts";
+import { readTorrentFile, type Torrent } from "../../lib/metainfo/torrent.ts";
+import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "./fake_peer.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { writeRandomFile } from "./tools.ts";
 
@@ -92,4 +94,31 @@ export async function assertSameContent(fixture: Fixture, downloadDir: string): 
     }
     assert(same, `${file.path}: bytes differ`);
   }
+}
+
+/** A single-file fixture and a fake peer (in this process) that seeds it. */
+export interface SeededFixture {
+  fixture: Fixture;
+  torrent: Torrent;
+  peer: FakePeer;
+}
+
+/**
+ * Makes a single-file fixture of `length` bytes (with `trackers`) and starts
+ * a fake peer that seeds it, behaving as told.
+ */
+export async function seededFixture(
+  dir: string,
+  length: number,
+  behaviour: FakePeerBehaviour = {},
+  trackers: string[][] = [],
+): Promise<SeededFixture> {
+  const fixture = await singleFileFixture(dir, length, trackers);
+  const torrent = await readTorrentFile(fixture.torrent);
+  const peer = startFakePeer(
+    torrent,
+    await Deno.readFile(`${fixture.dataDir}/single.bin`),
+    behaviour,
+  );
+  return { fixture, torrent, peer };
 }

@@ -6,10 +6,9 @@
  * (no stale copies above it in the scrollback), every line of it on one
  * row, and messages above it intact.
  */
-import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { singleFileFixture } from "../helpers/content.ts";
-import { type FakePeer, startFakePeer } from "../helpers/fake_peer.ts";
+import { seededFixture } from "../helpers/content.ts";
+import type { FakePeer } from "../helpers/fake_peer.ts";
 import { openTerminal, type Terminal, withoutExitMark } from "../helpers/terminal.ts";
 import { SHOAL_CLI, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
@@ -22,11 +21,7 @@ async function slowSeed(
   dir: string,
   delayMs: number,
 ): Promise<{ torrent: string; peer: FakePeer }> {
-  const fixture = await singleFileFixture(dir, 1_200_000, [[DEAD_TRACKER]]);
-  const torrent = await readTorrentFile(fixture.torrent);
-  const peer = startFakePeer(torrent, await Deno.readFile(`${fixture.dataDir}/single.bin`), {
-    delayMs,
-  });
+  const { fixture, peer } = await seededFixture(dir, 1_200_000, { delayMs }, [[DEAD_TRACKER]]);
   return { torrent: fixture.torrent, peer };
 }
 
