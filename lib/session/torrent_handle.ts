@@ -23,6 +23,7 @@ import {
   saveResume,
 } from "../storage/resume.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
+import { PieceWriter } from "../storage/piece_writer.ts";
 import type { PipelineOptions } from "../swarm/peer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
@@ -219,6 +220,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly #stateDir: string;
   readonly #resumePath: string;
   #lock?: StateLock;
+  /** Hashes and writes finished pieces in a worker (not for a seed, which writes nothing). */
+  #writer?: PieceWriter;
   readonly #addedAt = Date.now();
   #state: TorrentState = "checking";
   #checking?: { checked: number; total: number };
@@ -353,7 +356,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     const have = await this.#restore();
     if (this.#stopping) return;
     // A seed only reads: its data is complete, or it fails below.
-    if (!this.#options.requireComplete) await this.#store.create();
+    if (!this.#options.requireComplete) {
+      await this.#store.create();
+      if (this.#stopping) return;
+      this.#writer = new PieceWriter(this.torrent, this.#store);
+    }
     if (this.#stopping) return;
     this.#picker = new PiecePicker({
       pieceCount: this.torrent.pieceCount,
@@ -389,6 +396,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       listenPort: this.#context.port,
       picker: this.#picker,
       writePiece: (index, data) => this.#store.writePiece(index, data),
+      verifyAndWrite: this.#writer
+        ? (index, data) => this.#writer!.verifyAndWrite(index, data)
+        : undefined,
       log: this.#context.log,
       maxPeers: this.#options.maxPeers,
       requestTimeoutMs: this.#options.requestTimeoutMs,
@@ -564,6 +574,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     }
     await step("telling trackers", () => this.#announcer?.stop());
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
+    await step("closing the piece writer", () => this.#writer?.close());
     await step("closing files", () => this.#store.close());
     this.#lock?.release();
     // An error wins over the stop that was under way and over seeding: it is what ended the torrent.

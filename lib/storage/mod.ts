@@ -25,4 +25,5 @@ export * from "./file_store.ts";
 export * from "./piece_check.ts";
 export * from "./resume.ts";
 export * from "./state_lock.ts";
+export * from "./piece_writer.ts";
 export { Bitfield } from "../util/bitfield.ts";

@@ -61,8 +61,8 @@ export interface PiecePickerOptions {
 export interface ActivePiece {
   /** Piece index. */
   readonly index: number;
-  /** The piece's bytes as they arrive. */
-  readonly data: Uint8Array;
+  /** The piece's bytes as they arrive (replaced by the same bytes when a verifier moved them away and back). */
+  data: Uint8Array;
   /** Blocks in the piece. */
   readonly blockCount: number;
   /** Per block: 1 once received. */

@@ -58,6 +58,16 @@ export interface SwarmOptions {
   picker: PiecePicker;
   /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */
   writePiece: (index: number, data: Uint8Array) => Promise<void>;
+  /**
+   * Checks a finished piece and stores it when it is right, instead of
+   * hashing here and calling `writePiece` (a worker does it, beside the
+   * thread that reads the peers). It may move `data`: the bytes returned are
+   * the piece's from then on. A rejection stops the swarm (see `onFatal`).
+   */
+  verifyAndWrite?: (
+    index: number,
+    data: Uint8Array,
+  ) => Promise<{ valid: boolean; data: Uint8Array }>;
   /** Where events are logged. */
   log: Logger;
   /** Most connections. Default 50. */
@@ -839,17 +849,20 @@ export class Swarm {
 
   async #finishPiece(piece: ActivePiece): Promise<void> {
     const index = piece.index;
-    if (!bytesEqual(sha1(piece.data), pieceHash(this.#torrent, index))) {
-      this.#onHashFailure(piece);
-      return;
-    }
+    let valid: boolean;
     try {
-      await this.#options.writePiece(index, piece.data);
+      const checked = await this.#verifyAndWrite(index, piece.data);
+      valid = checked.valid;
+      piece.data = checked.data; // The bytes may have been moved away and back.
     } catch (error) {
       if (!this.#stopped) {
         this.#log.error(`piece ${index}: ${(error as Error).message}`);
         this.#options.onFatal?.(error);
       }
+      return;
+    }
+    if (!valid) {
+      this.#onHashFailure(piece);
       return;
     }
     this.#convictLiars(index, piece.data);
@@ -942,6 +955,17 @@ export class Swarm {
     this.#releaseAll(peer, true);
     if (peer.countedAsSeed) this.#picker.peerGone(peer.bits, true);
     else if (peer.bits.count > 0) this.#picker.peerGone(peer.bits, false);
+  }
+
+  /** Hashes a finished piece and writes it when right: through `verifyAndWrite` when given. */
+  async #verifyAndWrite(
+    index: number,
+    data: Uint8Array,
+  ): Promise<{ valid: boolean; data: Uint8Array }> {
+    if (this.#options.verifyAndWrite) return await this.#options.verifyAndWrite(index, data);
+    const valid = bytesEqual(sha1(data), pieceHash(this.#torrent, index));
+    if (valid) await this.#options.writePiece(index, data);
+    return { valid, data };
   }
 
   #tick(): void {

@@ -1,0 +1,159 @@
+/**
+ * Checking and writing finished pieces off the thread that talks to peers:
+ * a worker hashes each piece and, when it is right, writes it through the
+ * piece ↔ file map. The bytes travel to the worker and back without being
+ * copied. With it a download reads its peers while earlier pieces are
+ * hashed and written.
+ *
+ * @module
+ */
+
+import { DiskError, diskError, type ShoalError } from "../errors.ts";
+import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
+import type { FileStore } from "./file_store.ts";
+import type { JobSpan, PieceJob, PieceOutcome } from "./_piece_jobs.ts";
+import { pieceWorkerUrl } from "./_piece_worker.ts";
+
+/** What became of a piece handed to {@linkcode PieceWriter.verifyAndWrite}. */
+export interface VerifiedPiece {
+  /** Whether its SHA-1 matched; it was written only then. */
+  valid: boolean;
+  /** Its bytes again (the buffer given was moved to the worker and back). */
+  data: Uint8Array;
+}
+
+/**
+ * Checks finished pieces against the torrent's hashes and writes the good
+ * ones, in a worker of its own.
+ *
+ * @example Checking and writing a piece
+ * ```ts
+ * import { createTorrent } from "../metainfo/mod.ts";
+ * import { FileStore, PieceWriter } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const content = crypto.getRandomValues(new Uint8Array(20_000));
+ * await Deno.writeFile(`${dir}/original.bin`, content);
+ * const { torrent } = await createTorrent(`${dir}/original.bin`, { pieceLength: 16384 });
+ * const store = new FileStore(torrent, `${dir}/copy`);
+ * await store.create();
+ * const writer = new PieceWriter(torrent, store);
+ * const piece = await writer.verifyAndWrite(0, content.slice(0, 16384));
+ * console.log(piece.valid); // true: piece 0 is now in copy/original.bin
+ * console.log((await writer.verifyAndWrite(1, new Uint8Array(3616))).valid); // false
+ * await writer.close();
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class PieceWriter {
+  readonly #torrent: Torrent;
+  readonly #store: FileStore;
+  readonly #worker: Worker;
+  readonly #url: string;
+  readonly #waiting = new Map<
+    number,
+    { resolve: (o: PieceOutcome) => void; reject: (e: Error) => void }
+  >();
+  readonly #inFlight = new Set<Promise<PieceOutcome>>();
+  #nextId = 0;
+  #closing?: Promise<void>;
+  #failure?: Error;
+
+  /**
+   * Starts the worker.
+   *
+   * @param torrent The torrent whose pieces these are.
+   * @param store Its files (already created; they give the paths).
+   */
+  constructor(torrent: Torrent, store: FileStore) {
+    this.#torrent = torrent;
+    this.#store = store;
+    this.#url = pieceWorkerUrl();
+    this.#worker = new Worker(this.#url, { type: "module" });
+    this.#worker.onmessage = (event: MessageEvent<PieceOutcome | "closed">) => {
+      if (event.data === "closed") return;
+      const waiting = this.#waiting.get(event.data.id);
+      this.#waiting.delete(event.data.id);
+      waiting?.resolve(event.data);
+    };
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#failure = new DiskError(`The piece writer stopped: ${event.message}`);
+      for (const waiting of this.#waiting.values()) waiting.reject(this.#failure);
+      this.#waiting.clear();
+    };
+  }
+
+  /**
+   * Hashes piece `index` and writes it when the hash matches. `data` is
+   * moved to the worker: use the returned bytes afterwards.
+   *
+   * @throws {DiskError} When the piece cannot be written (the message names the file).
+   */
+  verifyAndWrite(index: number, data: Uint8Array): Promise<VerifiedPiece> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closing) return Promise.reject(new DiskError("The piece writer is closed"));
+    // Only a whole buffer can be moved; a view into a larger one is copied first.
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength &&
+        data.buffer instanceof ArrayBuffer
+      ? data
+      : data.slice();
+    const job: PieceJob = {
+      id: this.#nextId++,
+      buffer: whole.buffer as ArrayBuffer,
+      length: whole.length,
+      hash: pieceHash(this.#torrent, index).slice(),
+      spans: this.#spans(index),
+    };
+    const outcome = new Promise<PieceOutcome>((resolve, reject) => {
+      this.#waiting.set(job.id, { resolve, reject });
+    });
+    this.#inFlight.add(outcome);
+    outcome.finally(() => this.#inFlight.delete(outcome)).catch(() => {});
+    this.#worker.postMessage(job, [job.buffer]);
+    return outcome.then((result) => {
+      const bytes = new Uint8Array(result.buffer, 0, job.length);
+      if (result.error) throw this.#writeError(result.error);
+      return { valid: result.valid, data: bytes };
+    });
+  }
+
+  /** Waits for the pieces handed over, closes the files and stops the worker. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#inFlight]);
+      if (!this.#failure) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const closed = new Promise<void>((resolve) => {
+          this.#worker.onmessage = () => resolve();
+          timer = setTimeout(resolve, 2000);
+        });
+        this.#worker.postMessage("close");
+        await closed;
+        clearTimeout(timer);
+      }
+      this.#worker.terminate();
+      URL.revokeObjectURL(this.#url);
+    })();
+    return this.#closing;
+  }
+
+  #spans(index: number): JobSpan[] {
+    return this.#torrent.pieceMap.spans(index)
+      .filter((span) => this.#store.stored(span.file))
+      .map((span) => ({
+        path: this.#store.path(span.file),
+        fileOffset: span.fileOffset,
+        pieceOffset: span.pieceOffset,
+        length: span.length,
+      }));
+  }
+
+  #writeError(error: { name: string; message: string; path: string }): ShoalError {
+    const cause = Object.assign(new Error(error.message), { name: error.name });
+    // Give it back the Deno error class it had, so the message says why as elsewhere.
+    const known = (Deno.errors as Record<string, new (m: string) => Error>)[error.name];
+    return diskError(known ? new known(error.message) : cause, "write to", error.path);
+  }
+}
