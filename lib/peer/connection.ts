@@ -39,10 +39,14 @@ export interface PeerTimeouts {
   connectMs?: number;
   /** Longest wait for the peer's handshake. Default 10 s. */
   handshakeMs?: number;
+  /** Longest wait for the first byte of a peer that dialled us (a much shorter deadline than the whole handshake's). Default 3 s. */
+  firstByteMs?: number;
   /** A peer that sends nothing for this long is dropped. Default 3 minutes. */
   idleMs?: number;
   /** A keep-alive is sent after this long without sending anything. Default 2 minutes. */
   keepAliveMs?: number;
+  /** A peer that takes none of what we send for this long (it stopped reading) is dropped. Default 60 s. */
+  sendStallMs?: number;
 }
 
 /** What both ends of a connection need to agree on. */
@@ -76,8 +80,18 @@ export interface PeerHandlers {
 
 const DEFAULT_CONNECT_MS = 10_000;
 const DEFAULT_HANDSHAKE_MS = 10_000;
+const DEFAULT_FIRST_BYTE_MS = 3_000;
 const DEFAULT_IDLE_MS = 180_000;
 const DEFAULT_KEEP_ALIVE_MS = 120_000;
+const DEFAULT_SEND_STALL_MS = 60_000;
+/**
+ * Bytes waiting to be sent to a peer above which we stop reading from it:
+ * whatever it sends (requests, each earning a block or a reject) waits in
+ * its own socket until it takes what we owe it.
+ */
+export const READ_PAUSE_BYTES = 1024 * 1024;
+/** Bytes waiting to be sent to a peer above which it is dropped (it cannot grow past this while we do not read it). */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
  * Runs `work` until it ends, `ms` pass (rejects with `onTimeout()`) or
@@ -190,7 +204,8 @@ export async function acceptPeer(
   try {
     const { stream, encryption, infoHash, handshake, rest } = await withTimeout(
       async () => {
-        const opened = await openIncoming(conn, label, options.infoHashes);
+        const firstByteMs = options.timeouts?.firstByteMs ?? DEFAULT_FIRST_BYTE_MS;
+        const opened = await openIncoming(conn, label, options.infoHashes, firstByteMs);
         const { handshake, rest } = await readHandshake(opened.stream, opened.infoHash);
         return { ...opened, handshake, rest };
       },
@@ -226,11 +241,14 @@ async function openIncoming(
   conn: Deno.TcpConn,
   label: string,
   infoHashes: (() => Iterable<Uint8Array>) | undefined,
+  firstByteMs: number,
 ): Promise<{ stream: PeerStream; encryption: PeerEncryption; infoHash?: Uint8Array }> {
   const first = new Uint8Array(SNIFF_BYTES);
   let filled = 0;
   while (filled < first.length) {
-    const n = await conn.read(first.subarray(filled));
+    const n = filled === 0
+      ? await firstRead(conn, first, label, firstByteMs)
+      : await conn.read(first.subarray(filled));
     if (n === null) {
       throw new PeerError("handshake", "The peer closed the connection during the handshake");
     }
@@ -244,6 +262,29 @@ async function openIncoming(
   }
   const answered = await answerEncryptedHandshake(conn, first, infoHashes);
   return { ...answered, encryption: answered.rc4 ? "rc4" : "handshake" };
+}
+
+/** The first read of an incoming connection, which must bring something within `ms`. */
+async function firstRead(
+  conn: Deno.TcpConn,
+  into: Uint8Array,
+  label: string,
+  ms: number,
+): Promise<number | null> {
+  const read = conn.read(into);
+  read.catch(() => {}); // When the deadline wins, the caller closes the connection and the read fails.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PeerError("timeout", `${label} sent nothing for ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([read, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An IPv4 peer accepted on a dual-stack socket shows as `::ffff:a.b.c.d`; gives `a.b.c.d`. */
@@ -322,7 +363,10 @@ export class PeerConnection {
   readonly #initial: Uint8Array;
   readonly #idleMs: number;
   readonly #keepAliveMs: number;
+  readonly #sendStallMs: number;
   #queue: Uint8Array[] = [];
+  /** Resolves the reader's wait once the send queue is below {@linkcode READ_PAUSE_BYTES}. */
+  #belowPause: PromiseWithResolvers<void> | undefined;
   #queuedBytes = 0;
   #flushing = false;
   #lastReceived = Date.now();
@@ -350,6 +394,7 @@ export class PeerConnection {
     this.#initial = initial;
     this.#idleMs = timeouts.idleMs ?? DEFAULT_IDLE_MS;
     this.#keepAliveMs = timeouts.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.#sendStallMs = timeouts.sendStallMs ?? DEFAULT_SEND_STALL_MS;
   }
 
   /** True once closed by either side. */
@@ -364,6 +409,11 @@ export class PeerConnection {
 
   /** Called when everything queued has been handed to the socket. */
   onDrain?: () => void;
+
+  /** When the socket last took bytes from us, or when bytes were queued after a quiet spell (ms). */
+  get lastSentAt(): number {
+    return this.#lastSent;
+  }
 
   /** Bytes queued or being written, not yet handed to the socket. */
   get queuedBytes(): number {
@@ -386,10 +436,17 @@ export class PeerConnection {
         ? (index, begin, length) =>
           this.#closed ? undefined : handlers.blockTarget!(index, begin, length)
         : undefined,
-      // A wait for the rate limit ends when the connection closes, so closing is prompt.
-      throttle: handlers.throttle
-        ? (bytes) => Promise.race([handlers.throttle!(bytes), this.#whenClosed.promise])
-        : undefined,
+      // A wait for the rate limit ends when the connection closes, so closing is prompt;
+      // and nothing more is read while the peer does not take what we send it.
+      throttle: async (bytes) => {
+        if (handlers.throttle) {
+          await Promise.race([handlers.throttle(bytes), this.#whenClosed.promise]);
+        }
+        if (this.#queuedBytes > READ_PAUSE_BYTES && !this.#closed) {
+          this.#belowPause ??= Promise.withResolvers<void>();
+          await this.#belowPause.promise;
+        }
+      },
       onRead: (n) => {
         this.bytesReceived += n;
         this.#lastReceived = Date.now();
@@ -414,10 +471,23 @@ export class PeerConnection {
     return this.#closeError;
   }
 
-  /** Queues a message; messages queued in the same turn go out in one write. */
+  /**
+   * Queues a message; messages queued in the same turn go out in one write.
+   * A peer whose queue would pass {@linkcode MAX_QUEUED_BYTES} is dropped.
+   */
   send(message: PeerMessage): void {
     if (this.#closed) return;
     const bytes = encodeMessage(message);
+    if (this.#queuedBytes + bytes.length > MAX_QUEUED_BYTES) {
+      this.close(
+        new PeerError(
+          "timeout",
+          `${this.label} does not take what we send (${MAX_QUEUED_BYTES >> 20} MiB waiting)`,
+        ),
+      );
+      return;
+    }
+    if (this.#queuedBytes === 0) this.#lastSent = Date.now(); // The stall clock starts now.
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
     if (!this.#flushing) {
@@ -432,10 +502,14 @@ export class PeerConnection {
         const parts = this.#queue;
         this.#queue = [];
         const bytes = parts.length === 1 ? parts[0] : concatBytes(parts);
-        await writeFully(this.#conn, bytes);
-        this.#queuedBytes -= bytes.length;
-        this.bytesSent += bytes.length;
-        this.#lastSent = Date.now();
+        for (let written = 0; written < bytes.length;) {
+          const n = await this.#conn.write(bytes.subarray(written));
+          written += n;
+          this.#queuedBytes -= n;
+          this.bytesSent += n;
+          this.#lastSent = Date.now();
+          if (this.#queuedBytes <= READ_PAUSE_BYTES) this.#resumeReading();
+        }
       }
       if (!this.#closed) queueMicrotask(() => this.onDrain?.());
     } catch (error) {
@@ -463,6 +537,15 @@ export class PeerConnection {
       );
       return;
     }
+    if (this.#queuedBytes > 0 && now - this.#lastSent > this.#sendStallMs) {
+      this.close(
+        new PeerError(
+          "timeout",
+          `${this.label} took nothing we sent for ${Math.round(this.#sendStallMs / 1000)} s`,
+        ),
+      );
+      return;
+    }
     if (now - this.#lastSent > this.#keepAliveMs && !this.#flushing) {
       this.send({ type: "keep-alive" });
     }
@@ -480,7 +563,13 @@ export class PeerConnection {
     this.#queue = [];
     this.#queuedBytes = 0;
     closeQuietly(this.#conn);
+    this.#resumeReading();
     this.#whenClosed.resolve();
+  }
+
+  #resumeReading(): void {
+    this.#belowPause?.resolve();
+    this.#belowPause = undefined;
   }
 
   /** Why the connection closed, if it was an error. */

@@ -16,6 +16,7 @@ import { RateLimiter } from "../swarm/rate_limiter.ts";
 import { toHex } from "../util/_bytes.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
+import { HandshakeGate } from "./_handshake_gate.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -47,7 +48,6 @@ export interface SessionOptions {
 export class ListenError extends ShoalError {}
 
 const PORT_ATTEMPTS = 10;
-const MAX_PENDING_HANDSHAKES = 32;
 
 /**
  * Runs torrents: one listening port, one peer id, many torrents.
@@ -98,6 +98,8 @@ export class Session {
   readonly #uploadLimiter?: RateLimiter;
   /** Incoming connections still in their handshake, with the task answering each. */
   readonly #handshakes = new Map<Deno.TcpConn, Promise<void>>();
+  /** Which of them may stay: a few per IP, the oldest giving way to a newcomer. */
+  readonly #gate = new HandshakeGate<Deno.TcpConn>();
   #accepting: Promise<void>[] = [];
   #closed = false;
 
@@ -213,13 +215,17 @@ export class Session {
   async #accept(listener: Deno.TcpListener): Promise<void> {
     try {
       for await (const conn of listener) {
-        if (this.#closed || this.#handshakes.size >= MAX_PENDING_HANDSHAKES) {
+        if (this.#closed) {
           conn.close();
           continue;
         }
+        this.#gate.admit(conn, conn.remoteAddr.hostname);
         this.#handshakes.set(
           conn,
-          this.#answer(conn).finally(() => this.#handshakes.delete(conn)),
+          this.#answer(conn).finally(() => {
+            this.#gate.release(conn);
+            this.#handshakes.delete(conn);
+          }),
         );
       }
     } catch (error) {

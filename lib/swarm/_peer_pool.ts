@@ -2,8 +2,10 @@
  * The addresses of peers a torrent could talk to, from trackers and the
  * command line, and which to dial next. Peers are keyed by `host:port`
  * (several peers may share one IP, as on loopback). A failed address is
- * retried later with a growing delay and given up after a few failures;
- * banned peers are never dialled again.
+ * retried later with a growing delay and given up after a few failures.
+ * Bans are by IP: a peer that connects in comes from a new port each time,
+ * so a ban by address would not outlast its reconnect. Misbehaviour short
+ * of a ban earns a strike against the IP; enough strikes are a ban.
  *
  * @module
  */
@@ -28,6 +30,17 @@ export interface PeerPoolOptions {
   maxFailures?: number;
   /** First retry delay in ms; doubles per failure. Default 15 s. */
   retryBaseMs?: number;
+  /** Strikes after which an IP is banned. Default 2. */
+  strikesBeforeBan?: number;
+}
+
+/** Most IPs whose strikes are remembered (the oldest are forgotten first). */
+const MAX_STRUCK_HOSTS = 4096;
+
+/** The IP of a `host:port` key (`[v6]:port` keys give the bare IPv6 address). */
+export function hostOfKey(key: string): string {
+  const at = key.lastIndexOf(":");
+  return (at < 0 ? key : key.slice(0, at)).replace(/^\[|\]$/g, "");
 }
 
 /** Known peer addresses and their dialling state. */
@@ -36,7 +49,11 @@ export class PeerPool {
   readonly #maxAddresses: number;
   readonly #maxFailures: number;
   readonly #retryBaseMs: number;
+  readonly #strikesBeforeBan: number;
+  /** Banned IPs. */
   readonly #banned = new Set<string>();
+  /** Strikes per IP, oldest first. */
+  readonly #strikes = new Map<string, number>();
   readonly #ignored = new Set<string>();
 
   /** @param options Limits. */
@@ -44,6 +61,7 @@ export class PeerPool {
     this.#maxAddresses = options.maxAddresses ?? 2000;
     this.#maxFailures = options.maxFailures ?? 5;
     this.#retryBaseMs = options.retryBaseMs ?? 15_000;
+    this.#strikesBeforeBan = options.strikesBeforeBan ?? 2;
   }
 
   /** Number of distinct addresses known (seen). */
@@ -53,7 +71,13 @@ export class PeerPool {
 
   /** Never dial `address` (our own listening address). */
   ignore(address: PeerAddress): void {
-    this.#ignored.add(formatPeerAddress(address));
+    this.ignoreKey(formatPeerAddress(address));
+  }
+
+  /** Never dial the address `key` again (it turned out to be ourselves); its IP is not banned. */
+  ignoreKey(key: string): void {
+    this.#ignored.add(key);
+    this.#candidates.delete(key);
   }
 
   /**
@@ -65,7 +89,7 @@ export class PeerPool {
     let added = 0;
     for (const address of addresses) {
       const key = formatPeerAddress(address);
-      if (this.#candidates.has(key) || this.#ignored.has(key) || this.#banned.has(key)) continue;
+      if (this.#candidates.has(key) || this.#ignored.has(key) || this.isBanned(key)) continue;
       if (this.#candidates.size >= this.#maxAddresses) break;
       this.#candidates.set(key, {
         address,
@@ -98,7 +122,7 @@ export class PeerPool {
 
   /** Marks an address connected by the peer (incoming); false if it is banned. */
   markConnected(key: string, address: PeerAddress): boolean {
-    if (this.#banned.has(key)) return false;
+    if (this.isBanned(key)) return false;
     this.add([address]);
     const candidate = this.#candidates.get(key);
     if (candidate) candidate.connected = true;
@@ -137,15 +161,37 @@ export class PeerPool {
     this.#candidates.clear();
   }
 
-  /** Never connect to `key` again in this session. */
+  /** Never connect to the IP of `key` (`host:port`) again in this session, on any port. */
   ban(key: string): void {
-    this.#banned.add(key);
-    const candidate = this.#candidates.get(key);
-    if (candidate) candidate.banned = true;
+    const host = hostOfKey(key);
+    this.#banned.add(host);
+    this.#strikes.delete(host);
+    for (const candidate of this.#candidates.values()) {
+      if (hostOfKey(candidate.key) === host) candidate.banned = true;
+    }
   }
 
-  /** Whether `key` is banned. */
+  /**
+   * Counts a strike against the IP of `key`: misbehaviour that is not
+   * proof of malice once, but is when it comes back after a reconnect.
+   *
+   * @returns True when the IP has had enough strikes: ban it.
+   */
+  strike(key: string): boolean {
+    const host = hostOfKey(key);
+    if (this.#banned.has(host)) return true;
+    const strikes = (this.#strikes.get(host) ?? 0) + 1;
+    this.#strikes.delete(host);
+    if (strikes >= this.#strikesBeforeBan) return true;
+    this.#strikes.set(host, strikes);
+    if (this.#strikes.size > MAX_STRUCK_HOSTS) {
+      this.#strikes.delete(this.#strikes.keys().next().value!);
+    }
+    return false;
+  }
+
+  /** Whether the IP of `key` (`host:port`, or a bare IP) is banned. */
   isBanned(key: string): boolean {
-    return this.#banned.has(key);
+    return this.#banned.size > 0 && (this.#banned.has(key) || this.#banned.has(hostOfKey(key)));
   }
 }

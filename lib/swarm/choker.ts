@@ -8,11 +8,18 @@
  *   out) get none.
  * - While seeding: the slots go to the interested peers we upload to
  *   fastest, in turns: a peer that has held a slot for a full round
- *   (`seedingTurnMs`) yields it to one that has waited longer.
- * - One more slot, the optimistic unchoke, goes to a random interested
- *   choked peer and moves on every 30 s; peers connected in the last
- *   minute are 3 times as likely to get it, so newcomers get their first
- *   pieces.
+ *   (`seedingTurnMs`) yields it to one that has waited longer. Waiting
+ *   peers go in this order: those that have not wasted a turn lately
+ *   (`wastedMemoryMs`), those whose IP has had fewer turns, those that
+ *   have waited longest.
+ * - In both: a peer that wastes its slot (holds it and asks for nothing,
+ *   or takes nothing we send) loses it, and gets no optimistic unchoke
+ *   while others are waiting.
+ * - One more slot, the optimistic unchoke, moves on every 30 s (or as soon
+ *   as its holder wastes it). It goes to the newest peer that has never
+ *   had a slot, so a newcomer gets its first pieces at once however many
+ *   connections came before it; when there is none, to a random interested
+ *   choked peer, peers connected in the last minute 3 times as likely.
  *
  * The swarm calls it every 10 s and when a peer becomes interested.
  *
@@ -37,6 +44,12 @@ export interface ChokerPeer {
   unchoked: boolean;
   /** When it last got a slot (ms), if ever. */
   unchokedSince?: number;
+  /** It holds a slot and does not use it (asks for nothing, or takes nothing): it loses it. */
+  wasting?: boolean;
+  /** When it last wasted a slot (ms): it waits behind every peer that has not. */
+  wastedTurnAt?: number;
+  /** Turns the peer's IP has had: among waiting peers, fewer goes first. */
+  hostTurns?: number;
 }
 
 /** Settings of the choker. */
@@ -49,6 +62,8 @@ export interface ChokerOptions {
   newPeerMs?: number;
   /** While seeding, how long a peer keeps a slot before others get their turn. Default 30 s. */
   seedingTurnMs?: number;
+  /** How long a peer that wasted its slot waits behind the others. Default 5 minutes. */
+  wastedMemoryMs?: number;
   /** Random numbers in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
@@ -90,7 +105,10 @@ export function choke(
   const newPeerMs = options.newPeerMs ?? 60_000;
   const turnMs = options.seedingTurnMs ?? 30_000;
   const random = options.random ?? Math.random;
-  const interested = peers.filter((peer) => peer.interested);
+  const wastedMemoryMs = options.wastedMemoryMs ?? 300_000;
+  const interested = peers.filter((peer) => peer.interested && !peer.wasting);
+  const wastedLately = (peer: ChokerPeer) =>
+    peer.wastedTurnAt !== undefined && now - peer.wastedTurnAt < wastedMemoryMs;
 
   let ranked: ChokerPeer[];
   if (seeding) {
@@ -100,8 +118,11 @@ export function choke(
     ranked = [...interested].sort((a, b) =>
       Number(turnOver(a)) - Number(turnOver(b)) ||
       Number(b.unchoked) - Number(a.unchoked) ||
+      (a.unchoked ? 0 : Number(wastedLately(a)) - Number(wastedLately(b)) ||
+        (a.hostTurns ?? 0) - (b.hostTurns ?? 0)) ||
       b.uploadRate - a.uploadRate ||
-      (a.unchokedSince ?? 0) - (b.unchokedSince ?? 0)
+      (a.unchokedSince ?? 0) - (b.unchokedSince ?? 0) ||
+      a.connectedAt - b.connectedAt
     );
   } else {
     ranked = interested.filter((peer) => !peer.snubbed).sort((a, b) =>
@@ -114,15 +135,22 @@ export function choke(
   const current = interested.find((peer) => peer.id === optimistic);
   const expired = optimisticSince === undefined || now - optimisticSince >= optimisticMs;
   if (!current || expired || unchoke.has(current.id)) {
-    const candidates = interested.filter((peer) => !unchoke.has(peer.id) && peer.id !== optimistic);
-    const pool = candidates.length > 0
-      ? candidates
-      : interested.filter((peer) => !unchoke.has(peer.id));
+    const waiting = interested.filter((peer) => !unchoke.has(peer.id));
+    const fresh = waiting.filter((peer) => !wastedLately(peer));
+    const choices = fresh.length > 0 ? fresh : waiting;
+    const candidates = choices.filter((peer) => peer.id !== optimistic);
+    const pool = candidates.length > 0 ? candidates : choices;
+    // The newest peer that has never had a slot goes first: it is not queued behind every
+    // earlier connection (those that wasted a turn lately come after everyone else).
+    const untried = pool.filter((peer) => peer.unchokedSince === undefined && !wastedLately(peer));
     const weights = pool.map((peer) => now - peer.connectedAt < newPeerMs ? 3 : 1);
     const total = weights.reduce((sum, w) => sum + w, 0);
-    optimistic = undefined;
+    optimistic = untried.length > 0
+      ? untried.reduce((a, b) => b.connectedAt > a.connectedAt ? b : a).id
+      : undefined;
     let pick = random() * total;
     for (const [i, peer] of pool.entries()) {
+      if (optimistic !== undefined) break;
       pick -= weights[i];
       if (pick < 0) {
         optimistic = peer.id;

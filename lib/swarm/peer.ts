@@ -39,6 +39,9 @@ export interface PipelineOptions {
 /** How long a round-trip sample counts (two windows are kept). */
 const RTT_WINDOW_MS = 10_000;
 
+/** Most taken-back requests remembered per peer. */
+const MAX_RELEASED = 2048;
+
 /** A key for a block address, unique within a torrent. */
 export function blockKey(index: number, begin: number): number {
   return index * 65536 + begin / BLOCK_SIZE;
@@ -72,6 +75,12 @@ export class Peer {
   unchokedSince?: number;
   /** When it connected (ms). */
   readonly connectedAt = Date.now();
+  /** When it last sent us a request (ms). */
+  lastRequestAt?: number;
+  /** Upload slots it has been given. */
+  turns = 0;
+  /** When it last held an upload slot without using it (ms). */
+  wastedTurnAt?: number;
   /** Its requests we have accepted and not yet served, in order. */
   incoming: BlockRequest[] = [];
   /** A serving loop is running for this peer. */
@@ -94,8 +103,14 @@ export class Peer {
   snubbed = false;
   /** Pieces this peer alone sent that failed their hash check. */
   hashFailures = 0;
-  /** Bytes of blocks the peer sent that we had not asked for. */
-  unrequestedBytes = 0;
+  /** Blocks the peer sent that we never asked it for. */
+  unrequestedBlocks = 0;
+  /**
+   * Requests we took back without the peer's word (it choked us, we
+   * cancelled, it was too slow): a block for one of them may still come and
+   * is one we asked for. Oldest first, at most {@linkcode MAX_RELEASED}.
+   */
+  readonly released = new Set<number>();
   /** The piece a block is being read into straight from the socket, if any. */
   placing?: ActivePiece;
   /** That block's key. */
@@ -161,6 +176,14 @@ export class Peer {
     const seconds = (this.roundTripMs ?? 0) / 1000 + targetSeconds;
     const byRate = Math.ceil((this.download.rate(now) * seconds) / BLOCK_SIZE);
     return Math.max(minimum, Math.min(this.queueLimit, share, Math.max(initial, byRate)));
+  }
+
+  /** Remembers that the request `key` was taken back: its block may still arrive. */
+  releasedRequest(key: number): void {
+    this.released.add(key);
+    if (this.released.size > MAX_RELEASED) {
+      this.released.delete(this.released.values().next().value!);
+    }
   }
 
   /** Whether we may send requests: unchoked, or choked with allowed-fast pieces. */

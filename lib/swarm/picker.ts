@@ -308,6 +308,35 @@ export class PiecePicker {
   }
 
   /**
+   * Takes the blocks `peer` sent out of the pieces in progress (it was
+   * found to lie): they are missing again and are requested from others.
+   * A block being read into a piece from elsewhere is not `peer`'s and stays.
+   *
+   * @param peer The peer's number.
+   * @param skip Pieces to leave as they are (being hashed now: their check decides).
+   * @returns How many blocks were taken out.
+   */
+  forgetSender(peer: number, skip: (index: number) => boolean = () => false): number {
+    let dropped = 0;
+    for (const piece of this.#active.values()) {
+      if (!piece.contributors.has(peer) || skip(piece.index)) continue;
+      for (let block = 0; block < piece.blockCount; block++) {
+        if (piece.senders[block] !== peer || !piece.received[block]) continue;
+        piece.received[block] = 0;
+        piece.senders[block] = -1;
+        piece.receivedCount--;
+        dropped++;
+        if (!piece.requesters[block]) {
+          piece.freeCount++;
+          this.#partial.add(piece);
+        }
+      }
+      piece.contributors.delete(peer);
+    }
+    return dropped;
+  }
+
+  /**
    * A completed piece passed its hash check and was written: we have it.
    * Its buffer is reused for a later piece.
    */

@@ -15,8 +15,10 @@
  *   alone sent two bad pieces is banned; when a bad piece had several
  *   senders, its bytes are kept until the piece is downloaded correctly and
  *   the senders of the blocks that differ are banned.
- * - As a downloader only, peers stay choked; requests from peers with the
- *   fast extension are rejected (serving pieces comes with seeding).
+ * - A full torrent makes room for a peer dialling in when a peer worth
+ *   less is there (see `_eviction.ts`).
+ * - Uploads (choking, the requests peers queue with us, the loops that
+ *   send blocks) are `_uploads.ts`.
  *
  * @module
  */
@@ -40,10 +42,12 @@ import type { Logger } from "../util/log.ts";
 import { sha1 } from "../util/_sha1.ts";
 import { VERSION } from "../version.ts";
 import { blockKey, Peer, type PipelineOptions } from "./peer.ts";
-import { PeerPool } from "./_peer_pool.ts";
-import type { ActivePiece, BlockRequest, PiecePicker } from "./picker.ts";
+import { hostOfKey, PeerPool } from "./_peer_pool.ts";
+import { evictionFor } from "./_eviction.ts";
+import type { ActivePiece, PiecePicker } from "./picker.ts";
 import { RateMeter } from "./_rate.ts";
-import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
+import type { ChokerOptions } from "./choker.ts";
+import { OUR_REQUEST_QUEUE, Uploads } from "./_uploads.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Options of {@linkcode Swarm}. */
@@ -169,11 +173,12 @@ export interface SwarmStats {
   lastDialError?: string;
 }
 
-const MAX_UNREQUESTED_BYTES = 4 * 1024 * 1024;
-/** Requests a peer may have queued with us: the `reqq` we announce. */
-export const OUR_REQUEST_QUEUE = 500;
-/** Bytes waiting to be sent to one peer before we stop reading pieces for it. */
-const MAX_SEND_QUEUE = 256 * 1024;
+/**
+ * Blocks we never asked a peer for that it may send before it is dropped;
+ * each drop is a strike against its IP, and the second a ban. Such a block
+ * never touches a piece: only blocks we requested from that peer do.
+ */
+const MAX_UNREQUESTED_BLOCKS = 16;
 /** Seconds between rechokes. */
 const RECHOKE_EVERY_TICKS = 10;
 const MAX_ALLOWED_FAST = 256;
@@ -211,8 +216,7 @@ export class Swarm {
   #keptBadBytes = 0;
   /** Each peer's share of the request budget, in blocks, and when it was counted. */
   #share = { blocks: Infinity, at: -Infinity };
-  #chokerState: ChokerState = {};
-  #rechokeQueued = false;
+  readonly #uploads: Uploads;
   #ticks = 0;
   #connecting = 0;
   #nextPeerId = 0;
@@ -234,6 +238,23 @@ export class Swarm {
     for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
       this.pool.ignore({ host, port: options.listenPort });
     }
+    this.#uploads = new Uploads({
+      peers: () => this.#peers.values(),
+      has: (index) => this.#picker.have.has(index),
+      pieceSize: (index) => this.#torrent.pieceMap.pieceSize(index),
+      pieceCount: this.#torrent.pieceCount,
+      readPiece: options.readPiece,
+      seeding: () => this.#picker.missing === 0,
+      choker: options.choker,
+      uploadLimiter: options.uploadLimiter,
+      log: this.#log,
+      spawn: (task, what) => this.#spawn(task, what),
+      onSent: (peer, bytes, now) => {
+        peer.upload.add(bytes, now);
+        this.#upload.add(bytes, now);
+        if (this.#peersServed.size < 10_000) this.#peersServed.add(peer.key);
+      },
+    });
   }
 
   /** Starts dialling and the once-a-second housekeeping. */
@@ -255,12 +276,33 @@ export class Swarm {
    * @returns False when it was refused (full, banned, duplicate).
    */
   adopt(connection: PeerConnection): boolean {
-    const host = connection.label;
-    if (this.#stopped || this.#peers.size >= this.#maxPeers || this.pool.isBanned(host)) {
+    const key = connection.label;
+    if (this.#stopped || this.pool.isBanned(key) || !this.#roomFor(key)) {
       connection.close();
       return false;
     }
-    this.#spawn(this.#run(connection), `peer ${host}`);
+    this.#spawn(this.#run(connection), `peer ${key}`);
+    return true;
+  }
+
+  /** Whether a peer dialling in from `key` fits, evicting a peer worth less when full. */
+  #roomFor(key: string): boolean {
+    if (this.#peers.size < this.#maxPeers) return true;
+    const now = Date.now();
+    const candidates = [...this.#peers.values()].map((peer) => ({
+      peer,
+      key: peer.key,
+      useful: peer.interested,
+      unchoked: !peer.amChoking,
+      wastedTurnAt: peer.wastedTurnAt,
+      connectedAt: peer.connectedAt,
+    }));
+    const victim = evictionFor(candidates, hostOfKey(key), now)?.peer;
+    if (!victim) return false;
+    this.#log.debug(`peer ${victim.key}: disconnected to make room for ${key}`);
+    // Gone now, not when its task ends: the newcomer's place is taken at once.
+    this.#peers.delete(victim.id);
+    victim.connection.close();
     return true;
   }
 
@@ -324,6 +366,7 @@ export class Swarm {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
+    this.#uploads.stop();
     clearInterval(this.#timer);
     for (const peer of this.#peers.values()) peer.connection.close();
     while (this.#tasks.size > 0 || this.#writes.size > 0) {
@@ -371,7 +414,7 @@ export class Swarm {
       });
     } catch (error) {
       this.#connecting--;
-      if (error instanceof PeerError && error.kind === "self") this.pool.ban(key);
+      if (error instanceof PeerError && error.kind === "self") this.pool.ignoreKey(key);
       else {
         this.pool.failed(key);
         if (!this.#stopped) this.#lastDialError = (error as Error).message;
@@ -419,7 +462,7 @@ export class Swarm {
       ? ", encrypted handshake"
       : "";
     this.#log.debug(`peer ${peer.key}: connected (${connection.direction}${encrypted})`);
-    connection.onDrain = () => this.#serve(peer);
+    connection.onDrain = () => this.#uploads.serve(peer);
     this.#greet(peer);
     const error = await connection.run({
       onMessage: (message) => this.#onMessage(peer, message),
@@ -431,7 +474,7 @@ export class Swarm {
     this.#peers.delete(peer.id);
     if (this.#peerIds.get(peerIdKey) === peer) this.#peerIds.delete(peerIdKey);
     this.#forget(peer);
-    if (!peer.amChoking) this.#rechokeSoon();
+    if (!peer.amChoking) this.#uploads.rechokeSoon();
     this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
     if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.key);
     this.#fillConnections();
@@ -475,10 +518,7 @@ export class Swarm {
       case "unknown":
         return;
       case "cancel":
-        peer.incoming = peer.incoming.filter((r) =>
-          r.index !== message.index || r.begin !== message.begin
-        );
-        return;
+        return this.#uploads.onCancel(peer, message.index, message.begin);
       case "choke":
         peer.choked = true;
         if (!peer.connection.features.fast) this.#releaseAll(peer, false);
@@ -489,11 +529,11 @@ export class Swarm {
         return;
       case "interested":
         peer.peerInterested = true;
-        this.#rechokeSoon();
+        this.#uploads.rechokeSoon();
         return;
       case "not-interested":
         peer.peerInterested = false;
-        this.#rechokeSoon();
+        this.#uploads.rechokeSoon();
         return;
       case "have":
         return this.#onHave(peer, message.index);
@@ -512,7 +552,7 @@ export class Swarm {
         return this.#onPieces(peer, bits);
       }
       case "request":
-        return this.#onRequest(peer, message);
+        return this.#uploads.onRequest(peer, message);
       case "piece":
         return this.#onBlock(
           peer,
@@ -526,6 +566,7 @@ export class Swarm {
           return this.#protocolError(peer, "sent reject without the fast extension");
         }
         const key = blockKey(message.index, message.begin);
+        peer.released.delete(key);
         if (peer.outstanding.delete(key)) {
           this.#picker.release(peer.id, message.index, message.begin);
           this.#requestAllSoon();
@@ -558,118 +599,6 @@ export class Swarm {
   #protocolError(peer: Peer, what: string): void {
     this.#log.warn(`peer ${peer.key}: ${what}; disconnecting`);
     peer.connection.close(new PeerError("protocol", `${peer.key} ${what}`));
-  }
-
-  /** A peer asks for a block: queue it if it is valid and the peer may ask, else reject it. */
-  #onRequest(peer: Peer, request: BlockRequest): void {
-    const { index, begin, length } = request;
-    const valid = index < this.#torrent.pieceCount && this.#picker.have.has(index) && length > 0 &&
-      length <= BLOCK_SIZE && begin + length <= this.#torrent.pieceMap.pieceSize(index);
-    if (
-      !valid || peer.amChoking || !this.#options.readPiece ||
-      peer.incoming.length >= OUR_REQUEST_QUEUE
-    ) {
-      if (peer.connection.features.fast) {
-        peer.connection.send({ type: "reject", index, begin, length });
-      }
-      return;
-    }
-    peer.incoming.push({ index, begin, length });
-    this.#serve(peer);
-  }
-
-  /** Starts the upload loop for a peer unless it runs already. */
-  #serve(peer: Peer): void {
-    if (peer.serving || this.#stopped) return;
-    peer.serving = true;
-    this.#spawn(this.#serveQueued(peer), `serving ${peer.key}`);
-  }
-
-  /** Sends queued blocks while the peer's send queue has room; `#serve` resumes it when it drains. */
-  async #serveQueued(peer: Peer): Promise<void> {
-    try {
-      while (
-        !peer.connection.closed && !peer.amChoking && peer.incoming.length > 0 &&
-        peer.connection.queuedBytes < MAX_SEND_QUEUE
-      ) {
-        const request = peer.incoming[0];
-        let data: Uint8Array;
-        try {
-          data = await this.#options.readPiece!(request.index);
-        } catch (error) {
-          this.#log.error(`piece ${request.index}: ${(error as Error).message}`);
-          peer.connection.close(new PeerError("closed", "a piece could not be read for uploading"));
-          return;
-        }
-        // A wait for the upload limit ends when the peer goes (a stop does not wait for it).
-        if (this.#options.uploadLimiter) {
-          await Promise.race([
-            this.#options.uploadLimiter.acquire(request.length),
-            peer.connection.whenClosed,
-          ]);
-          if (peer.connection.closed) return;
-        }
-        // Cancelled or choked while the piece was read: the request is gone.
-        if (peer.incoming[0] !== request) continue;
-        peer.incoming.shift();
-        const block = data.subarray(request.begin, request.begin + request.length);
-        peer.connection.send({ type: "piece", index: request.index, begin: request.begin, block });
-        const now = Date.now();
-        peer.upload.add(request.length, now);
-        this.#upload.add(request.length, now);
-        if (this.#peersServed.size < 10_000) this.#peersServed.add(peer.key);
-      }
-    } finally {
-      peer.serving = false;
-    }
-  }
-
-  #rechokeSoon(): void {
-    if (this.#rechokeQueued) return;
-    this.#rechokeQueued = true;
-    queueMicrotask(() => {
-      this.#rechokeQueued = false;
-      this.#rechoke();
-    });
-  }
-
-  /** Runs the choker and applies its decision. */
-  #rechoke(now: number = Date.now()): void {
-    if (this.#stopped) return;
-    const peers = [...this.#peers.values()];
-    const decision = choke(
-      peers.map((peer) => ({
-        id: peer.id,
-        interested: peer.peerInterested,
-        downloadRate: peer.download.rate(now),
-        uploadRate: peer.upload.rate(now),
-        snubbed: peer.snubbed,
-        connectedAt: peer.connectedAt,
-        unchoked: !peer.amChoking,
-        unchokedSince: peer.unchokedSince,
-      })),
-      this.#picker.missing === 0,
-      this.#chokerState,
-      now,
-      this.#options.choker,
-    );
-    this.#chokerState = decision.state;
-    for (const peer of peers) {
-      const unchoke = decision.unchoke.has(peer.id);
-      if (unchoke && peer.amChoking) {
-        peer.amChoking = false;
-        peer.unchokedSince = now;
-        peer.connection.send({ type: "unchoke" });
-      } else if (!unchoke && !peer.amChoking) {
-        peer.amChoking = true;
-        peer.connection.send({ type: "choke" });
-        // BEP 6: pending requests are rejected explicitly; without it, choking discards them.
-        if (peer.connection.features.fast) {
-          for (const request of peer.incoming) peer.connection.send({ type: "reject", ...request });
-        }
-        peer.incoming = [];
-      }
-    }
   }
 
   /** Two seeds have nothing to trade: close the connection. */
@@ -783,8 +712,17 @@ export class Swarm {
     });
   }
 
+  /** Whether some peer's copy of block `key` is being read straight into its piece. */
+  #beingPlaced(key: number): boolean {
+    for (const other of this.#peers.values()) {
+      if (other.placing && other.placingKey === key) return true;
+    }
+    return false;
+  }
+
   #blockTarget(peer: Peer, index: number, begin: number, length: number): Uint8Array | undefined {
-    if (!peer.outstanding.has(blockKey(index, begin)) || peer.placing) return undefined;
+    const request = peer.outstanding.get(blockKey(index, begin));
+    if (request?.length !== length || peer.placing) return undefined;
     const piece = this.#picker.soleRequester(peer.id, index, begin);
     if (!piece || begin + length > piece.data.length || this.#finishing.has(index)) {
       return undefined;
@@ -808,19 +746,33 @@ export class Swarm {
     const length = block.length;
     const key = blockKey(index, begin);
     const request = peer.outstanding.get(key);
-    const requested = peer.outstanding.delete(key);
-    if (!requested) {
-      peer.unrequestedBytes += length;
-      if (peer.unrequestedBytes > MAX_UNREQUESTED_BYTES) {
-        return this.#protocolError(peer, "keeps sending blocks we did not ask for");
-      }
-    } else {
-      peer.lastBlockAt = now;
-      peer.snubbed = false;
-      if (request) peer.answered(now - request.sentAt, now);
-    }
     peer.download.add(length, now);
     this.#download.add(length, now);
+    if (request) {
+      peer.outstanding.delete(key);
+      if (request.length !== length) {
+        this.#picker.release(peer.id, index, begin);
+        return this.#protocolError(
+          peer,
+          `answered a request for ${request.length} bytes with ${length}`,
+        );
+      }
+      peer.lastBlockAt = now;
+      peer.snubbed = false;
+      peer.answered(now - request.sentAt, now);
+    } else if (!peer.released.delete(key)) {
+      // Never asked of this peer: it must not reach a piece, whatever it holds.
+      this.#wasted += length;
+      if (++peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) {
+        this.#misbehaved(peer, "keeps sending blocks we did not ask for");
+      }
+      return;
+    } else if (this.#beingPlaced(key)) {
+      // Late, and another peer's copy is being read into the piece right now.
+      this.#wasted += length;
+      return;
+    }
+    // Asked of this peer (perhaps taken back since, and then still welcome if missing).
     const piece = this.#picker.active(index);
     const outcome = this.#picker.blockReceived(peer.id, index, begin, length);
     if (outcome.fresh) this.#peersUsed.add(peer.key);
@@ -831,7 +783,8 @@ export class Swarm {
     }
     for (const otherId of outcome.cancel) {
       const other = this.#peers.get(otherId);
-      if (other?.outstanding.delete(blockKey(index, begin))) {
+      if (other?.outstanding.delete(key)) {
+        other.releasedRequest(key);
         other.connection.send({ type: "cancel", index, begin, length });
       }
     }
@@ -867,6 +820,8 @@ export class Swarm {
     }
     this.#convictLiars(index, piece.data);
     this.#picker.pieceVerified(index);
+    // Its buffer is free: peers waiting for piece memory may ask again now, not at the next tick.
+    this.#requestAllSoon();
     // Every peer hears of it, even one that has the piece (as libtorrent's
     // send_redundant_have): peers gauge our progress and speed from haves.
     for (const peer of this.#peers.values()) {
@@ -925,12 +880,32 @@ export class Swarm {
     }
   }
 
+  /**
+   * Bans the peer's IP for the session: every connection from it is closed,
+   * its requests go back to the picker, and the blocks it sent into pieces
+   * not yet being checked are taken out of them, to be fetched elsewhere.
+   */
   #ban(peer: Peer, why: string): void {
-    if (this.pool.isBanned(peer.key)) return;
-    this.#banned++;
-    this.#log.warn(`peer ${peer.key} banned for this session: it ${why}`);
-    this.pool.ban(peer.key);
-    peer.connection.close(new PeerError("protocol", `${peer.key} ${why}`));
+    if (!this.pool.isBanned(peer.key)) {
+      this.#banned++;
+      this.#log.warn(`peer ${peer.key} banned for this session: it ${why}`);
+      this.pool.ban(peer.key);
+    }
+    const dropped = this.#picker.forgetSender(peer.id, (index) => this.#finishing.has(index));
+    if (dropped > 0) {
+      this.#log.debug(`peer ${peer.key}: its ${dropped} blocks will come from others`);
+    }
+    for (const other of this.#peers.values()) {
+      if (!this.pool.isBanned(other.key)) continue;
+      this.#releaseAll(other, false);
+      other.connection.close(new PeerError("protocol", `${peer.key} ${why}`));
+    }
+  }
+
+  /** Misbehaviour that is a strike against the peer's IP: dropped now, banned the second time. */
+  #misbehaved(peer: Peer, why: string): void {
+    if (this.pool.strike(peer.key)) this.#ban(peer, `${why}, again after a reconnect`);
+    else this.#protocolError(peer, why);
   }
 
   /** Puts a peer's requests back in the pool; the block being placed stays unless the peer is gone. */
@@ -939,6 +914,7 @@ export class Swarm {
     for (const [key, request] of peer.outstanding) {
       if (key === placingKey) continue;
       peer.outstanding.delete(key);
+      if (!gone) peer.releasedRequest(key);
       this.#picker.release(peer.id, request.index, request.begin);
       if (cancel) peer.connection.send({ type: "cancel", ...pick(request) });
     }
@@ -970,7 +946,8 @@ export class Swarm {
 
   #tick(): void {
     const now = Date.now();
-    if (++this.#ticks % RECHOKE_EVERY_TICKS === 0) this.#rechoke(now);
+    this.#uploads.tick(now);
+    if (++this.#ticks % RECHOKE_EVERY_TICKS === 0) this.#uploads.rechoke(now);
     const timeout = this.#options.requestTimeoutMs ?? 20_000;
     for (const peer of this.#peers.values()) {
       peer.connection.tick(now);

@@ -24,19 +24,20 @@ export interface Fixture {
 }
 
 /**
- * Makes a single-file torrent (16 KiB pieces, size not a multiple of the
- * piece size) in `dir`.
+ * Makes a single-file torrent (16 KiB pieces unless told, size not a
+ * multiple of the piece size) in `dir`.
  */
 export async function singleFileFixture(
   dir: string,
   length = 1_000_003,
   trackers: string[][] = [],
+  pieceLength = 16 * 1024,
 ): Promise<Fixture> {
   const dataDir = `${dir}/single-data`;
   await Deno.mkdir(dataDir, { recursive: true });
   await writeRandomFile(`${dataDir}/single.bin`, length, 11);
   const { bytes } = await createTorrent(`${dataDir}/single.bin`, {
-    pieceLength: 16 * 1024,
+    pieceLength,
     trackers,
   });
   await Deno.writeFile(`${dir}/single.torrent`, bytes);

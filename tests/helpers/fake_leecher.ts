@@ -7,6 +7,9 @@
  * @module
  */
 
+import type { PeerStream } from "../../lib/peer/stream.ts";
+import { dialLoopback, handshake, message, uint32, writeAll } from "./wire.ts";
+
 /** What the fake leecher has seen. */
 export interface FakeLeecherCounts {
   /** Piece messages received. */
@@ -25,6 +28,8 @@ export interface FakeLeecher {
   request(index: number, begin: number, length: number): Promise<void>;
   /** Sends a cancel. */
   cancel(index: number, begin: number, length: number): Promise<void>;
+  /** Sends raw bytes (many messages at once). */
+  send(bytes: Uint8Array): Promise<void>;
   /** Starts reading and counting what arrives (not started until called). */
   startReading(): void;
   /** Resolves when `test` holds for the counts, or rejects after `ms`. */
@@ -37,34 +42,23 @@ export interface FakeLeecher {
 export interface FakeLeecherOptions {
   /** A bencoded extension handshake (BEP 10) to send, as text; none when absent. */
   extensionHandshake?: string;
-}
-
-function uint32(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, value);
-  return bytes;
+  /** The loopback address to connect from (bans are by IP). Default 127.0.0.1. */
+  from?: string;
 }
 
 /** Sends a request (id 6) or cancel (id 8) for a block. */
 async function sendBlockMessage(
-  conn: Deno.Conn,
+  conn: PeerStream,
   id: number,
   index: number,
   begin: number,
   length: number,
 ): Promise<void> {
-  const message = new Uint8Array(17);
-  message.set(uint32(13));
-  message[4] = id;
-  message.set(uint32(index), 5);
-  message.set(uint32(begin), 9);
-  message.set(uint32(length), 13);
-  let written = 0;
-  while (written < message.length) written += await conn.write(message.subarray(written));
+  await writeAll(conn, message(id, uint32(index), uint32(begin), uint32(length)));
 }
 
 /**
- * Dials `port` on 127.0.0.1 and handshakes for `infoHash`.
+ * Dials `port` on 127.0.0.1 (from `options.from`) and handshakes for `infoHash`.
  *
  * @returns The leecher, or `undefined` when the other side closed instead of answering.
  */
@@ -73,14 +67,8 @@ export async function connectFakeLeecher(
   infoHash: Uint8Array,
   options: FakeLeecherOptions = {},
 ): Promise<FakeLeecher | undefined> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const handshake = new Uint8Array(68);
-  handshake.set(new TextEncoder().encode("\x13BitTorrent protocol"));
-  if (options.extensionHandshake !== undefined) handshake[25] = 0x10;
-  handshake[27] = 0x04;
-  handshake.set(infoHash, 28);
-  handshake.set(new TextEncoder().encode(`-FL0001-${crypto.randomUUID().slice(0, 12)}`), 48);
-  await conn.write(handshake);
+  const conn = await dialLoopback(port, options.from);
+  await writeAll(conn, handshake(infoHash, "FL", options.extensionHandshake !== undefined));
   const reply = new Uint8Array(68);
   let filled = 0;
   while (filled < 68) {
@@ -93,9 +81,9 @@ export async function connectFakeLeecher(
   }
   if (options.extensionHandshake !== undefined) {
     const payload = new TextEncoder().encode(options.extensionHandshake);
-    await conn.write(new Uint8Array([...uint32(payload.length + 2), 20, 0, ...payload]));
+    await writeAll(conn, new Uint8Array([...uint32(payload.length + 2), 20, 0, ...payload]));
   }
-  await conn.write(new Uint8Array([0, 0, 0, 1, 2])); // interested
+  await writeAll(conn, message(2)); // interested
   const counts: FakeLeecherCounts = { pieces: 0, rejects: 0, unchoked: false };
   let closed = false;
   const read = async () => {
@@ -124,6 +112,7 @@ export async function connectFakeLeecher(
     counts,
     request: (index, begin, length) => sendBlockMessage(conn, 6, index, begin, length),
     cancel: (index, begin, length) => sendBlockMessage(conn, 8, index, begin, length),
+    send: (bytes) => writeAll(conn, bytes),
     startReading() {
       read().catch(() => {});
     },

@@ -1,6 +1,6 @@
 /**
  * Fake peers for faults real clients cannot be made to produce: a real TCP
- * server on 127.0.0.1 that answers the handshake and serves blocks from
+ * server on loopback (127.0.0.1 unless told) that answers the handshake and serves blocks from
  * memory, misbehaving as told. It parses the wire on its own (not with
  * shoal's codec), so a bug in the codec cannot hide itself.
  *
@@ -8,6 +8,9 @@
  */
 
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
+import { message, readExactly, uint32, writeAll } from "./wire.ts";
+
+const PROTOCOL = new TextEncoder().encode("\x13BitTorrent protocol");
 
 /** How the fake peer misbehaves. */
 export interface FakePeerBehaviour {
@@ -41,13 +44,17 @@ export interface FakePeerBehaviour {
   claim?: number;
   /** Claim only pieces `[0, first)` at first, and the others with `have` after `afterMs`. */
   revealLater?: { first: number; afterMs: number };
+  /** The loopback address to listen on (bans are by IP). Default 127.0.0.1. */
+  host?: string;
 }
 
 /** A running fake peer. */
 export interface FakePeer {
-  /** Its port on 127.0.0.1. */
+  /** The loopback address it listens on. */
+  host: string;
+  /** Its port. */
   port: number;
-  /** `127.0.0.1:port`. */
+  /** `host:port`. */
   address: string;
   /** Connections accepted so far. */
   readonly connections: number;
@@ -69,43 +76,6 @@ export interface FakePeer {
   stop(): Promise<void>;
 }
 
-const PROTOCOL = new TextEncoder().encode("\x13BitTorrent protocol");
-
-function uint32(value: number): Uint8Array {
-  const bytes = new Uint8Array(4);
-  new DataView(bytes.buffer).setUint32(0, value);
-  return bytes;
-}
-
-function message(id: number, ...parts: Uint8Array[]): Uint8Array {
-  const length = 1 + parts.reduce((sum, p) => sum + p.length, 0);
-  const out = new Uint8Array(4 + length);
-  out.set(uint32(length));
-  out[4] = id;
-  let offset = 5;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-async function readExactly(conn: Deno.Conn, length: number): Promise<Uint8Array | undefined> {
-  const out = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const n = await conn.read(out.subarray(filled));
-    if (n === null) return undefined;
-    filled += n;
-  }
-  return out;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
 /**
  * Starts a fake seeder of `torrent` whose content is `content` (all files
  * concatenated, as the torrent's byte stream).
@@ -115,7 +85,8 @@ export function startFakePeer(
   content: Uint8Array,
   behaviour: FakePeerBehaviour = {},
 ): FakePeer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const host = behaviour.host ?? "127.0.0.1";
+  const listener = Deno.listen({ hostname: host, port: 0 });
   const conns = new Set<Deno.Conn>();
   const stats = {
     connections: 0,
@@ -260,8 +231,9 @@ export function startFakePeer(
 
   const port = (listener.addr as Deno.NetAddr).port;
   return {
+    host,
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     get connections() {
       return stats.connections;
     },

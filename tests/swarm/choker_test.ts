@@ -34,7 +34,7 @@ Deno.test("choker: while downloading, the 4 peers that send us most get the slot
   assert(state.optimistic === 1 || state.optimistic === 4, `optimistic: ${state.optimistic}`);
 });
 
-Deno.test("choker: the optimistic unchoke stays 30 s, then moves; new peers are 3 times as likely", () => {
+Deno.test("choker: the optimistic unchoke stays 30 s, then moves; the newest never-unchoked peer first, else new peers 3 times as likely", () => {
   const peers = Array.from({ length: 8 }, (_, i) => peer(i, { downloadRate: 100 - i }));
   const first = choke(peers, false, {}, NOW, { random: () => 0.5 });
   const optimistic = first.state.optimistic!;
@@ -44,9 +44,17 @@ Deno.test("choker: the optimistic unchoke stays 30 s, then moves; new peers are 
   const moved = choke(peers, false, first.state, NOW + 30_000, { random: () => 0.99 });
   assert(moved.state.optimistic !== optimistic, "moved after 30 s");
 
-  // Among four choked peers, one new: it gets 3/6 of the draws.
+  // A peer that never had a slot gets the optimistic one first, the newest of them first.
+  const never = [...peers.slice(0, 6), peer(6, { connectedAt: NOW - 5000 }), peer(7)];
+  assertEquals(choke(never, false, {}, NOW, { random: () => 0 }).state.optimistic, 6);
+
+  // When every waiting peer has had a slot: among four choked peers, one new gets 3/6 of the draws.
   let newcomer = 0;
-  const fresh = [...peers.slice(0, 7), peer(7, { connectedAt: NOW - 1000 })];
+  const hadSlots = peers.map((p) => ({ ...p, unchokedSince: NOW - 100_000 }));
+  const fresh = [
+    ...hadSlots.slice(0, 7),
+    peer(7, { connectedAt: NOW - 1000, unchokedSince: NOW - 100_000 }),
+  ];
   for (let i = 0; i < 600; i++) {
     const r = i / 600;
     if (choke(fresh, false, {}, NOW, { random: () => r }).state.optimistic === 7) newcomer++;
@@ -76,4 +84,19 @@ Deno.test("choker: while seeding, the fastest receivers hold the slots until the
 Deno.test("choker: nobody interested, nobody unchoked", () => {
   const { unchoke, state } = choke([peer(1, { interested: false })], false, {}, NOW);
   assertEquals([unchoke.size, state.optimistic], [0, undefined]);
+});
+
+Deno.test("choker: a peer that wastes its slot loses it, and waits behind peers that did not", () => {
+  const peers = [
+    peer(1, { unchoked: true, unchokedSince: NOW - 5000, wasting: true, wastedTurnAt: NOW }),
+    peer(2, { unchokedSince: NOW - 200_000, wastedTurnAt: NOW - 60_000 }),
+    peer(3, { connectedAt: NOW - 500_000, unchokedSince: NOW - 200_000 }),
+    peer(4, { hostTurns: 3, unchokedSince: NOW - 200_000 }),
+    peer(5, { hostTurns: 1, unchokedSince: NOW - 200_000 }),
+  ];
+  const { unchoke } = choke(peers, true, {}, NOW, { slots: 2, random: () => 0 });
+  assert(!unchoke.has(1), "the waster lost its slot");
+  for (const id of [3, 5]) assert(unchoke.has(id), `peer ${id} has a regular slot`);
+  // The optimistic slot skips the peer that wasted a turn lately while others wait.
+  assert(unchoke.has(4) && !unchoke.has(2), `unchoked: ${[...unchoke]}`);
 });
