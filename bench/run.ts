@@ -6,6 +6,7 @@
  */
 
 import { benchBencode } from "./bencode.ts";
+import { benchHugeTorrents } from "./huge_torrent.ts";
 import { benchHashing, ratioToOpenssl } from "./hashing.ts";
 import { printFigures } from "./measure.ts";
 import { printPickerBench } from "./picker.ts";
@@ -16,6 +17,11 @@ import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
 printFigures(benchBencode());
+
+console.log(
+  "\n== Loading torrents with huge file lists (time and peak memory growth, each in a fresh process)",
+);
+for (const line of await benchHugeTorrents(hasProgram("python3-libtorrent"))) console.log(line);
 
 console.log("\n== SHA-1 hashing (goal: at least 80% of openssl speed sha1)");
 const scratch = await Deno.makeTempDir({ prefix: "shoal-bench-" });

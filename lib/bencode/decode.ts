@@ -45,6 +45,18 @@ export interface DecodeOptions {
   /** Record the byte span of every list and dictionary. Default false. */
   recordSpans?: boolean;
   /**
+   * With `recordSpans`, record only containers this deep or less (the top
+   * level is 1): a torrent needs the span of its info dictionary (2), not of
+   * a million file entries. Default: every depth.
+   */
+  maxSpanDepth?: number;
+  /**
+   * Most items one list or dictionary may hold: decoding stops at the first
+   * item over it, before memory is spent on the rest. Default: no limit
+   * beyond the input's size.
+   */
+  maxItems?: number;
+  /**
    * Accept bytes after the first complete value (BEP 9 metadata messages
    * append raw data to a bencoded header). Default false.
    */
@@ -80,8 +92,14 @@ class Decoder {
     readonly strict: boolean,
     readonly maxDepth: number,
     recordSpans: boolean,
+    readonly maxSpanDepth: number,
+    readonly maxItems: number,
   ) {
     this.spans = recordSpans ? new WeakMap() : undefined;
+  }
+
+  tooMany(start: number): never {
+    return this.fail(`a list or dictionary holds more than ${this.maxItems} items`, start);
   }
 
   fail(problem: string, offset = this.position): never {
@@ -174,6 +192,33 @@ class Decoder {
     return input.subarray(dataStart, dataStart + length);
   }
 
+  /**
+   * A dictionary key as a binary string, read straight from the input: no
+   * view is made for it (a million-file torrent has millions of keys).
+   */
+  keyString(): string {
+    const start = this.position;
+    const input = this.input;
+    let length = 0;
+    let position = start;
+    while (position < input.length && position - start <= MAX_LENGTH_DIGITS) {
+      const byte = input[position];
+      if (byte < CHAR_0 || byte > CHAR_9) break;
+      length = length * 10 + (byte - CHAR_0);
+      position++;
+    }
+    if (length > 64 || input[position] !== CHAR_COLON || position + 1 + length > input.length) {
+      return bytesToBinary(this.byteString()); // long or malformed: the general path says why
+    }
+    if (input[start] === CHAR_0 && position - start > 1) {
+      return this.fail("byte string length has a leading zero", start);
+    }
+    let key = "";
+    for (let i = position + 1; i < position + 1 + length; i++) key += String.fromCharCode(input[i]);
+    this.position = position + 1 + length;
+    return key;
+  }
+
   enter(): void {
     if (++this.depth > this.maxDepth) {
       this.fail(`nesting is deeper than the limit of ${this.maxDepth}`);
@@ -182,9 +227,10 @@ class Decoder {
   }
 
   leave(container: object, start: number): void {
-    this.depth--;
     this.position++;
-    this.spans?.set(container, { start, end: this.position });
+    if (this.depth-- <= this.maxSpanDepth) {
+      this.spans?.set(container, { start, end: this.position });
+    }
   }
 
   list(): BencodeValue[] {
@@ -195,6 +241,7 @@ class Decoder {
       if (this.position >= this.input.length) {
         this.fail("list is not terminated by 'e'", start);
       }
+      if (items.length >= this.maxItems) this.tooMany(start);
       items.push(this.value());
     }
     this.leave(items, start);
@@ -215,7 +262,7 @@ class Decoder {
       if (byte < CHAR_0 || byte > CHAR_9) {
         this.fail("dictionary key is not a byte string");
       }
-      const key = bytesToBinary(this.byteString());
+      const key = this.keyString();
       if (dict.has(key)) this.fail(`duplicate dictionary key ${JSON.stringify(key)}`, keyOffset);
       if (previous !== undefined && key < previous) {
         if (this.strict) {
@@ -234,6 +281,7 @@ class Decoder {
       if (this.input[this.position] === CHAR_E) {
         this.fail(`dictionary key ${JSON.stringify(key)} has no value`);
       }
+      if (dict.size >= this.maxItems) this.tooMany(start);
       dict.set(key, this.value());
       previous = key;
     }
@@ -270,6 +318,8 @@ export function decodeWithDetails(
     (options.mode ?? "strict") === "strict",
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.recordSpans ?? false,
+    options.maxSpanDepth ?? Infinity,
+    options.maxItems ?? Infinity,
   );
   const value = decoder.value();
   if (!options.allowTrailing && decoder.position !== input.length) {

@@ -144,8 +144,8 @@ export function sanitizePath(
  * sit where an earlier file stands is renamed for every file inside it.
  */
 export class PathAllocator {
-  #files = new Set<string>();
-  #folders = new Set<string>();
+  /** Every path handed out: files and the folders they are in. */
+  #taken = new Map<string, "file" | "folder">();
   #renamedFolders = new Map<string, string>();
   #foldCase: boolean;
 
@@ -165,15 +165,15 @@ export class PathAllocator {
     return this.#foldCase ? key.toLowerCase() : key;
   }
 
-  #taken(key: string): boolean {
-    return this.#files.has(key) || this.#folders.has(key);
+  #isTaken(key: string): boolean {
+    return this.#taken.has(key);
   }
 
   #unique(parentKey: string, parent: readonly string[], name: string): string {
     const [stem, extension] = splitExtension(name);
     for (let n = 1; n <= MAX_DUPLICATE_NAMES; n++) {
       const candidate = fitName(stem, `.${n}`, extension);
-      if (!this.#taken(this.#key(parentKey, candidate))) return candidate;
+      if (!this.#isTaken(this.#key(parentKey, candidate))) return candidate;
     }
     throw new TorrentError(
       `More than ${MAX_DUPLICATE_NAMES} files are named "${name}" in the folder "${
@@ -196,21 +196,20 @@ export class PathAllocator {
       const wantedKey = this.#key(parentKey, components[i]);
       let folder = this.#renamedFolders.get(wantedKey);
       if (folder === undefined) {
-        folder = this.#files.has(wantedKey)
+        folder = this.#taken.get(wantedKey) === "file"
           ? this.#unique(parentKey, out, components[i])
           : components[i];
         if (folder !== components[i]) this.#renamedFolders.set(wantedKey, folder);
       }
       out.push(folder);
       parentKey = this.#key(parentKey, folder);
-      this.#folders.add(parentKey);
+      if (!this.#taken.has(parentKey)) this.#taken.set(parentKey, "folder");
     }
     const name = components[components.length - 1];
-    const file = this.#taken(this.#key(parentKey, name))
-      ? this.#unique(parentKey, out, name)
-      : name;
+    const key = this.#key(parentKey, name);
+    const file = this.#taken.has(key) ? this.#unique(parentKey, out, name) : name;
     out.push(file);
-    this.#files.add(this.#key(parentKey, file));
+    this.#taken.set(file === name ? key : this.#key(parentKey, file), "file");
     return out;
   }
 }

@@ -16,6 +16,7 @@ import { formatQuantity } from "../util/size.ts";
 import { TorrentError } from "./errors.ts";
 import { readFileList, type TorrentFile } from "./_file_list.ts";
 import {
+  MAX_FILES,
   MAX_PIECE_LENGTH,
   MAX_PIECES,
   MAX_TORRENT_FILE_BYTES,
@@ -209,9 +210,17 @@ export function parseTorrent(bytes: Uint8Array, options?: ParseTorrentOptions): 
     decoded = decodeWithDetails(bytes, {
       mode: "lenient",
       recordSpans: true,
+      maxSpanDepth: 2, // the info dictionary's; not a million file entries'
+      maxItems: MAX_FILES, // no list is longer than the file list may be
       allowTrailing: true,
     });
   } catch (error) {
+    if (error instanceof BencodeError && error.message.includes("holds more than")) {
+      throw new TorrentError(
+        `The torrent holds a list of more than ${MAX_FILES} entries; shoal reads torrents of at most ${MAX_FILES} files`,
+        { cause: error },
+      );
+    }
     if (error instanceof BencodeError) {
       throw new TorrentError(`Not a valid torrent file: ${error.message}`, { cause: error });
     }

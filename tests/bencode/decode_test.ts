@@ -138,3 +138,21 @@ Deno.test("decode: byte strings are views, not copies", () => {
   assertEquals(value.buffer, input.buffer);
   assertEquals(value.byteOffset, 3);
 });
+
+Deno.test("decode: spans can be kept to the top levels; lists and dictionaries can be capped", () => {
+  const input = ascii("d4:infod5:filesld1:ai1eeee3:keyi1ee");
+  const details = decodeWithDetails(input, { recordSpans: true, maxSpanDepth: 2 });
+  const root = details.value as Map<string, unknown>;
+  const info = root.get("info") as Map<string, unknown>;
+  assertEquals(details.spanOf(info as never), { start: 7, end: 26 });
+  assertEquals(details.spanOf(info.get("files") as never), undefined, "depth 3 is not recorded");
+  assertEquals(decode(ascii("li1ei2ei3ee"), { maxItems: 3 }), [1, 2, 3]);
+  const error = assertThrows(() => decode(ascii("li1ei2ei3ei4ee"), { maxItems: 3 }), BencodeError);
+  assert(error.message.includes("more than 3 items"), error.message);
+  assertThrows(() => decode(ascii("d1:ai1e1:bi2ee"), { maxItems: 1 }), BencodeError);
+  // Keys read straight from the input keep every check.
+  assertThrows(() => decode(ascii("d01:ai1ee")), BencodeError);
+  assertThrows(() => decode(ascii("d2:ai1ee")), BencodeError);
+  const latin = decode(latin1("d3:\xe9t\xe9i1ee")) as Map<string, unknown>;
+  assertEquals([...latin.keys()], ["\xe9t\xe9"]);
+});
