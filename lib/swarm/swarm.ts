@@ -971,7 +971,5 @@ function pick({ index, begin, length }: { index: number; begin: number; length: 
 }
 
 function parseKey(key: string): PeerAddress {
-  const at = key.lastIndexOf(":");
-  const host = key.slice(0, at).replace(/^\[|\]$/g, "");
-  return { host, port: Number(key.slice(at + 1)) };
+  return { host: hostOfKey(key), port: Number(key.slice(key.lastIndexOf(":") + 1)) };
 }
