@@ -25,6 +25,7 @@ export {
   encodeExtensionHandshake,
   type ExtensionHandshake,
 } from "./extension_handshake.ts";
+export { ExtensionRegistry, type PeerExtension } from "./extension_registry.ts";
 export { BLOCK_SIZE, type BlockAddress, encodeMessage, type PeerMessage } from "./messages.ts";
 export {
   type ByteSource,

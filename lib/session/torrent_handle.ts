@@ -13,6 +13,7 @@ import type { Transport } from "../peer/transport.ts";
 import { FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
+import { PieceRepair } from "./_piece_repair.ts";
 import { NetworkError, ShoalError } from "../errors.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import {
@@ -106,6 +107,13 @@ export interface TorrentStatus {
   waiting?: { forMs: number; reason: string };
   /** Why the torrent stopped, in the `error` state. */
   error?: string;
+  /**
+   * A file changed on disk under the torrent and some of its pieces no
+   * longer match: which file, what happened, and what shoal does about it.
+   * The torrent goes on with the pieces that are intact (its state is not
+   * `error`); cleared when the pieces are downloaded again.
+   */
+  fileError?: string;
 }
 
 /** Events of a {@linkcode TorrentHandle}. */
@@ -159,6 +167,13 @@ export interface AddTorrentOptions {
    * folder must stay untouched. Default false.
    */
   requireComplete?: boolean;
+  /**
+   * How often the files' sizes and modification times are looked at, in ms
+   * (at most 1000 files each time): a file changed by another program has
+   * its pieces checked again before they are served. Default 10 s. Every
+   * read for a peer also looks at its open file first.
+   */
+  fileCheckIntervalMs?: number;
   /** Regular upload slots of the choker. Default 4. */
   uploadSlots?: number;
   /**
@@ -236,6 +251,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** When a payload byte last arrived (or downloading began), and the count then. */
   #lastArrival = { at: 0, downloaded: 0 };
   #stallTimer?: ReturnType<typeof setInterval>;
+  /** Watches the files for changes by others and checks what they touch again. */
+  #repair?: PieceRepair;
+  #fileTimer?: ReturnType<typeof setInterval>;
+  #fileError?: string;
   #saving: Promise<void> = Promise.resolve();
   #error?: Error;
   #completedAt?: number;
@@ -254,6 +273,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#store = new FileStore(torrent, options.downloadDir, {
       maxOpenFiles: options.maxOpenFiles,
       mode: options.requireComplete ? "read" : "write",
+      beforeRead: (file, state) => this.#repair?.beforeRead(file, state),
     });
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, torrent);
@@ -314,6 +334,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peersTried: swarm?.peersTried ?? 0,
       waiting: this.#waiting(now),
       error: this.#error?.message,
+      fileError: this.#fileError,
     };
   }
 
@@ -366,12 +387,14 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       pieceCount: this.torrent.pieceCount,
       pieceSize: (index) => this.torrent.pieceMap.pieceSize(index),
       have,
+      // A seed that only reads never downloads, not even a piece it lost.
+      wanted: this.#options.requireComplete ? () => false : undefined,
       maxBufferedBytes: this.#options.maxBufferedBytes,
     });
     for (const piece of have.indices()) this.#bytesDone += this.torrent.pieceMap.pieceSize(piece);
     this.#bytesAtStart = this.#bytesDone;
     this.#checking = undefined;
-    if (this.#picker.missing > 0 && this.#options.requireComplete) {
+    if (!have.full && this.#options.requireComplete) {
       throw new ShoalError(
         `Only ${have.count} of ${this.torrent.pieceCount} pieces of ${this.torrent.name} are in ${this.#options.downloadDir}; shoal download completes them`,
       );
@@ -385,6 +408,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       this.#store,
       (index) => this.torrent.pieceMap.pieceSize(index),
     );
+    const repair = this.#repair = await this.#makeRepair(cache);
+    if (this.#stopping) return;
+    const writing = <T>(index: number, write: () => Promise<T>): Promise<T> => {
+      repair.writing(index);
+      return write().finally(() => repair.wrote(index));
+    };
     this.#swarm = new Swarm({
       readPiece: (index) => cache.read(index),
       seed: this.#options.seed,
@@ -395,10 +424,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peerId: this.#context.peerId,
       listenPort: this.#context.port,
       picker: this.#picker,
-      writePiece: (index, data) => this.#store.writePiece(index, data),
+      writePiece: (index, data) => writing(index, () => this.#store.writePiece(index, data)),
       verifyAndWrite: this.#writer
-        ? (index, data) => this.#writer!.verifyAndWrite(index, data)
+        ? (index, data) => writing(index, () => this.#writer!.verifyAndWrite(index, data))
         : undefined,
+      onReadError: (index, error) => repair.readFailed(index, error),
       log: this.#context.log,
       maxPeers: this.#options.maxPeers,
       requestTimeoutMs: this.#options.requestTimeoutMs,
@@ -411,6 +441,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         this.emit("piece", index);
       },
       onComplete: () => {
+        this.#fileError = undefined;
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
         this.#announcer?.complete();
         this.#complete();
@@ -425,11 +456,41 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#announcer?.start();
     this.#lastArrival = { at: Date.now(), downloaded: 0 };
     this.#stallTimer = setInterval(() => this.#checkStall(), 1000);
+    this.#fileTimer = setInterval(
+      () => repair.checkFiles(),
+      this.#options.fileCheckIntervalMs ?? 10_000,
+    );
     this.#resumeTimer = setInterval(() => {
       if (this.#resumeDirty) {
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
       }
     }, this.#options.resumeIntervalMs ?? 10_000);
+  }
+
+  /** The file watch, from the files' states now (their pieces were just verified). */
+  async #makeRepair(cache: PieceReadCache): Promise<PieceRepair> {
+    const writable = !this.#options.requireComplete;
+    return new PieceRepair({
+      torrent: this.torrent,
+      store: this.#store,
+      known: await this.#store.states(),
+      has: (index) => this.#picker!.have.has(index),
+      lose: (pieces) => {
+        const lost = this.#swarm?.losePieces(pieces) ?? [];
+        for (const piece of lost) this.#bytesDone -= this.torrent.pieceMap.pieceSize(piece);
+        if (lost.length > 0) this.#resumeDirty = true;
+        if (lost.length > 0 && writable && this.#state === "seeding") this.#setState("downloading");
+        return lost;
+      },
+      regain: (pieces) => this.#swarm?.regainPieces(pieces),
+      forgetCached: (index) => cache.forget(index),
+      writable,
+      log: this.#context.log,
+      onDamage: (message) => {
+        this.#fileError = message;
+        this.#context.log.error(message);
+      },
+    });
   }
 
   #makeAnnouncer(): Announcer {
@@ -566,7 +627,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     await this.#starting;
     clearInterval(this.#resumeTimer);
     clearInterval(this.#stallTimer);
+    clearInterval(this.#fileTimer);
     await step("closing peers", () => this.#swarm?.stop());
+    await step("checking changed files", () => this.#repair?.stop());
     // The last pieces may have been written while the peers closed.
     if (final === "stopped" && this.#state === "downloading" && this.#picker?.missing === 0) {
       this.#announcer?.complete();

@@ -67,6 +67,12 @@ export class PieceReadCache {
     return reading;
   }
 
+  /** Drops piece `index` (its data on disk changed): the next read reads it again. */
+  forget(index: number): void {
+    const entry = this.#pieces.get(index);
+    if (entry) this.#forget(index, entry);
+  }
+
   #forget(index: number, entry: Promise<Uint8Array>): void {
     if (this.#pieces.get(index) !== entry) return;
     this.#pieces.delete(index);

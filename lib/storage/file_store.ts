@@ -18,6 +18,11 @@ export interface FileStoreOptions {
   mode?: "read" | "write";
   /** Most files open at once. Default 64. */
   maxOpenFiles?: number;
+  /**
+   * Called with the state of an open file before each read of it; what it
+   * throws fails the read (a file that changed since it was checked).
+   */
+  beforeRead?: (file: number, state: FileState) => void;
 }
 
 /** Size and modification time of a file on disk. */
@@ -58,6 +63,7 @@ export class FileStore {
   readonly #torrent: Torrent;
   readonly #mode: "read" | "write";
   readonly #maxOpen: number;
+  readonly #beforeRead?: (file: number, state: FileState) => void;
   readonly #open = new Map<number, OpenFile>();
   #closed = false;
 
@@ -73,6 +79,7 @@ export class FileStore {
     this.directory = directory;
     this.#mode = options.mode ?? "write";
     this.#maxOpen = Math.max(1, options.maxOpenFiles ?? 64);
+    this.#beforeRead = options.beforeRead;
   }
 
   /** The path of file `index` on disk. */
@@ -110,24 +117,49 @@ export class FileStore {
       throw diskError(error, "create the folder", this.directory);
     });
     for (const file of this.#torrent.files) {
-      if (!this.stored(file.index)) continue;
-      const path = this.path(file.index);
-      try {
-        const state = await Deno.stat(path).catch((error) => {
-          if (error instanceof Deno.errors.NotFound) return undefined;
-          throw error;
-        });
-        if (!(state?.isFile && state.size === file.length)) {
-          await this.#run(file.index, (handle) => handle.truncate(file.length));
-        }
-        // BEP 47 "x": executable by whoever may read it (Windows has no such bit).
-        if (file.executable && Deno.build.os !== "windows") {
-          const mode = ((await Deno.stat(path)).mode ?? 0o644) & 0o777;
-          if ((mode & 0o111) === 0) await Deno.chmod(path, mode | ((mode & 0o444) >> 2));
-        }
-      } catch (error) {
-        throw diskError(error, "create", path);
+      if (this.stored(file.index)) await this.#size(file.index);
+    }
+  }
+
+  /**
+   * Creates file `index` again (with its folder) when it is missing, and
+   * cuts or extends it to its size: for a file that changed on disk, before
+   * its pieces are downloaded again.
+   *
+   * @throws {DiskError} When it cannot be created.
+   */
+  async recreate(index: number): Promise<void> {
+    if (!this.stored(index)) return;
+    const parts = this.#torrent.files[index].path;
+    const folder = parts.length > 1
+      ? joinInside(this.directory, parts.slice(0, -1))
+      : this.directory;
+    await Deno.mkdir(folder, { recursive: true }).catch((error) => {
+      throw diskError(error, "create the folder", folder);
+    });
+    this.reopen(index);
+    await this.#size(index);
+  }
+
+  /** Gives a stored file its size (creating it), and the executable bit it asks for. */
+  async #size(index: number): Promise<void> {
+    const file = this.#torrent.files[index];
+    const path = this.path(index);
+    try {
+      const state = await Deno.stat(path).catch((error) => {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        throw error;
+      });
+      if (!(state?.isFile && state.size === file.length)) {
+        await this.#run(index, (handle) => handle.truncate(file.length));
       }
+      // BEP 47 "x": executable by whoever may read it (Windows has no such bit).
+      if (file.executable && Deno.build.os !== "windows") {
+        const mode = ((await Deno.stat(path)).mode ?? 0o644) & 0o777;
+        if ((mode & 0o111) === 0) await Deno.chmod(path, mode | ((mode & 0o444) >> 2));
+      }
+    } catch (error) {
+      throw diskError(error, "create", path);
     }
   }
 
@@ -139,21 +171,39 @@ export class FileStore {
    *   denied, or refused by Deno's permissions): it may exist, so it is not
    *   reported missing.
    */
-  async states(): Promise<(FileState | undefined)[]> {
-    return await Promise.all(this.#torrent.files.map(async (file) => {
-      if (!this.stored(file.index)) return undefined;
-      const path = this.path(file.index);
-      try {
-        const info = await Deno.stat(path);
-        if (!info.isFile) return undefined;
-        return { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
-      } catch (error) {
-        if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-          return undefined;
-        }
-        throw diskError(error, "read", path);
+  states(): Promise<(FileState | undefined)[]> {
+    return Promise.all(this.#torrent.files.map((file) => this.state(file.index)));
+  }
+
+  /**
+   * Size and modification time of file `index` by its path, as
+   * {@linkcode states} gives them.
+   *
+   * @throws {DiskError} As {@linkcode states}.
+   */
+  async state(index: number): Promise<FileState | undefined> {
+    if (!this.stored(index)) return undefined;
+    const path = this.path(index);
+    try {
+      return fileState(await Deno.stat(path));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        return undefined;
       }
-    }));
+      throw diskError(error, "read", path);
+    }
+  }
+
+  /**
+   * Closes file `index` once the operations queued on it are done, so the
+   * next one opens it again by its path (a file replaced on disk is then
+   * the new one).
+   */
+  reopen(index: number): void {
+    const entry = this.#open.get(index);
+    if (!entry) return;
+    this.#open.delete(index);
+    entry.queue.then(() => closeQuietly(entry.file), () => {});
   }
 
   /**
@@ -201,6 +251,7 @@ export class FileStore {
       }
       reads.push(
         this.#run(span.file, async (handle) => {
+          if (this.#beforeRead) this.#beforeRead(span.file, fileState(await handle.stat()) ?? gone);
           await handle.seek(span.fileOffset, Deno.SeekMode.Start);
           let filled = 0;
           while (filled < target.length) {
@@ -269,6 +320,13 @@ export class FileStore {
       entry.queue.then(() => closeQuietly(entry.file), () => {});
     }
   }
+}
+
+/** The state of an open file that is no longer a file (never equal to a real one). */
+const gone: FileState = { size: -1, mtimeMs: 0 };
+
+function fileState(info: Deno.FileInfo): FileState | undefined {
+  return info.isFile ? { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 } : undefined;
 }
 
 /** Closes a file that may not have opened, or may be closed already. */

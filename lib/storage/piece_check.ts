@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { FileSpan } from "../metainfo/piece_map.ts";
 import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual } from "../util/_bytes.ts";
@@ -18,11 +19,13 @@ export interface CheckOptions {
   onProgress?: (checked: number, total: number) => void;
   /** Stops the check early; pieces not checked count as missing. */
   signal?: AbortSignal;
+  /** Check only these pieces (in this order). Default: every piece. */
+  pieces?: readonly number[];
 }
 
 /**
- * Finds which pieces are complete and correct on disk. Pieces touching a
- * file that is missing or has the wrong size are not read at all.
+ * Finds which pieces are complete and correct on disk. Pieces with bytes
+ * past the end of a file (missing, or cut short) are not read at all.
  *
  * @param torrent The torrent.
  * @param store Its files.
@@ -57,8 +60,7 @@ export async function checkPieces(
   options: CheckOptions = {},
 ): Promise<Bitfield> {
   const result = new Bitfield(torrent.pieceCount);
-  const states = await store.states();
-  const candidates = piecesWithFiles(torrent, store, states);
+  const candidates = await piecesWithFiles(torrent, store, options.pieces);
   const total = candidates.length;
   let buffers = [new Uint8Array(torrent.pieceLength), new Uint8Array(torrent.pieceLength)];
   const read = (piece: number, buffer: Uint8Array) => {
@@ -80,18 +82,30 @@ export async function checkPieces(
   return result;
 }
 
-/** Pieces all of whose stored files exist at their full size. */
-function piecesWithFiles(
+/** Pieces (of `only`, or all) whose bytes are all in files on disk. */
+async function piecesWithFiles(
   torrent: Torrent,
   store: FileStore,
-  states: (FileState | undefined)[],
-): number[] {
-  const usable = torrent.files.map((file, i) =>
-    !store.stored(i) || (states[i] !== undefined && states[i]!.size >= file.length)
-  );
+  only?: readonly number[],
+): Promise<number[]> {
+  let states: (FileState | undefined)[];
+  if (only) {
+    // A few pieces: state only their files (a torrent may have a million).
+    const files = new Set(
+      only.flatMap((piece) => torrent.pieceMap.spans(piece).map((s) => s.file)),
+    );
+    states = [];
+    for (const file of files) states[file] = await store.state(file);
+  } else {
+    states = await store.states();
+  }
+  // A file cut short still holds the pieces before the cut.
+  const holds = (span: FileSpan) =>
+    !store.stored(span.file) || (states[span.file]?.size ?? -1) >= span.fileOffset + span.length;
   const pieces: number[] = [];
-  for (let piece = 0; piece < torrent.pieceCount; piece++) {
-    if (torrent.pieceMap.spans(piece).every((span) => usable[span.file])) pieces.push(piece);
+  const each = only ?? Array.from({ length: torrent.pieceCount }, (_, i) => i);
+  for (const piece of each) {
+    if (torrent.pieceMap.spans(piece).every(holds)) pieces.push(piece);
   }
   return pieces;
 }

@@ -156,6 +156,16 @@ export class PeerPool {
     candidate.retryAt = now + this.#retryBaseMs;
   }
 
+  /**
+   * Addresses whose last connection worked may be dialled now rather than
+   * after their pause (we need pieces again that such peers may have).
+   */
+  retryWorking(): void {
+    for (const candidate of this.#candidates.values()) {
+      if (!candidate.connected && candidate.failures === 0) candidate.retryAt = 0;
+    }
+  }
+
   /** Forgets every address (bans stay). */
   clear(): void {
     this.#candidates.clear();

@@ -103,6 +103,23 @@ export class Uploads {
     peer.incoming = peer.incoming.filter((r) => r.index !== index || r.begin !== begin);
   }
 
+  /**
+   * Piece `index` is no longer ours to serve: requests queued for it are
+   * rejected (BEP 6 peers) or dropped (BEP 54).
+   */
+  dropRequestsFor(index: number): void {
+    for (const peer of this.#options.peers()) {
+      const kept = peer.incoming.filter((request) => request.index !== index);
+      if (kept.length === peer.incoming.length) continue;
+      if (peer.connection.features.fast) {
+        for (const request of peer.incoming) {
+          if (request.index === index) peer.connection.send({ type: "reject", ...request });
+        }
+      }
+      peer.incoming = kept;
+    }
+  }
+
   /** Starts the upload loop for a peer unless it runs already. */
   serve(peer: Peer): void {
     if (peer.serving || this.#stopped) return;
@@ -123,7 +140,7 @@ export class Uploads {
         try {
           data = await readPiece!(request.index);
         } catch (error) {
-          this.#options.log.error(`piece ${request.index}: ${(error as Error).message}`);
+          this.#options.log.warn(`piece ${request.index}: ${(error as Error).message}`);
           this.#options.onReadError?.(request.index, error);
           // The request cannot be served: refused, as one for a piece we do not have.
           if (peer.incoming[0] === request) peer.incoming.shift();
@@ -135,8 +152,13 @@ export class Uploads {
           await Promise.race([uploadLimiter.acquire(request.length), peer.connection.whenClosed]);
           if (peer.connection.closed) return;
         }
-        // Cancelled or choked while the piece was read: the request is gone.
+        // Cancelled, choked or the piece lost while it was read: the request is gone.
         if (peer.incoming[0] !== request) continue;
+        if (!this.#options.has(request.index)) {
+          peer.incoming.shift();
+          if (peer.connection.features.fast) peer.connection.send({ type: "reject", ...request });
+          continue;
+        }
         peer.incoming.shift();
         const block = data.subarray(request.begin, request.begin + request.length);
         peer.connection.send({ type: "piece", index: request.index, begin: request.begin, block });

@@ -63,6 +63,8 @@ export class Peer {
   bitsReceived = false;
   /** How many of the peer's pieces we still want: we are interested while it is above 0. */
   wantedPieces = 0;
+  /** The extensions the peer speaks, with its ids for them (from its extension handshake). */
+  extensions: ReadonlyMap<string, number> = new Map();
   /** The peer chokes us. */
   choked = true;
   /** We told the peer we are interested. */

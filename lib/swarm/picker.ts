@@ -175,6 +175,11 @@ export class PiecePicker {
     this.#availability.increment(piece);
   }
 
+  /** A peer that announced `piece` took it back (BEP 54; undoes {@linkcode peerHas}). */
+  peerLost(piece: number): void {
+    this.#availability.decrement(piece);
+  }
+
   /** A peer with these pieces connected (a full set counts as a seed). */
   peerHasAll(bits: Bitfield): void {
     if (bits.full) {
@@ -353,6 +358,22 @@ export class PiecePicker {
     }
     if (this.have.set(index) && this.#wanted(index)) this.#wantedMissing--;
     this.#availability.remove(index);
+  }
+
+  /**
+   * A piece we had is gone (its data changed on disk): we no longer have
+   * it, and it is downloaded again if wanted. Nothing happens for a piece
+   * we do not have.
+   *
+   * @returns Whether we had it.
+   */
+  pieceLost(index: number): boolean {
+    if (!this.have.clear(index)) return false;
+    if (this.#wanted(index)) {
+      this.#wantedMissing++;
+      this.#availability.add(index);
+    }
+    return true;
   }
 
   /**

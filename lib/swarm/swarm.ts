@@ -19,6 +19,10 @@
  *   less is there (see `_eviction.ts`).
  * - Uploads (choking, the requests peers queue with us, the loops that
  *   send blocks) are `_uploads.ts`.
+ * - Extension messages go through an {@linkcode ExtensionRegistry}; a piece
+ *   we lose (its file changed on disk) is taken back with lt_donthave
+ *   (BEP 54) from peers that speak it, and one a peer takes back is no
+ *   longer asked of it.
  *
  * @module
  */
@@ -32,6 +36,8 @@ import {
 import { PeerError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
 import { decodeExtensionHandshake, encodeExtensionHandshake } from "../peer/extension_handshake.ts";
+import { ExtensionRegistry } from "../peer/extension_registry.ts";
+import { encodeDontHave, LT_DONTHAVE, ltDontHave } from "../extensions/lt_donthave.ts";
 import type { ReceivedMessage } from "../peer/message_reader.ts";
 import { BLOCK_SIZE } from "../peer/messages.ts";
 import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
@@ -105,6 +111,8 @@ export interface SwarmOptions {
   uploadLimiter?: RateLimiter;
   /** Storage failed: the swarm has stopped. */
   onFatal?: (error: unknown) => void;
+  /** A verified piece could not be read for a peer (its request was refused). */
+  onReadError?: (index: number, error: unknown) => void;
 }
 
 /** A connected peer, for displays. */
@@ -217,6 +225,7 @@ export class Swarm {
   /** Each peer's share of the request budget, in blocks, and when it was counted. */
   #share = { blocks: Infinity, at: -Infinity };
   readonly #uploads: Uploads;
+  readonly #extensions: ExtensionRegistry<Peer>;
   #ticks = 0;
   #connecting = 0;
   #nextPeerId = 0;
@@ -244,6 +253,7 @@ export class Swarm {
       pieceSize: (index) => this.#torrent.pieceMap.pieceSize(index),
       pieceCount: this.#torrent.pieceCount,
       readPiece: options.readPiece,
+      onReadError: options.onReadError,
       seeding: () => this.#picker.missing === 0,
       choker: options.choker,
       uploadLimiter: options.uploadLimiter,
@@ -255,6 +265,9 @@ export class Swarm {
         if (this.#peersServed.size < 10_000) this.#peersServed.add(peer.key);
       },
     });
+    this.#extensions = new ExtensionRegistry<Peer>([
+      ltDontHave((peer, index) => this.#onDontHave(peer, index)),
+    ]);
   }
 
   /** Starts dialling and the once-a-second housekeeping. */
@@ -497,7 +510,7 @@ export class Swarm {
         type: "extended",
         id: 0,
         payload: encodeExtensionHandshake({
-          extensions: new Map(),
+          extensions: this.#extensions.localIds(),
           client: `shoal ${VERSION}`,
           listenPort: this.#options.listenPort || undefined,
           requestQueue: OUR_REQUEST_QUEUE,
@@ -583,14 +596,18 @@ export class Swarm {
         }
         return;
       case "extended":
-        if (message.id === 0) {
-          try {
-            const handshake = decodeExtensionHandshake(message.payload);
-            peer.client = handshake.client;
-            if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
-          } catch (error) {
-            this.#protocolError(peer, (error as Error).message);
+        try {
+          if (message.id !== 0) {
+            this.#extensions.route(peer, message.id, message.payload);
+            return;
           }
+          const handshake = decodeExtensionHandshake(message.payload);
+          peer.client = handshake.client;
+          peer.extensions = handshake.extensions;
+          if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
+        } catch (error) {
+          if (!(error instanceof PeerError)) throw error;
+          this.#protocolError(peer, error.message);
         }
         return;
     }
@@ -650,6 +667,80 @@ export class Swarm {
       this.#picker.peerHas(index);
     }
     if (!peer.interested && wanted) this.#updateInterest(peer);
+  }
+
+  /** BEP 54: the peer no longer has piece `index`. */
+  #onDontHave(peer: Peer, index: number): void {
+    if (index >= this.#torrent.pieceCount) {
+      return this.#protocolError(peer, `sent lt_donthave for piece ${index}, which does not exist`);
+    }
+    if (!peer.bits.has(index)) return;
+    if (peer.countedAsSeed) {
+      // Counted as a seed so far: from now on piece by piece.
+      this.#picker.peerGone(peer.bits, true);
+      peer.bits.clear(index);
+      this.#picker.peerHasAll(peer.bits);
+      peer.countedAsSeed = false;
+    } else {
+      peer.bits.clear(index);
+      this.#picker.peerLost(index);
+    }
+    if (this.#picker.wants(index)) peer.wantedPieces--;
+    // Without the fast extension nothing will answer requests for it: they are dropped now.
+    if (!peer.connection.features.fast) {
+      for (const [key, request] of peer.outstanding) {
+        if (request.index !== index || key === peer.placingKey) continue;
+        peer.outstanding.delete(key);
+        peer.releasedRequest(key);
+        this.#picker.release(peer.id, request.index, request.begin);
+      }
+      this.#requestAllSoon();
+    }
+    this.#updateInterest(peer);
+  }
+
+  /**
+   * Pieces we had are gone (their data changed on disk): they are no
+   * longer served, peers that speak lt_donthave hear so, new peers are not
+   * told of them, and they are downloaded again if the picker wants them.
+   *
+   * @returns The pieces we had among them.
+   */
+  losePieces(indices: Iterable<number>): number[] {
+    const lost: number[] = [];
+    for (const index of indices) {
+      if (!this.#picker.pieceLost(index)) continue;
+      lost.push(index);
+      this.#uploads.dropRequestsFor(index);
+      const wanted = this.#picker.wants(index);
+      const message = encodeDontHave(index);
+      for (const peer of this.#peers.values()) {
+        const donthave = ExtensionRegistry.message(peer.extensions, LT_DONTHAVE, message);
+        if (donthave) peer.connection.send(donthave);
+        if (wanted && peer.bits.has(index)) peer.wantedPieces++;
+      }
+    }
+    if (lost.length === 0) return lost;
+    for (const peer of this.#peers.values()) this.#updateInterest(peer);
+    if (this.#picker.missing > 0) {
+      this.#completeReported = false;
+      // Seeds we left when we had everything have what we need again.
+      this.pool.retryWorking();
+      this.#fillConnections();
+    }
+    return lost;
+  }
+
+  /**
+   * Pieces found good on disk again (checked by the caller): we have them,
+   * and every peer hears so. Pieces we have or are downloading are left
+   * alone.
+   */
+  regainPieces(indices: Iterable<number>): void {
+    for (const index of indices) {
+      if (this.#picker.have.has(index) || this.#picker.active(index)) continue;
+      this.#gained(index);
+    }
   }
 
   /** Whether the peer has a piece we want (kept as a count, so this is O(1)). */
@@ -819,6 +910,11 @@ export class Swarm {
       return;
     }
     this.#convictLiars(index, piece.data);
+    this.#gained(index);
+  }
+
+  /** We have piece `index` now (downloaded, or found good on disk again). */
+  #gained(index: number): void {
     this.#picker.pieceVerified(index);
     // Its buffer is free: peers waiting for piece memory may ask again now, not at the next tick.
     this.#requestAllSoon();

@@ -119,10 +119,13 @@ export function formatSeedingBlock(
   status: TorrentStatus,
   options: ProgressBlockOptions = {},
 ): string[] {
-  return [
-    `Seeding:  ${status.name}, all ${formatCount(status.pieceCount)} pieces (${
-      formatBytes(status.totalBytes)
-    })`,
+  const pieces = status.piecesDone === status.pieceCount
+    ? `all ${formatCount(status.pieceCount)} pieces (${formatBytes(status.totalBytes)})`
+    : `${formatCount(status.piecesDone)} of ${formatCount(status.pieceCount)} pieces (${
+      formatBytes(status.bytesDone)
+    } of ${formatBytes(status.totalBytes)})`;
+  const lines = [
+    `Seeding:  ${status.name}, ${pieces}`,
     `Uploaded: ${formatBytes(status.uploaded)} | ratio ${formatRatio(status)} | to ${
       formatQuantity(status.peersServed, "peer")
     }`,
@@ -131,6 +134,8 @@ export function formatSeedingBlock(
     `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
     `Trackers: ${formatTrackerLine(status.trackers)}`,
   ];
+  if (status.fileError) lines.push(`Damaged:  ${status.fileError}`);
+  return lines;
 }
 
 /** The block redrawn in place on a terminal, one string per line (fitting is the display's job). */
@@ -167,6 +172,7 @@ export function formatProgressBlock(
     `Trackers: ${formatTrackerLine(status.trackers)}`,
   ];
   if (status.waiting) lines.push(`Waiting:  ${formatWaiting(status.waiting)}`);
+  if (status.fileError) lines.push(`Damaged:  ${status.fileError}`);
   return lines;
 }
 
@@ -230,6 +236,7 @@ export function statusToJson(status: TorrentStatus): Record<string, unknown> {
       nextAnnounce: t.nextAnnounce?.toISOString() ?? null,
     })),
     error: status.error ?? null,
+    fileError: status.fileError ?? null,
   };
 }
 

@@ -17,6 +17,7 @@ import { assertSameContent, multiFileFixture } from "../helpers/content.ts";
 import { torrentBytes } from "../helpers/torrents.ts";
 import { withTempDir } from "../helpers/tools.ts";
 import { DiskError } from "../../lib/errors.ts";
+import { type FileChange, FileChangedError, FileWatch } from "../../lib/storage/_file_watch.ts";
 import { parseTorrent } from "../../lib/metainfo/torrent.ts";
 
 Deno.test("storage: pieces written through the map land in the right files; empty files and folders exist", () =>
@@ -129,5 +130,85 @@ Deno.test("storage: a folder that cannot be written gives a DiskError naming the
     const store = new FileStore(torrent, `${dir}/blocker`);
     const error = await assertRejects(() => store.create(), DiskError);
     assert(error.message.includes(`${dir}/blocker`), error.message);
+    await store.close();
+  }));
+
+Deno.test("file watch: a file changed by another program is reported once and refused before a read; our own writes are not changes", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const top = torrent.files.findIndex((f) => f.path.at(-1) === "top.dat");
+    const changes: FileChange[] = [];
+    const hook: { watch?: FileWatch } = {};
+    const store = new FileStore(torrent, fixture.dataDir, {
+      mode: "read",
+      beforeRead: (file, state) => hook.watch?.beforeRead(file, state),
+    });
+    const watch = hook.watch = new FileWatch(
+      torrent,
+      store,
+      await store.states(),
+      (c) => changes.push(c),
+    );
+    const piece = torrent.pieceMap.pieces(top)!.first + 1;
+    const data = new Uint8Array(torrent.pieceMap.pieceSize(piece));
+    assertEquals(await store.readPiece(piece, data), true);
+    await watch.check();
+    assertEquals(changes, []);
+
+    // Another program overwrites a byte (same size, new modification time).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const path = `${fixture.dataDir}/multi/top.dat`;
+    const file = await Deno.open(path, { write: true });
+    await file.write(new Uint8Array([1, 2, 3]));
+    file.close();
+    await assertRejects(() => store.readPiece(piece, data), FileChangedError, "top.dat changed");
+    assertEquals(changes.length, 1);
+    assertEquals(changes[0].file, top);
+    assertEquals(changes[0].path, path);
+    assertEquals(changes[0].after?.size, changes[0].before?.size);
+    // Reported once: the new state is the known one from now on.
+    assertEquals(await store.readPiece(piece, data), true);
+    await watch.check();
+    assertEquals(changes.length, 1);
+
+    // Cut short, found by the periodic look at paths.
+    await Deno.truncate(path, 1000);
+    await watch.check();
+    assertEquals(changes.length, 2);
+    assertEquals(changes[1].after?.size, 1000);
+    // Gone.
+    await Deno.remove(path);
+    await watch.check([top]);
+    assertEquals(changes[2].after, undefined);
+
+    // Our own writes of a piece: a new state, but not a change.
+    await Deno.writeFile(path, new Uint8Array(torrent.files[top].length));
+    watch.writing(piece);
+    await watch.check([top]);
+    watch.wrote(piece);
+    await Deno.writeFile(path, new Uint8Array(torrent.files[top].length).fill(1));
+    await watch.check([top]);
+    assertEquals(changes.length, 3);
+    await store.close();
+  }));
+
+Deno.test("storage: checking a few pieces again states only their files; recreate brings a deleted file back at its size", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const top = torrent.files.findIndex((f) => f.path.at(-1) === "top.dat");
+    const range = torrent.pieceMap.pieces(top)!;
+    const store = new FileStore(torrent, fixture.dataDir);
+    const pieces = [range.first + 1, 0];
+    const good = await checkPieces(torrent, store, { pieces });
+    assertEquals([...good.indices()], [0, range.first + 1]);
+    await Deno.remove(`${fixture.dataDir}/multi`, { recursive: true });
+    await store.recreate(top);
+    assertEquals(
+      (await Deno.stat(`${fixture.dataDir}/multi/top.dat`)).size,
+      torrent.files[top].length,
+    );
+    assertEquals((await checkPieces(torrent, store, { pieces })).count, 0);
     await store.close();
   }));

@@ -178,3 +178,33 @@ Deno.test("bitfield: spare bits, counting, setAll", () => {
   assertEquals([...field.indices()].length, 9);
   assert(!field.has(10) && !field.has(-1));
 });
+
+Deno.test("picker: a piece lost from disk is wanted and picked again, unless nothing is wanted", () => {
+  const p = picker(4, 4 * BLOCK, { have: bits(4, "all") });
+  assertEquals(p.missing, 0);
+  p.peerHasAll(bits(4, "all"));
+  assertEquals(p.pieceLost(2), true);
+  assertEquals(p.pieceLost(2), false, "lost once");
+  assertEquals(p.missing, 1);
+  assert(p.wants(2) && !p.have.has(2));
+  assertEquals(p.pick(1, bits(4, "all"), 8).map((r) => r.index), [2, 2, 2, 2]);
+  // Found good on disk again.
+  p.pieceVerified(2);
+  assertEquals(p.missing, 0);
+
+  const seedOnly = picker(4, 4 * BLOCK, { have: bits(4, "all"), wanted: () => false });
+  assertEquals(seedOnly.pieceLost(1), true);
+  assertEquals(seedOnly.missing, 0, "a seed that only reads does not want it");
+  assertEquals(seedOnly.pick(1, bits(4, "all"), 8), []);
+  seedOnly.pieceVerified(1);
+  assertEquals(seedOnly.have.full, true);
+});
+
+Deno.test("picker: a peer that takes a piece back (lt_donthave) no longer counts for it", () => {
+  const p = picker(2);
+  p.peerHas(0);
+  p.peerHas(0);
+  assertEquals(p.availability(0), 2);
+  p.peerLost(0);
+  assertEquals(p.availability(0), 1);
+});

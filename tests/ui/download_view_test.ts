@@ -145,3 +145,21 @@ Deno.test("view: lines are cut to the terminal's width by display width, escape 
   assert(displayWidth(bar) <= 39, `the bar shrinks to fit 40 columns: ${bar}`);
   assert(bar.endsWith("50.00% (32/64 pieces)"), bar);
 });
+
+Deno.test("view: a seed whose file changed says how much it still seeds, and what happened", () => {
+  const damaged =
+    "big.iso was cut from 67108864 to 33554432 bytes: 32 of its 64 pieces no longer match";
+  const block = formatProgressBlock(
+    status({
+      state: "seeding",
+      piecesDone: 32,
+      bytesDone: 32 * MiB,
+      fileError: damaged,
+    }),
+  );
+  assertEquals(block[0], "Seeding:  big.iso, 32 of 64 pieces (32 MiB of 64 MiB)");
+  assertEquals(block.at(-1), `Damaged:  ${damaged}`);
+  const whole = formatProgressBlock(status({ state: "seeding", piecesDone: 64 }));
+  assertEquals(whole[0], "Seeding:  big.iso, all 64 pieces (64 MiB)");
+  assert(!whole.some((line) => line.startsWith("Damaged:")));
+});

@@ -1,0 +1,17 @@
+/**
+ * Extensions of the peer protocol that plug into the extension protocol
+ * (BEP 10) through {@linkcode ExtensionRegistry}: each is a
+ * {@linkcode PeerExtension} with its own message encoding.
+ *
+ * @example A DontHave message and back
+ * ```ts
+ * import { decodeDontHave, encodeDontHave } from "./mod.ts";
+ *
+ * console.log(decodeDontHave(encodeDontHave(7))); // 7
+ * ```
+ *
+ * @module
+ */
+
+export { decodeDontHave, encodeDontHave, LT_DONTHAVE, ltDontHave } from "./lt_donthave.ts";
+export { ExtensionRegistry, type PeerExtension } from "../peer/extension_registry.ts";

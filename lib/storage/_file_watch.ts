@@ -1,0 +1,160 @@
+/**
+ * Notices when a torrent's files change under it, cheaply: by size and
+ * modification time, never by reading data. Each file's state is known
+ * from when its pieces were last verified or written by us; a state that
+ * differs (another program truncated, overwrote, replaced or deleted the
+ * file) is a change. Changes are looked for in three places:
+ *
+ * - before every read, on the open file (a `beforeRead` hook of the
+ *   {@linkcode FileStore}): a changed file is refused, so its data is never
+ *   served unchecked;
+ * - periodically, by path, a bounded number of files per round (a file
+ *   replaced by a new one is seen only this way: the open handle still
+ *   reads the old one);
+ * - on demand, for the files of a piece that could not be read.
+ *
+ * While we write a file ourselves its new states are ours, not changes.
+ *
+ * @module
+ */
+
+import { DiskError } from "../errors.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import type { FileState, FileStore } from "./file_store.ts";
+
+/** A file that changed on disk. */
+export interface FileChange {
+  /** Its index in the torrent. */
+  file: number;
+  /** Its path on disk. */
+  path: string;
+  /** What it was. */
+  before?: FileState;
+  /** What it is now; `undefined` when it is gone. */
+  after?: FileState;
+}
+
+/** A read refused because the file changed since its pieces were verified. */
+export class FileChangedError extends DiskError {}
+
+/** Files stated per periodic round, so a huge torrent costs a bounded amount each time. */
+const FILES_PER_ROUND = 1000;
+
+/** Watches the state of a torrent's stored files. */
+export class FileWatch {
+  readonly #torrent: Torrent;
+  readonly #store: FileStore;
+  readonly #onChange: (change: FileChange) => void;
+  readonly #known: (FileState | undefined)[];
+  /** Writes of ours in progress, per file. */
+  readonly #writing = new Map<number, number>();
+  /** Files written by us since last stated: their next state is ours. */
+  readonly #written = new Set<number>();
+  #next = 0;
+
+  /**
+   * @param torrent The torrent.
+   * @param store Its files.
+   * @param known Each file's state when its pieces were verified (from {@linkcode FileStore.states}).
+   * @param onChange Called once for each change found.
+   */
+  constructor(
+    torrent: Torrent,
+    store: FileStore,
+    known: (FileState | undefined)[],
+    onChange: (change: FileChange) => void,
+  ) {
+    this.#torrent = torrent;
+    this.#store = store;
+    this.#known = [...known];
+    this.#onChange = onChange;
+  }
+
+  /** We start writing piece `piece`: its files' states are ours until {@linkcode wrote}. */
+  writing(piece: number): void {
+    for (const file of this.#files(piece)) {
+      this.#writing.set(file, (this.#writing.get(file) ?? 0) + 1);
+    }
+  }
+
+  /** We changed file `file` ourselves (recreated it): its next state is ours. */
+  ours(file: number): void {
+    this.#written.add(file);
+  }
+
+  /** Our write of piece `piece` ended. */
+  wrote(piece: number): void {
+    for (const file of this.#files(piece)) {
+      const count = (this.#writing.get(file) ?? 1) - 1;
+      if (count > 0) this.#writing.set(file, count);
+      else this.#writing.delete(file);
+      this.#written.add(file);
+    }
+  }
+
+  /**
+   * The hook for {@linkcode FileStore}'s `beforeRead`: the state of the open
+   * file about to be read.
+   *
+   * @throws {FileChangedError} When it changed: the read must not be used.
+   */
+  beforeRead(file: number, state: FileState): void {
+    if (this.#compare(file, state)) return;
+    throw new FileChangedError(
+      `${this.#store.path(file)} changed on disk since its pieces were checked`,
+    );
+  }
+
+  /**
+   * States files by path: the ones given, or the next round of at most
+   * 1000 (all of them, in turn, over successive rounds).
+   */
+  async check(files?: Iterable<number>): Promise<void> {
+    const count = this.#torrent.files.length;
+    let chosen: number[];
+    if (files) {
+      chosen = [...new Set(files)];
+    } else {
+      chosen = [];
+      for (let i = 0; i < Math.min(FILES_PER_ROUND, count); i++) {
+        chosen.push(this.#next);
+        this.#next = (this.#next + 1) % count;
+      }
+    }
+    for (const file of chosen) {
+      if (!this.#store.stored(file)) continue;
+      this.#compare(file, await this.#store.state(file));
+    }
+  }
+
+  /** Stated files of piece `piece`, for a piece that could not be read. */
+  filesOf(piece: number): number[] {
+    return this.#files(piece);
+  }
+
+  /** Whether `state` is the file's known one (or ours); a change is reported once, then known. */
+  #compare(file: number, state: FileState | undefined): boolean {
+    if (this.#writing.has(file) || this.#written.delete(file)) {
+      this.#known[file] = state;
+      return true;
+    }
+    const before = this.#known[file];
+    if (sameState(before, state)) return true;
+    this.#known[file] = state;
+    this.#onChange({ file, path: this.#store.path(file), before, after: state });
+    return false;
+  }
+
+  #files(piece: number): number[] {
+    const files: number[] = [];
+    for (const span of this.#torrent.pieceMap.spans(piece)) {
+      if (this.#store.stored(span.file)) files.push(span.file);
+    }
+    return files;
+  }
+}
+
+function sameState(a: FileState | undefined, b: FileState | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.size === b.size &&
+    a.mtimeMs === b.mtimeMs);
+}
