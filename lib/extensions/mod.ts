@@ -1,7 +1,7 @@
 /**
  * Extensions of the peer protocol that plug into the extension protocol
- * (BEP 10) through {@linkcode ExtensionRegistry}: each is a
- * {@linkcode PeerExtension} with its own message encoding.
+ * (BEP 10) through the `ExtensionRegistry` of `lib/peer`: each is a
+ * `PeerExtension` with its own message encoding.
  *
  * @example A DontHave message and back
  * ```ts
@@ -14,4 +14,3 @@
  */
 
 export { decodeDontHave, encodeDontHave, LT_DONTHAVE, ltDontHave } from "./lt_donthave.ts";
-export { ExtensionRegistry, type PeerExtension } from "../peer/extension_registry.ts";

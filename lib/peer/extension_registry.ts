@@ -87,6 +87,25 @@ export class ExtensionRegistry<P> {
   }
 
   /**
+   * The peer's ids after another handshake from it: BEP 10 handshakes add
+   * to what came before, and id 0 takes an extension away.
+   *
+   * @param previous The ids known so far.
+   * @param update The `m` of the new handshake.
+   */
+  static merge(
+    previous: ReadonlyMap<string, number>,
+    update: ReadonlyMap<string, number>,
+  ): Map<string, number> {
+    const merged = new Map(previous);
+    for (const [name, id] of update) {
+      if (id === 0) merged.delete(name);
+      else merged.set(name, id);
+    }
+    return merged;
+  }
+
+  /**
    * The message that sends `payload` to a peer under its id for `name`, or
    * `undefined` when the peer does not speak it (absent from its `m`, or
    * id 0, which BEP 10 uses to say "disabled").

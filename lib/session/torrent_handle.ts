@@ -10,7 +10,7 @@ import type { PeerAddress } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import type { Transport } from "../peer/transport.ts";
-import { FileStore } from "../storage/file_store.ts";
+import { type FileState, FileStore } from "../storage/file_store.ts";
 import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
 import { PieceRepair } from "./_piece_repair.ts";
@@ -110,8 +110,9 @@ export interface TorrentStatus {
   /**
    * A file changed on disk under the torrent and some of its pieces no
    * longer match: which file, what happened, and what shoal does about it.
-   * The torrent goes on with the pieces that are intact (its state is not
-   * `error`); cleared when the pieces are downloaded again.
+   * The torrent goes on with the pieces that are intact (a seed stays
+   * `seeding`, and downloads the bad pieces again when it may write);
+   * cleared once every such piece is good again.
    */
   fileError?: string;
 }
@@ -255,6 +256,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #repair?: PieceRepair;
   #fileTimer?: ReturnType<typeof setInterval>;
   #fileError?: string;
+  /** The files' states when the pieces were restored (resume data or a check). */
+  #restoredStates?: (FileState | undefined)[];
   #saving: Promise<void> = Promise.resolve();
   #error?: Error;
   #completedAt?: number;
@@ -273,7 +276,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#store = new FileStore(torrent, options.downloadDir, {
       maxOpenFiles: options.maxOpenFiles,
       mode: options.requireComplete ? "read" : "write",
-      beforeRead: (file, state) => this.#repair?.beforeRead(file, state),
+      beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
     });
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, torrent);
@@ -410,9 +413,16 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     );
     const repair = this.#repair = await this.#makeRepair(cache);
     if (this.#stopping) return;
-    const writing = <T>(index: number, write: () => Promise<T>): Promise<T> => {
+    const writing = async <T>(index: number, write: () => Promise<T>, valid: (r: T) => boolean) => {
       repair.writing(index);
-      return write().finally(() => repair.wrote(index));
+      let written = false;
+      try {
+        const result = await write();
+        written = valid(result);
+        return result;
+      } finally {
+        repair.wrote(index, written);
+      }
     };
     this.#swarm = new Swarm({
       readPiece: (index) => cache.read(index),
@@ -424,9 +434,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peerId: this.#context.peerId,
       listenPort: this.#context.port,
       picker: this.#picker,
-      writePiece: (index, data) => writing(index, () => this.#store.writePiece(index, data)),
+      writePiece: (index, data) =>
+        writing(index, () => this.#store.writePiece(index, data), () => true),
       verifyAndWrite: this.#writer
-        ? (index, data) => writing(index, () => this.#writer!.verifyAndWrite(index, data))
+        ? (index, data) =>
+          writing(index, () => this.#writer!.verifyAndWrite(index, data), (r) => r.valid)
         : undefined,
       onReadError: (index, error) => repair.readFailed(index, error),
       log: this.#context.log,
@@ -441,7 +453,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         this.emit("piece", index);
       },
       onComplete: () => {
-        this.#fileError = undefined;
+        // Whole again after a file changed under the seed: it was complete already.
+        if (this.#completedAt !== undefined) return;
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
         this.#announcer?.complete();
         this.#complete();
@@ -467,28 +480,38 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     }, this.#options.resumeIntervalMs ?? 10_000);
   }
 
-  /** The file watch, from the files' states now (their pieces were just verified). */
+  /**
+   * The file watch, from the files' states now (their pieces were just
+   * verified; a seed that only reads has them from the restore).
+   */
   async #makeRepair(cache: PieceReadCache): Promise<PieceRepair> {
     const writable = !this.#options.requireComplete;
     return new PieceRepair({
       torrent: this.torrent,
       store: this.#store,
-      known: await this.#store.states(),
+      known: (!writable && this.#restoredStates) || await this.#store.states(),
       has: (index) => this.#picker!.have.has(index),
       lose: (pieces) => {
         const lost = this.#swarm?.losePieces(pieces) ?? [];
         for (const piece of lost) this.#bytesDone -= this.torrent.pieceMap.pieceSize(piece);
         if (lost.length > 0) this.#resumeDirty = true;
-        if (lost.length > 0 && writable && this.#state === "seeding") this.#setState("downloading");
         return lost;
       },
       regain: (pieces) => this.#swarm?.regainPieces(pieces),
       forgetCached: (index) => cache.forget(index),
+      reopen: (file) => {
+        this.#store.reopen(file);
+        this.#writer?.reopen(file);
+      },
       writable,
       log: this.#context.log,
       onDamage: (message) => {
         this.#fileError = message;
         this.#context.log.error(message);
+      },
+      onRepaired: () => {
+        if (this.#fileError) this.#context.log.info("every damaged piece is good again");
+        this.#fileError = undefined;
       },
     });
   }
@@ -569,6 +592,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       ),
       this.#store.states(),
     ]);
+    this.#restoredStates = states;
     if (resume && filesUnchanged(resume, states)) {
       log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
       return resume.pieces;
@@ -662,6 +686,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #saveResume(): Promise<void> {
     const picker = this.#picker;
     if (!picker) return Promise.resolve();
+    if (this.#repair?.unsettled) {
+      // Pieces taken back are being checked: what the files hold is not known. Later.
+      this.#resumeDirty = true;
+      return Promise.resolve();
+    }
     this.#resumeDirty = false;
     this.#saving = this.#saving.catch(() => {}).then(async () => {
       // Pieces first, then file times: a write after the snapshot changes a

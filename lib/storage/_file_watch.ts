@@ -48,8 +48,20 @@ export class FileWatch {
   readonly #known: (FileState | undefined)[];
   /** Writes of ours in progress, per file. */
   readonly #writing = new Map<number, number>();
-  /** Files written by us since last stated: their next state is ours. */
-  readonly #written = new Set<number>();
+  /**
+   * Files we changed, each with the count of our writes when it was
+   * changed: a state taken after that (the count was then at least this)
+   * is ours, and so is one taken before, which may be stale.
+   */
+  readonly #written = new Map<number, number>();
+  /** Our writes so far. */
+  #writes = 0;
+  /** Looks at files begun so far, and the latest whose answer was used, per file. */
+  #looks = 0;
+  readonly #lastLook: Float64Array;
+  /** Files to state again after our writes, and the loop doing it. */
+  readonly #refresh = new Set<number>();
+  #refreshing?: Promise<void>;
   #next = 0;
 
   /**
@@ -67,6 +79,7 @@ export class FileWatch {
     this.#torrent = torrent;
     this.#store = store;
     this.#known = [...known];
+    this.#lastLook = new Float64Array(torrent.files.length);
     this.#onChange = onChange;
   }
 
@@ -77,32 +90,41 @@ export class FileWatch {
     }
   }
 
-  /** We changed file `file` ourselves (recreated it): its next state is ours. */
-  ours(file: number): void {
-    this.#written.add(file);
-  }
-
-  /** Our write of piece `piece` ended. */
-  wrote(piece: number): void {
+  /**
+   * Our write of piece `piece` ended.
+   *
+   * @param changed Whether anything was written (a piece that failed its check was not).
+   */
+  wrote(piece: number, changed = true): void {
     for (const file of this.#files(piece)) {
       const count = (this.#writing.get(file) ?? 1) - 1;
       if (count > 0) this.#writing.set(file, count);
       else this.#writing.delete(file);
-      this.#written.add(file);
+      if (changed) this.recreated(file);
     }
+    // Stated again at once, so a change by another program soon after ours is not taken for ours.
+    if (changed) this.#refreshSoon(this.#files(piece));
+  }
+
+  /** We changed file `file` ourselves (created it again): its next state is ours. */
+  recreated(file: number): void {
+    this.#written.set(file, ++this.#writes);
   }
 
   /**
-   * The hook for {@linkcode FileStore}'s `beforeRead`: the state of the open
-   * file about to be read.
-   *
-   * @throws {FileChangedError} When it changed: the read must not be used.
+   * The hook for {@linkcode FileStore}'s `beforeRead`: called before the
+   * state of the open file is taken, it returns the check of that state.
+   * The check throws {@linkcode FileChangedError} when the file changed:
+   * the read must not be used.
    */
-  beforeRead(file: number, state: FileState): void {
-    if (this.#compare(file, state)) return;
-    throw new FileChangedError(
-      `${this.#store.path(file)} changed on disk since its pieces were checked`,
-    );
+  beforeRead(file: number): (state: FileState) => void {
+    const look = this.#look();
+    return (state) => {
+      if (this.#compare(file, state, look)) return;
+      throw new FileChangedError(
+        `${this.#store.path(file)} changed on disk since its pieces were checked`,
+      );
+    };
   }
 
   /**
@@ -123,7 +145,14 @@ export class FileWatch {
     }
     for (const file of chosen) {
       if (!this.#store.stored(file)) continue;
-      this.#compare(file, await this.#store.state(file));
+      const look = this.#look();
+      let state: FileState | undefined;
+      try {
+        state = await this.#store.state(file);
+      } catch {
+        continue; // Cannot be stated now (permission): looked at again next round.
+      }
+      this.#compare(file, state, look);
     }
   }
 
@@ -132,9 +161,32 @@ export class FileWatch {
     return this.#files(piece);
   }
 
-  /** Whether `state` is the file's known one (or ours); a change is reported once, then known. */
-  #compare(file: number, state: FileState | undefined): boolean {
-    if (this.#writing.has(file) || this.#written.delete(file)) {
+  /** A look at a file begins: its number, and our write count then. */
+  #look(): { number: number; writes: number } {
+    return { number: ++this.#looks, writes: this.#writes };
+  }
+
+  /**
+   * Whether `state`, from `look`, is the file's known one, or ours; a
+   * change is reported once, then known. Looks may end out of order: one
+   * that began before the last one used is stale, and ignored.
+   */
+  #compare(
+    file: number,
+    state: FileState | undefined,
+    look: { number: number; writes: number },
+  ): boolean {
+    if (look.number < this.#lastLook[file]) return true;
+    this.#lastLook[file] = look.number;
+    const writes = look.writes;
+    const written = this.#written.get(file);
+    // We never cut, grow or delete a file: a state of another size is no write of ours.
+    const ourSize = state?.size === this.#torrent.files[file].length;
+    if (ourSize && (this.#writing.has(file) || written !== undefined)) {
+      // Taken after our last change: that change is now known, and later states are compared.
+      if (written !== undefined && writes >= written && !this.#writing.has(file)) {
+        this.#written.delete(file);
+      }
       this.#known[file] = state;
       return true;
     }
@@ -143,6 +195,24 @@ export class FileWatch {
     this.#known[file] = state;
     this.#onChange({ file, path: this.#store.path(file), before, after: state });
     return false;
+  }
+
+  /** States `files` again as soon as possible (one look at a time, each file once). */
+  #refreshSoon(files: number[]): void {
+    for (const file of files) this.#refresh.add(file);
+    if (this.#refreshing) return;
+    this.#refreshing = (async () => {
+      while (this.#refresh.size > 0) {
+        const batch = [...this.#refresh];
+        this.#refresh.clear();
+        await this.check(batch);
+      }
+    })().catch(() => {}).finally(() => this.#refreshing = undefined);
+  }
+
+  /** Waits for the looks {@linkcode wrote} started. */
+  async settled(): Promise<void> {
+    while (this.#refreshing) await this.#refreshing;
   }
 
   #files(piece: number): number[] {

@@ -18,7 +18,7 @@ import type { PieceJob, PieceOutcome } from "./_piece_jobs.ts";
 /** The worker's program: self-contained (it is run from its source text). */
 export function pieceWorkerMain(): void {
   const scope = globalThis as unknown as {
-    onmessage: ((event: MessageEvent<PieceJob | "close">) => void) | null;
+    onmessage: ((event: MessageEvent<PieceJob | "close" | { reopen: string }>) => void) | null;
     postMessage(message: unknown, transfer?: Transferable[]): void;
   };
   const maxOpen = 64;
@@ -28,7 +28,8 @@ export function pieceWorkerMain(): void {
     if (handle) {
       open.delete(path);
     } else {
-      handle = Deno.openSync(path, { write: true });
+      // Created when missing: a file deleted under a seed is downloaded again.
+      handle = Deno.openSync(path, { write: true, create: true });
       while (open.size >= maxOpen) {
         const [oldest, old] = open.entries().next().value!;
         open.delete(oldest);
@@ -76,6 +77,12 @@ export function pieceWorkerMain(): void {
         for (const handle of open.values()) handle.close();
         open.clear();
         scope.postMessage("closed");
+        return;
+      }
+      if ("reopen" in message) {
+        // The file was replaced or deleted: later writes go to the file now at the path.
+        open.get(message.reopen)?.close();
+        open.delete(message.reopen);
         return;
       }
       const outcome = await run(message);

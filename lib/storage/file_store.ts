@@ -19,10 +19,11 @@ export interface FileStoreOptions {
   /** Most files open at once. Default 64. */
   maxOpenFiles?: number;
   /**
-   * Called with the state of an open file before each read of it; what it
-   * throws fails the read (a file that changed since it was checked).
+   * Called before each read of an open file, just before its state is
+   * taken; the function it returns gets the state, and what that throws
+   * fails the read (a file that changed since it was checked).
    */
-  beforeRead?: (file: number, state: FileState) => void;
+  beforeRead?: (file: number) => (state: FileState) => void;
 }
 
 /** Size and modification time of a file on disk. */
@@ -63,7 +64,7 @@ export class FileStore {
   readonly #torrent: Torrent;
   readonly #mode: "read" | "write";
   readonly #maxOpen: number;
-  readonly #beforeRead?: (file: number, state: FileState) => void;
+  readonly #beforeRead?: (file: number) => (state: FileState) => void;
   readonly #open = new Map<number, OpenFile>();
   #closed = false;
 
@@ -251,7 +252,11 @@ export class FileStore {
       }
       reads.push(
         this.#run(span.file, async (handle) => {
-          if (this.#beforeRead) this.#beforeRead(span.file, fileState(await handle.stat()) ?? gone);
+          // A handle already replaced (the file was reopened) reads the old file: not asked.
+          if (this.#beforeRead && this.#open.get(span.file)?.file === handle) {
+            const check = this.#beforeRead(span.file);
+            check(fileState(await handle.stat()) ?? gone);
+          }
           await handle.seek(span.fileOffset, Deno.SeekMode.Start);
           let filled = 0;
           while (filled < target.length) {

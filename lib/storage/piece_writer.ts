@@ -119,6 +119,16 @@ export class PieceWriter {
     });
   }
 
+  /**
+   * Closes file `index` in the worker after the pieces handed over so far,
+   * so later pieces are written to the file now at its path (it was
+   * replaced or deleted on disk).
+   */
+  reopen(index: number): void {
+    if (this.#closing || this.#failure || !this.#store.stored(index)) return;
+    this.#worker.postMessage({ reopen: this.#store.path(index) });
+  }
+
   /** Waits for the pieces handed over, closes the files and stops the worker. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

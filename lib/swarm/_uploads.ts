@@ -104,16 +104,16 @@ export class Uploads {
   }
 
   /**
-   * Piece `index` is no longer ours to serve: requests queued for it are
+   * These pieces are no longer ours to serve: requests queued for them are
    * rejected (BEP 6 peers) or dropped (BEP 54).
    */
-  dropRequestsFor(index: number): void {
+  dropRequestsFor(pieces: ReadonlySet<number>): void {
     for (const peer of this.#options.peers()) {
-      const kept = peer.incoming.filter((request) => request.index !== index);
+      const kept = peer.incoming.filter((request) => !pieces.has(request.index));
       if (kept.length === peer.incoming.length) continue;
       if (peer.connection.features.fast) {
         for (const request of peer.incoming) {
-          if (request.index === index) peer.connection.send({ type: "reject", ...request });
+          if (pieces.has(request.index)) peer.connection.send({ type: "reject", ...request });
         }
       }
       peer.incoming = kept;
@@ -142,8 +142,10 @@ export class Uploads {
         } catch (error) {
           this.#options.log.warn(`piece ${request.index}: ${(error as Error).message}`);
           this.#options.onReadError?.(request.index, error);
-          // The request cannot be served: refused, as one for a piece we do not have.
-          if (peer.incoming[0] === request) peer.incoming.shift();
+          // The request cannot be served: refused, as one for a piece we do not have
+          // (unless it was refused meanwhile, with its piece).
+          if (peer.incoming[0] !== request) continue;
+          peer.incoming.shift();
           if (peer.connection.features.fast) peer.connection.send({ type: "reject", ...request });
           continue;
         }

@@ -59,6 +59,8 @@ export class Peer {
   bits: Bitfield;
   /** Counted as a seed by the picker (has every piece). */
   countedAsSeed = false;
+  /** The peer took back a piece it had announced (BEP 54). */
+  tookPiecesBack = false;
   /** Whether the peer sent its bitfield (or have all / have none) yet. */
   bitsReceived = false;
   /** How many of the peer's pieces we still want: we are interested while it is above 0. */

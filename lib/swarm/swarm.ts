@@ -603,7 +603,7 @@ export class Swarm {
           }
           const handshake = decodeExtensionHandshake(message.payload);
           peer.client = handshake.client;
-          peer.extensions = handshake.extensions;
+          peer.extensions = ExtensionRegistry.merge(peer.extensions, handshake.extensions);
           if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
         } catch (error) {
           if (!(error instanceof PeerError)) throw error;
@@ -655,7 +655,9 @@ export class Swarm {
     if (!peer.bits.set(index) || peer.countedAsSeed) return;
     const wanted = this.#picker.wants(index);
     if (wanted) peer.wantedPieces++;
-    if (peer.bits.full) {
+    // A peer that took pieces back stays counted piece by piece: turning it into a
+    // seed and back on each have and lt_donthave would cost a pass over every piece.
+    if (peer.bits.full && !peer.tookPiecesBack) {
       // Counted piece by piece so far; now it is a seed.
       const all = new Bitfield(peer.bits.size);
       all.setAll();
@@ -675,6 +677,7 @@ export class Swarm {
       return this.#protocolError(peer, `sent lt_donthave for piece ${index}, which does not exist`);
     }
     if (!peer.bits.has(index)) return;
+    peer.tookPiecesBack = true;
     if (peer.countedAsSeed) {
       // Counted as a seed so far: from now on piece by piece.
       this.#picker.peerGone(peer.bits, true);
@@ -708,20 +711,21 @@ export class Swarm {
    */
   losePieces(indices: Iterable<number>): number[] {
     const lost: number[] = [];
-    for (const index of indices) {
-      if (!this.#picker.pieceLost(index)) continue;
-      lost.push(index);
-      this.#uploads.dropRequestsFor(index);
-      const wanted = this.#picker.wants(index);
-      const message = encodeDontHave(index);
-      for (const peer of this.#peers.values()) {
-        const donthave = ExtensionRegistry.message(peer.extensions, LT_DONTHAVE, message);
-        if (donthave) peer.connection.send(donthave);
-        if (wanted && peer.bits.has(index)) peer.wantedPieces++;
-      }
-    }
+    for (const index of indices) if (this.#picker.pieceLost(index)) lost.push(index);
     if (lost.length === 0) return lost;
-    for (const peer of this.#peers.values()) this.#updateInterest(peer);
+    this.#uploads.dropRequestsFor(new Set(lost));
+    const wanted = lost.filter((index) => this.#picker.wants(index));
+    for (const peer of this.#peers.values()) {
+      if (peer.extensions.get(LT_DONTHAVE)) {
+        for (const index of lost) {
+          peer.connection.send(
+            ExtensionRegistry.message(peer.extensions, LT_DONTHAVE, encodeDontHave(index))!,
+          );
+        }
+      }
+      for (const index of wanted) if (peer.bits.has(index)) peer.wantedPieces++;
+      this.#updateInterest(peer);
+    }
     if (this.#picker.missing > 0) {
       this.#completeReported = false;
       // Seeds we left when we had everything have what we need again.

@@ -46,6 +46,12 @@ export interface FakePeerBehaviour {
   revealLater?: { first: number; afterMs: number };
   /** The loopback address to listen on (bans are by IP). Default 127.0.0.1. */
   host?: string;
+  /**
+   * Claim every piece, then, once the other side's extension handshake
+   * (BEP 10) names lt_donthave, announce `piece` and take it back `flaps`
+   * times (default 1; the last message takes it back), and only then unchoke.
+   */
+  takeBack?: { piece: number; flaps?: number };
 }
 
 /** A running fake peer. */
@@ -72,8 +78,20 @@ export interface FakePeer {
   readonly received: readonly number[];
   /** Pieces named in the `have` messages received, in order. */
   readonly haves: readonly number[];
+  /** Requests received for the piece taken back (`takeBack`), after it was taken back. */
+  readonly takenBackRequests: number;
   /** Stops listening and closes every connection. */
   stop(): Promise<void>;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /**
@@ -95,6 +113,7 @@ export function startFakePeer(
     closedByClient: 0,
     keepAlives: 0,
     rejected: 0,
+    takenBackRequests: 0,
   };
   const received: number[] = [];
   const haves: number[] = [];
@@ -111,6 +130,7 @@ export function startFakePeer(
     const reply = new Uint8Array(68);
     reply.set(PROTOCOL);
     if (behaviour.fast) reply[27] |= 0x04;
+    if (behaviour.takeBack) reply[25] |= 0x10; // the extension protocol (BEP 10)
     reply.set(behaviour.wrongInfoHash ? new Uint8Array(20).fill(7) : torrent.infoHash, 28);
     reply.set(peerId, 48);
     await writeAll(conn, reply);
@@ -165,9 +185,10 @@ export function startFakePeer(
     const allowed = new Set(behaviour.chokeAllowing ?? []);
     if (behaviour.chokeAllowing) {
       for (const piece of allowed) await writeAll(conn, message(0x11, uint32(piece)));
-    } else {
+    } else if (!behaviour.takeBack) {
       await writeAll(conn, message(1));
     }
+    let tookBack = false;
     while (!stopped) {
       const header = await readExactly(conn, 4);
       if (!header) {
@@ -187,8 +208,27 @@ export function startFakePeer(
       }
       received.push(body[0]);
       if (body[0] === 4) haves.push(new DataView(body.buffer).getUint32(1));
+      if (body[0] === 20 && body[1] === 0 && behaviour.takeBack && !tookBack) {
+        // Their id for lt_donthave, from their extension handshake.
+        const id = /11:lt_donthavei(\d+)e/.exec(new TextDecoder().decode(body.subarray(2)))?.[1];
+        if (id === undefined) continue;
+        const { piece, flaps = 1 } = behaviour.takeBack;
+        const burst: Uint8Array[] = [];
+        for (let i = 0; i < flaps; i++) {
+          if (i > 0) burst.push(message(4, uint32(piece)));
+          burst.push(message(20, new Uint8Array([Number(id)]), uint32(piece)));
+        }
+        burst.push(message(1));
+        await writeAll(conn, concat(burst));
+        tookBack = true;
+        continue;
+      }
       if (body[0] !== 6) continue;
       stats.requests++;
+      if (tookBack && new DataView(body.buffer).getUint32(1) === behaviour.takeBack!.piece) {
+        stats.takenBackRequests++;
+        continue;
+      }
       if (behaviour.silent) continue;
       const view = new DataView(body.buffer);
       const index = view.getUint32(1);
@@ -253,6 +293,9 @@ export function startFakePeer(
     },
     get rejected() {
       return stats.rejected;
+    },
+    get takenBackRequests() {
+      return stats.takenBackRequests;
     },
     stop() {
       stopped = true;

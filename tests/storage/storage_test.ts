@@ -142,7 +142,7 @@ Deno.test("file watch: a file changed by another program is reported once and re
     const hook: { watch?: FileWatch } = {};
     const store = new FileStore(torrent, fixture.dataDir, {
       mode: "read",
-      beforeRead: (file, state) => hook.watch?.beforeRead(file, state),
+      beforeRead: (file) => hook.watch!.beforeRead(file),
     });
     const watch = hook.watch = new FileWatch(
       torrent,
@@ -182,14 +182,37 @@ Deno.test("file watch: a file changed by another program is reported once and re
     await watch.check([top]);
     assertEquals(changes[2].after, undefined);
 
-    // Our own writes of a piece: a new state, but not a change.
+    // Our own writes of a piece (the file created again at its size, then written in place): not
+    // changes, even for a look that began before the write and ended after it.
+    const writeInPlace = async (byte: number) => {
+      const handle = await Deno.open(path, { write: true });
+      await handle.write(new Uint8Array(100).fill(byte));
+      handle.close();
+    };
+    watch.recreated(top);
     await Deno.writeFile(path, new Uint8Array(torrent.files[top].length));
+    await watch.check([top]);
     watch.writing(piece);
+    const during = watch.check([top]);
+    await writeInPlace(1);
+    watch.wrote(piece);
+    await during;
+    await watch.settled();
+    await watch.check([top]);
+    assertEquals(changes.length, 3, JSON.stringify(changes.slice(2)));
+    // A piece that failed its check wrote nothing: another program's write right after is a change.
+    watch.writing(piece);
+    watch.wrote(piece, false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeInPlace(2);
+    await watch.check([top]);
+    assertEquals(changes.length, 4);
+    // Nor can a file cut short be ours, whatever we wrote.
+    watch.writing(piece);
+    await Deno.truncate(path, 10);
     await watch.check([top]);
     watch.wrote(piece);
-    await Deno.writeFile(path, new Uint8Array(torrent.files[top].length).fill(1));
-    await watch.check([top]);
-    assertEquals(changes.length, 3);
+    assertEquals(changes.length, 5);
     await store.close();
   }));
 

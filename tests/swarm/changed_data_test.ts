@@ -178,6 +178,13 @@ Deno.test("changed data: a file overwritten under a seed is checked again before
       assertEquals(status.peersBanned, 0);
       assertEquals(leech.peers().length, 1, "the seed is still a peer");
       console.log(`  noticed the change to piece ${target} in ${noticedMs} ms`);
+      // The file put back as it was: its piece is served again, and the leecher completes.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await Deno.writeFile(`${content.dataDir}/content/only.bin`, original);
+      await until(() => progressOf(handle), () => handle.status().piecesDone === 64);
+      assertEquals(handle.status().fileError, undefined, "cleared once whole again");
+      await until(() => progressOf(leech), () => leech.status().piecesDone === 64);
+      assertEquals(await Deno.readFile(`${dir}/leech/content/only.bin`), original);
     } finally {
       await leechSession.close();
       await session.close();
@@ -234,20 +241,28 @@ testWithPrograms(
         const states: string[] = [];
         handle.on("state", (state) => states.push(state));
         const path = `${content.dataDir}/content/only.bin`;
+        const whole = async (what: string, changedAt: number) => {
+          await until(() => progressOf(handle), () => handle.status().fileError !== undefined);
+          assertStringIncludes(handle.status().fileError!, "downloading them again");
+          await until(
+            () => `${progressOf(handle)}, ${handle.status().fileError}`,
+            () => handle.status().piecesDone === 64 && handle.status().fileError === undefined,
+          );
+          console.log(`  ${what}: whole again ${Date.now() - changedAt} ms after the change`);
+          assertEquals(await Deno.readFile(path), content.files.get("only.bin"));
+          assertEquals(handle.status().bytesDone, FILE);
+        };
+        // A few bytes overwritten: that piece is downloaded again.
         const file = await Deno.open(path, { write: true });
         await file.seek(5 * PIECE + 7, Deno.SeekMode.Start);
         await file.write(new Uint8Array(10).fill(1));
         file.close();
-        const changedAt = Date.now();
-        await until(() => progressOf(handle), () => states.includes("downloading"));
-        await until(
-          () => `${progressOf(handle)}, states ${states}`,
-          () => handle.state === "seeding" && handle.status().piecesDone === 64,
-        );
-        console.log(`  whole again ${Date.now() - changedAt} ms after the change`);
-        assertEquals(await Deno.readFile(path), content.files.get("only.bin"));
-        assertEquals(handle.status().fileError, undefined, "cleared once repaired");
-        assertEquals(handle.status().bytesDone, FILE);
+        await whole("one piece overwritten", Date.now());
+        // Deleted, once the piece writer has it open: created again and downloaded in full.
+        await Deno.remove(path);
+        await whole("the file deleted", Date.now());
+        assertEquals(states, [], "seeding all along");
+        assertEquals(handle.state, "seeding");
       } finally {
         await session.close();
         await aria2.stop();

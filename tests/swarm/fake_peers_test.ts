@@ -257,3 +257,38 @@ Deno.test("fake peers: keep-alives are sent when quiet, and a peer that sends no
       },
     );
   }));
+
+Deno.test("fake peers: a piece a peer takes back (lt_donthave) is not asked of it; 10,000 flaps of have and lt_donthave cost nothing", () =>
+  withTempDir(async (dir) => {
+    const s = await scenario(dir);
+    const taker = startFakePeer(s.torrent, s.content, {
+      host: "127.0.0.2",
+      takeBack: { piece: 3, flaps: 10_000 },
+    });
+    const honest = startFakePeer(s.torrent, s.content);
+    const started = performance.now();
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(s.torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [taker, honest].map((peer) => ({ host: peer.host, port: peer.port })),
+      });
+      assertEquals(await handle.done, "complete");
+      await assertSameContent(s.fixture, `${dir}/out`);
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`  complete in ${seconds.toFixed(2)} s beside 20,000 have/lt_donthave messages`);
+      assertEquals(
+        taker.takenBackRequests,
+        0,
+        "piece 3 was not asked of the peer that took it back",
+      );
+      assert(taker.requests > 0, "the peer was used for the other pieces");
+      const seen = handle.peers().find((peer) => peer.address.startsWith("127.0.0.2"));
+      if (seen) assertEquals(seen.progress, (s.torrent.pieceCount - 1) / s.torrent.pieceCount);
+      assertEquals(handle.status().peersBanned, 0);
+    } finally {
+      await session.close();
+      await taker.stop();
+      await honest.stop();
+    }
+  }));
