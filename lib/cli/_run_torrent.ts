@@ -197,6 +197,23 @@ function watchWaiting(display: LiveDisplay, mode: DisplayMode, log: Logger) {
   };
 }
 
+/**
+ * Tells when a file changes under the torrent and pieces are lost
+ * (`status.fileError`), and when they are whole again: one line each.
+ */
+function watchFileError(display: LiveDisplay) {
+  let shown: string | undefined;
+  return (status: TorrentStatus) => {
+    if (status.fileError === shown) return;
+    if (status.fileError) {
+      display.event("file-error", { message: status.fileError }, `Damaged: ${status.fileError}`);
+    } else {
+      display.event("repaired", {}, "Every damaged piece is good again");
+    }
+    shown = status.fileError;
+  };
+}
+
 /** Runs one torrent with the download flags: download, then seed if asked. */
 export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): Promise<void> {
   const directory = options.downloadDir;
@@ -265,12 +282,14 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     display.event("tracker", trackerEvent(status), formatTrackerChange(status));
   });
   const waiting = watchWaiting(display, mode, log);
+  const fileError = watchFileError(display);
   const interrupt = onInterrupt(handle, display);
   const stopResize = onResize(display);
   const tick = () => {
     const status = handle.status();
     display.update(status);
     waiting(status);
+    fileError(status);
   };
   const timer = setInterval(tick, 1000);
   tick();

@@ -182,9 +182,12 @@ export function formatProgressLine(status: TorrentStatus): string {
     return "[starting] looking at existing data";
   }
   if (status.state === "seeding") {
-    return `[seeding] uploaded ${formatBytes(status.uploaded)}, ratio ${formatRatio(status)}, ↑ ${
-      formatRate(status.uploadRate)
-    }, ${status.peersConnected}/${status.peersSeen} peers`;
+    const some = status.piecesDone < status.pieceCount
+      ? `${formatCount(status.piecesDone)}/${formatCount(status.pieceCount)} pieces, `
+      : "";
+    return `[seeding] ${some}uploaded ${formatBytes(status.uploaded)}, ratio ${
+      formatRatio(status)
+    }, ↑ ${formatRate(status.uploadRate)}, ${status.peersConnected}/${status.peersSeen} peers`;
   }
   if (status.state === "checking") {
     return `[checking ${percent(status)}] ${formatCount(status.checking?.checked ?? 0)}/${

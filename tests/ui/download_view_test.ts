@@ -8,6 +8,7 @@ import type { TorrentStatus } from "../../lib/session/torrent_handle.ts";
 import type { TrackerStatus } from "../../lib/tracker/announcer.ts";
 import {
   formatProgressBlock,
+  formatProgressLine,
   formatSeedSummary,
   formatSummary,
   formatTrackerLine,
@@ -162,4 +163,8 @@ Deno.test("view: a seed whose file changed says how much it still seeds, and wha
   const whole = formatProgressBlock(status({ state: "seeding", piecesDone: 64 }));
   assertEquals(whole[0], "Seeding:  big.iso, all 64 pieces (64 MiB)");
   assert(!whole.some((line) => line.startsWith("Damaged:")));
+  assertEquals(
+    formatProgressLine(status({ state: "seeding", piecesDone: 32 })),
+    "[seeding] 32/64 pieces, uploaded 0 B, ratio 0.00, ↑ 0 B/s, 0/0 peers",
+  );
 });
