@@ -53,6 +53,8 @@ export class ExtensionRegistry<P> {
   readonly #ids = new Map<string, number>();
 
   /**
+   * Gives each extension its id.
+   *
    * @param extensions The extensions, each with a distinct name.
    * @throws {RangeError} Two with one name, or more than 255.
    */
