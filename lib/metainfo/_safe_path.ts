@@ -37,7 +37,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 const SEPARATORS = /[/\\]/g;
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/g;
 const WINDOWS_TRAILING = /[. ]+$/;
-const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
 /** Extensions longer than this are not kept when a name is shortened. */
 const MAX_KEPT_EXTENSION_BYTES = 32;
 
@@ -96,21 +96,28 @@ export function sanitizeComponent(
   if (withoutSeparators === "" && name !== "") return "_";
   name = withoutSeparators;
   if (name === "" || name === "." || name === "..") return undefined;
-  if (platformOf(options) === "windows") {
-    name = name.replace(WINDOWS_FORBIDDEN, "_").replace(
-      WINDOWS_TRAILING,
-      (tail) => "_".repeat(tail.length),
-    );
-    const [stem, extension] = splitExtension(name);
-    const device = stem.split(".")[0];
-    if (WINDOWS_RESERVED.test(device)) name = `${stem}_${extension}`;
+  const windows = platformOf(options) === "windows";
+  if (windows) {
+    name = windowsTrailing(name.replace(WINDOWS_FORBIDDEN, "_"));
+    // A device name is one with any extension: NUL.txt and NUL.tar.gz both mean NUL, and so
+    // does "NUL .txt" (spaces before the dot do not count). The `_` goes after the device name.
+    const dot = name.indexOf(".");
+    const device = (dot < 0 ? name : name.slice(0, dot)).replace(/ +$/, "");
+    if (WINDOWS_RESERVED.test(device)) name = `${device}_${name.slice(device.length)}`;
   }
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so short names need no check.
   if (name.length * 3 > MAX_NAME_BYTES && utf8(name).length > MAX_NAME_BYTES) {
     const [stem, extension] = splitExtension(name);
     name = fitName(stem, "", extension);
+    // Cutting can end the name at a dot or a space, which Windows drops.
+    if (windows) name = windowsTrailing(name);
   }
   return name;
+}
+
+/** Trailing dots and spaces (which Windows drops) become `_`. */
+function windowsTrailing(name: string): string {
+  return name.replace(WINDOWS_TRAILING, (tail) => "_".repeat(tail.length));
 }
 
 /**

@@ -68,7 +68,18 @@ export function parseCompactPeers(bytes: Uint8Array, family: 4 | 6): CompactPeer
   return { peers, leftover: bytes.length % stride };
 }
 
-/** Parses the dictionary model: a list of `{ ip, port, peer id }`. Malformed entries are skipped. */
+/**
+ * What a dictionary-model `ip` may hold: an IPv4 or IPv6 address or a DNS
+ * name (BEP 3), so letters, digits, `.`, `-`, `_`, and `:` and `%` for IPv6.
+ * Anything else (control characters, spaces, URLs) is no address, and would
+ * reach the terminal in `shoal tracker`'s peer list.
+ */
+const PEER_HOST = /^[A-Za-z0-9._:%-]{1,253}$/;
+
+/**
+ * Parses the dictionary model: a list of `{ ip, port, peer id }`. Malformed
+ * entries, and those whose `ip` is not an address or host name, are skipped.
+ */
 export function parseDictionaryPeers(list: BencodeValue): TrackerPeer[] {
   if (!isList(list)) return [];
   const peers: TrackerPeer[] = [];
@@ -76,14 +87,15 @@ export function parseDictionaryPeers(list: BencodeValue): TrackerPeer[] {
     if (!isDict(entry)) continue;
     const ip = entry.get("ip");
     const port = entry.get("port");
-    if (isBytes(ip) && isInteger(port) && port > 0 && port < 65536) {
-      const peerId = entry.get("peer id");
-      peers.push({
-        host: decodeText(ip),
-        port,
-        ...(isBytes(peerId) && peerId.length === 20 ? { peerId: peerId.slice() } : {}),
-      });
-    }
+    if (!isBytes(ip) || !isInteger(port) || port <= 0 || port >= 65536) continue;
+    const host = decodeText(ip).replace(/^\[(.*)\]$/, "$1"); // "[::1]" as some trackers write it
+    if (!PEER_HOST.test(host)) continue;
+    const peerId = entry.get("peer id");
+    peers.push({
+      host,
+      port,
+      ...(isBytes(peerId) && peerId.length === 20 ? { peerId: peerId.slice() } : {}),
+    });
   }
   return peers;
 }

@@ -33,10 +33,28 @@ Deno.test("safe path: Windows rules apply only on Windows", () => {
   assertEquals(sanitizeComponent('a<b>c:d"e|f?g*h', linux), 'a<b>c:d"e|f?g*h');
   assertEquals(sanitizeComponent("CON", windows), "CON_");
   assertEquals(sanitizeComponent("nul.txt", windows), "nul_.txt");
-  assertEquals(sanitizeComponent("com1.tar.gz", windows), "com1.tar_.gz");
+  assertEquals(sanitizeComponent("com1.tar.gz", windows), "com1_.tar.gz");
   assertEquals(sanitizeComponent("aux.c", linux), "aux.c");
   assertEquals(sanitizeComponent("name. ", windows), "name__");
   assertEquals(sanitizeComponent("console", windows), "console");
+});
+
+Deno.test("safe path: a Windows device name is one with any extension (found by fuzzing)", () => {
+  // NUL.txt and NUL.tar.gz both mean NUL: the `_` goes after the device name, not the last stem.
+  assertEquals(sanitizeComponent("nul.tar.gz", windows), "nul_.tar.gz");
+  assertEquals(sanitizeComponent("AUX .txt", windows), "AUX_ .txt");
+  assertEquals(sanitizeComponent("COM\u00b9", windows), "COM\u00b9_");
+  assertEquals(sanitizeComponent("lpt\u00b3.log", windows), "lpt\u00b3_.log");
+  assertEquals(sanitizeComponent("nul.tar.gz", linux), "nul.tar.gz");
+  assertEquals(sanitizeComponent("control.tar.gz", windows), "control.tar.gz");
+});
+
+Deno.test("safe path: a name cut to 255 bytes does not end in a dot or space on Windows (found by fuzzing)", () => {
+  for (const cut of [".", " "]) {
+    const name = "x".repeat(254) + cut + "y".repeat(40);
+    assertEquals(sanitizeComponent(name, windows), "x".repeat(254) + "_");
+    assertEquals(sanitizeComponent(name, linux), "x".repeat(254) + cut);
+  }
 });
 
 Deno.test("safe path: long names are cut to 255 UTF-8 bytes keeping the extension", () => {
