@@ -122,6 +122,59 @@ function describeFetchError(error: unknown): string {
     : `${error.message} (${detail})`;
 }
 
+/** The status line of a tracker's reply, as {@linkcode decodeTrackerReply} reads it. */
+export interface ReplyStatus {
+  /** True for a 2xx status. */
+  ok: boolean;
+  /** The HTTP status code. */
+  status: number;
+  /** The reason phrase. */
+  statusText: string;
+}
+
+/**
+ * Decodes the body of a tracker's reply: a bencoded dictionary, whose
+ * `failure reason` (the tracker's own words) wins over an HTTP error status.
+ *
+ * @param body The reply body.
+ * @param status The reply's status (a `Response` is one).
+ * @returns The reply dictionary.
+ * @throws {TrackerError} For a failure reason, an HTTP error, or a body that is not a dictionary.
+ */
+export function decodeTrackerReply(body: Uint8Array, status: ReplyStatus): BencodeDict {
+  let reply;
+  try {
+    reply = decode(body, { mode: "lenient" });
+  } catch (error) {
+    if (!(error instanceof BencodeError)) throw error;
+    if (!status.ok) {
+      throw new TrackerError(
+        "http-status",
+        `The tracker answered HTTP ${status.status} ${printable(status.statusText, 100)}`,
+      );
+    }
+    throw new TrackerError(
+      "invalid-reply",
+      `The tracker's reply is not bencoded: ${describeBody(body)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (!isDict(reply)) {
+    throw new TrackerError("invalid-reply", "The tracker's reply is not a dictionary");
+  }
+  const failure = reply.get("failure reason");
+  if (isBytes(failure)) throw new TrackerError("failure", printable(decodeText(failure)));
+  if (!status.ok) {
+    throw new TrackerError(
+      "http-status",
+      `The tracker answered HTTP ${status.status} ${printable(status.statusText, 100)}`,
+    );
+  }
+  return reply;
+}
+
 /** Fetches a tracker URL and decodes its bencoded reply, mapping every failure to a TrackerError. */
 async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<BencodeDict> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
@@ -156,37 +209,7 @@ async function fetchBencoded(url: string, options: HttpTrackerOptions): Promise<
       cause: error,
     });
   }
-  let reply;
-  try {
-    reply = decode(body, { mode: "lenient" });
-  } catch (error) {
-    if (!(error instanceof BencodeError)) throw error;
-    if (!response.ok) {
-      throw new TrackerError(
-        "http-status",
-        `The tracker answered HTTP ${response.status} ${printable(response.statusText, 100)}`,
-      );
-    }
-    throw new TrackerError(
-      "invalid-reply",
-      `The tracker's reply is not bencoded: ${describeBody(body)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (!isDict(reply)) {
-    throw new TrackerError("invalid-reply", "The tracker's reply is not a dictionary");
-  }
-  const failure = reply.get("failure reason");
-  if (isBytes(failure)) throw new TrackerError("failure", printable(decodeText(failure)));
-  if (!response.ok) {
-    throw new TrackerError(
-      "http-status",
-      `The tracker answered HTTP ${response.status} ${printable(response.statusText, 100)}`,
-    );
-  }
-  return reply;
+  return decodeTrackerReply(body, response);
 }
 
 function optionalCount(dict: BencodeDict, key: string): number | undefined {
@@ -231,7 +254,18 @@ export async function httpAnnounce(
   request: AnnounceRequest,
   options: HttpTrackerOptions = {},
 ): Promise<AnnounceResult> {
-  const reply = await fetchBencoded(announceUrl(url, request), options);
+  return parseAnnounceReply(await fetchBencoded(announceUrl(url, request), options));
+}
+
+/**
+ * Reads an announce reply (see {@linkcode decodeTrackerReply}): compact and
+ * dictionary peers, IPv6 peers, the intervals, counts, tracker id, warning
+ * and external IP. Malformed optional fields are left out; oddities that were
+ * tolerated are listed in `problems`.
+ *
+ * @param reply The reply dictionary.
+ */
+export function parseAnnounceReply(reply: BencodeDict): AnnounceResult {
   const problems: string[] = [];
   const peersValue = reply.get("peers");
   let peers: TrackerPeer[] = [];
@@ -307,7 +341,17 @@ export async function httpScrape(
     throw new TrackerError("invalid-reply", "This tracker's URL does not allow scraping (BEP 48)");
   }
   const url = withQuery(base, infoHashes.map((hash) => `info_hash=${percentEncodeBytes(hash)}`));
-  const reply = await fetchBencoded(url, options);
+  return parseScrapeReply(await fetchBencoded(url, options));
+}
+
+/**
+ * Reads a scrape reply (see {@linkcode decodeTrackerReply}): the numbers of
+ * each torrent under `files`, by lower-case hex info hash; entries whose key
+ * is not 20 bytes are skipped.
+ *
+ * @param reply The reply dictionary.
+ */
+export function parseScrapeReply(reply: BencodeDict): Map<string, ScrapeResult> {
   const files = reply.get("files");
   const results = new Map<string, ScrapeResult>();
   if (!isDict(files)) return results;

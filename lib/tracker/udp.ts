@@ -12,7 +12,16 @@
  */
 
 import { lookup } from "node:dns/promises";
-import { parseCompactPeers } from "./_compact_peers.ts";
+import {
+  ACTION_ANNOUNCE,
+  ACTION_CONNECT,
+  ACTION_SCRAPE,
+  judgeUdpReply,
+  parseUdpAnnounceReply,
+  parseUdpConnectReply,
+  parseUdpScrapeReply,
+  udpReplyHeader,
+} from "./_udp_reply.ts";
 import { isPermissionError, networkPermissionError, TrackerError } from "./errors.ts";
 import {
   type AnnounceRequest,
@@ -20,14 +29,9 @@ import {
   type ScrapeResult,
   UDP_EVENT_CODES,
 } from "./types.ts";
-import { printable } from "../util/_printable.ts";
 import { formatDuration } from "../util/size.ts";
 
 const PROTOCOL_ID = 0x41727101980n;
-const ACTION_CONNECT = 0;
-const ACTION_ANNOUNCE = 1;
-const ACTION_SCRAPE = 2;
-const ACTION_ERROR = 3;
 /** Most info hashes in one UDP scrape (BEP 15: "about 74"). */
 export const MAX_UDP_SCRAPE_HASHES = 74;
 
@@ -209,26 +213,18 @@ export class UdpTrackerClient {
   }
 
   #dispatch(packet: Uint8Array, from: Deno.NetAddr): void {
-    if (packet.length < 8) return this.#ignore(`a ${packet.length}-byte packet is too short`);
-    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-    const action = view.getUint32(0);
-    const transaction = view.getUint32(4);
+    const header = udpReplyHeader(packet);
+    if (!header) return this.#ignore(`a ${packet.length}-byte packet is too short`);
+    const { transaction } = header;
     const pending = this.#pending.get(transaction);
     if (!pending) return this.#ignore(`unknown transaction id ${transaction}`);
     if (from.hostname !== pending.hostname || from.port !== pending.port) {
       return this.#ignore(`a reply came from ${from.hostname}:${from.port}, not the tracker`);
     }
-    if (action === ACTION_ERROR) {
-      this.#pending.delete(transaction);
-      const message = printable(new TextDecoder().decode(packet.subarray(8)).replace(/\0+$/, ""));
-      return pending.reject(new TrackerError("failure", message || "The tracker sent an error"));
-    }
-    if (action !== pending.action) {
-      return this.#ignore(`action ${action} where ${pending.action} was expected`);
-    }
-    const minimum = action === ACTION_CONNECT ? 16 : action === ACTION_ANNOUNCE ? 20 : 8;
-    if (packet.length < minimum) return this.#ignore(`a ${packet.length}-byte reply is too short`);
+    const verdict = judgeUdpReply(packet, pending.action);
+    if (verdict.kind === "ignore") return this.#ignore(verdict.reason);
     this.#pending.delete(transaction);
+    if (verdict.kind === "error") return pending.reject(verdict.error);
     pending.resolve(packet);
   }
 
@@ -353,7 +349,7 @@ export class UdpTrackerClient {
       signal,
     );
     if (!packet) return undefined;
-    const id = new DataView(packet.buffer, packet.byteOffset, packet.byteLength).getBigUint64(8);
+    const id = parseUdpConnectReply(packet);
     this.#connections.set(key, { id, expires: Date.now() + this.#connectionIdTtlMs });
     return id;
   }
@@ -434,15 +430,7 @@ export class UdpTrackerClient {
       },
       options,
     );
-    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-    const compact = parseCompactPeers(packet.subarray(20), family);
-    return {
-      interval: view.getUint32(8) || 1800,
-      incomplete: view.getUint32(12),
-      complete: view.getUint32(16),
-      peers: compact.peers,
-      problems: compact.leftover ? [`The peer list ends with ${compact.leftover} stray bytes`] : [],
-    };
+    return parseUdpAnnounceReply(packet, family);
   }
 
   /**
@@ -468,17 +456,7 @@ export class UdpTrackerClient {
       infoHashes.forEach((hash, i) => out.set(hash, 16 + 20 * i));
       return out;
     }, options);
-    const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-    const results: ScrapeResult[] = [];
-    for (let i = 0; i < infoHashes.length && 8 + 12 * (i + 1) <= packet.length; i++) {
-      const offset = 8 + 12 * i;
-      results.push({
-        complete: view.getUint32(offset),
-        downloaded: view.getUint32(offset + 4),
-        incomplete: view.getUint32(offset + 8),
-      });
-    }
-    return results;
+    return parseUdpScrapeReply(packet, infoHashes.length);
   }
 
   /** Closes the sockets; requests still waiting fail. */
