@@ -118,7 +118,7 @@ export class ExtensionRegistry<P> {
     theirs: ReadonlyMap<string, number>,
     name: string,
     payload: Uint8Array,
-  ): PeerMessage | undefined {
+  ): Extract<PeerMessage, { type: "extended" }> | undefined {
     const id = theirs.get(name);
     return id ? { type: "extended", id, payload } : undefined;
   }
