@@ -540,8 +540,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         this.#swarm?.dropAllPeers();
       },
       onPeers: (peers) => {
-        this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} new peers`);
-        this.#swarm?.addPeers(peers);
+        this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} peers`);
+        this.#swarm?.addPeers(peers, peers[0]?.source);
       },
       onStatusChange: (status) => this.emit("tracker", status),
       log: this.#context.log,

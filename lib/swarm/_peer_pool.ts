@@ -1,8 +1,13 @@
 /**
- * The addresses of peers a torrent could talk to, from trackers and the
- * command line, and which to dial next. Peers are keyed by `host:port`
- * (several peers may share one IP, as on loopback). A failed address is
- * retried later with a growing delay and given up after a few failures.
+ * The addresses of peers a torrent could talk to, from trackers, the
+ * command line and peers that dial in, and which to dial next: the one
+ * place where peers are deduplicated. Peers are keyed by their listen
+ * address `host:port` (several peers may share one IP, as on loopback),
+ * and each remembers where it was heard of. A peer that dials in is known
+ * by its source port, which is never dialled, until it names its listen
+ * port (BEP 10 `p`). A failed address is retried later with a growing
+ * delay and given up after a few failures; a source that lists it again
+ * brings it back.
  * Bans are by IP: a peer that connects in comes from a new port each time,
  * so a ban by address would not outlast its reconnect. Misbehaviour short
  * of a ban earns a strike against the IP; enough strikes are a ban.
@@ -20,7 +25,14 @@ interface Candidate {
   failures: number;
   retryAt: number;
   banned: boolean;
+  /** False for a peer that dialled in, known only by its source port. */
+  dialable: boolean;
+  /** Where it was heard of, first first (a few at most). */
+  sources: string[];
 }
+
+/** Most sources remembered per address. */
+const MAX_SOURCES = 4;
 
 /** Options of {@linkcode PeerPool}. */
 export interface PeerPoolOptions {
@@ -81,15 +93,24 @@ export class PeerPool {
   }
 
   /**
-   * Adds addresses; known and ignored ones are skipped.
+   * Adds addresses heard of from `source` (a tracker's URL, `user`, …);
+   * ignored and banned ones are skipped, and known ones only remember the
+   * source.
    *
    * @returns How many were new.
    */
-  add(addresses: readonly PeerAddress[]): number {
+  add(addresses: readonly PeerAddress[], source = "user"): number {
     let added = 0;
     for (const address of addresses) {
       const key = formatPeerAddress(address);
-      if (this.#candidates.has(key) || this.#ignored.has(key) || this.isBanned(key)) continue;
+      const known = this.#candidates.get(key);
+      if (known) {
+        if (!known.sources.includes(source) && known.sources.length < MAX_SOURCES) {
+          known.sources.push(source);
+        }
+        continue;
+      }
+      if (this.#ignored.has(key) || this.isBanned(key)) continue;
       if (this.#candidates.size >= this.#maxAddresses) break;
       this.#candidates.set(key, {
         address,
@@ -98,10 +119,17 @@ export class PeerPool {
         failures: 0,
         retryAt: 0,
         banned: false,
+        dialable: true,
+        sources: [source],
       });
       added++;
     }
     return added;
+  }
+
+  /** Where the address `key` was heard of, first first; empty when unknown. */
+  sources(key: string): readonly string[] {
+    return this.#candidates.get(key)?.sources ?? [];
   }
 
   /**
@@ -113,20 +141,59 @@ export class PeerPool {
     const out: PeerAddress[] = [];
     for (const candidate of this.#candidates.values()) {
       if (out.length >= count) break;
-      if (candidate.connected || candidate.banned || candidate.retryAt > now) continue;
+      if (candidate.connected || candidate.banned || !candidate.dialable) continue;
+      if (candidate.retryAt > now) continue;
       candidate.connected = true;
       out.push(candidate.address);
     }
     return out;
   }
 
-  /** Marks an address connected by the peer (incoming); false if it is banned. */
+  /**
+   * A peer dialled in from `key` (its source port, never dialled): known
+   * as connected until it names its listen port or leaves. False if banned.
+   */
   markConnected(key: string, address: PeerAddress): boolean {
     if (this.isBanned(key)) return false;
-    this.add([address]);
-    const candidate = this.#candidates.get(key);
-    if (candidate) candidate.connected = true;
+    if (this.#candidates.has(key)) return true;
+    if (this.#candidates.size >= this.#maxAddresses) return true;
+    this.#candidates.set(key, {
+      address,
+      key,
+      connected: true,
+      failures: 0,
+      retryAt: 0,
+      banned: false,
+      dialable: false,
+      sources: ["incoming"],
+    });
     return true;
+  }
+
+  /**
+   * The peer that dialled in from `key` listens on `port` (its BEP 10
+   * handshake says so): from now on it is known by that address, connected
+   * (so it is not dialled while it is), and dialled after it leaves.
+   *
+   * @returns The peer's key from now on.
+   */
+  listensOn(key: string, port: number): string {
+    const incoming = this.#candidates.get(key);
+    if (!incoming || incoming.dialable) return key;
+    this.#candidates.delete(key);
+    const address = { host: incoming.address.host, port };
+    const listenKey = formatPeerAddress(address);
+    if (this.#ignored.has(listenKey)) return key;
+    const known = this.#candidates.get(listenKey);
+    if (known) {
+      known.connected = true;
+      if (!known.sources.includes("incoming") && known.sources.length < MAX_SOURCES) {
+        known.sources.push("incoming");
+      }
+    } else {
+      this.#candidates.set(listenKey, { ...incoming, address, key: listenKey, dialable: true });
+    }
+    return listenKey;
   }
 
   /** Whether we hold a connection to `key` (or are dialling it). */
@@ -147,10 +214,17 @@ export class PeerPool {
     candidate.retryAt = now + this.#retryBaseMs * 2 ** (candidate.failures - 1);
   }
 
-  /** A connection that worked ended; the address may be dialled again after a pause. */
+  /**
+   * A connection that worked ended; the address may be dialled again after
+   * a pause (a peer known only by its source port is forgotten).
+   */
   disconnected(key: string, now: number = Date.now()): void {
     const candidate = this.#candidates.get(key);
     if (!candidate) return;
+    if (!candidate.dialable) {
+      this.#candidates.delete(key);
+      return;
+    }
     candidate.connected = false;
     candidate.failures = 0;
     candidate.retryAt = now + this.#retryBaseMs;

@@ -51,8 +51,13 @@ export function blockKey(index: number, begin: number): number {
 export class Peer {
   /** Small number naming the peer inside the picker. */
   readonly id: number;
-  /** `host:port`. */
+  /** `host:port`: the address of the connection's other end. */
   readonly key: string;
+  /**
+   * Its key in the peer pool: the listen address. For a peer that dialled
+   * in, its source address until its BEP 10 handshake names its port.
+   */
+  poolKey: string;
   /** The connection. */
   readonly connection: PeerConnection;
   /** The peer's pieces. */
@@ -140,6 +145,7 @@ export class Peer {
     this.id = id;
     this.connection = connection;
     this.key = connection.label;
+    this.poolKey = connection.label;
     this.bits = new Bitfield(pieceCount);
     this.#pipeline = {
       targetSeconds: pipeline.targetSeconds ?? 2,

@@ -277,9 +277,14 @@ export class Swarm {
     this.#fillConnections();
   }
 
-  /** Adds peer addresses (from trackers or the user) and dials if there is room. */
-  addPeers(addresses: readonly PeerAddress[]): void {
-    const added = this.pool.add(addresses);
+  /**
+   * Adds peer addresses and dials if there is room.
+   *
+   * @param addresses The peers.
+   * @param source Where they come from: a tracker's URL, or `user` (the default).
+   */
+  addPeers(addresses: readonly PeerAddress[], source?: string): void {
+    const added = this.pool.add(addresses, source);
     if (added > 0) this.#fillConnections();
   }
 
@@ -489,7 +494,7 @@ export class Swarm {
     this.#forget(peer);
     if (!peer.amChoking) this.#uploads.rechokeSoon();
     this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
-    if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.key);
+    if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.poolKey);
     this.#fillConnections();
   }
 
@@ -604,6 +609,10 @@ export class Swarm {
           const handshake = decodeExtensionHandshake(message.payload);
           peer.client = handshake.client;
           peer.extensions = ExtensionRegistry.merge(peer.extensions, handshake.extensions);
+          // A peer that dialled in is known by its listen port from now on, not its source port.
+          if (handshake.listenPort && peer.connection.direction === "incoming") {
+            peer.poolKey = this.pool.listensOn(peer.poolKey, handshake.listenPort);
+          }
           if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
         } catch (error) {
           if (!(error instanceof PeerError)) throw error;

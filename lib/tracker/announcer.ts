@@ -85,7 +85,11 @@ export interface AnnouncerOptions {
   stats: () => TransferStats;
   /** The session's UDP tracker client. */
   udp: UdpTrackerClient;
-  /** Called with peers not seen before. */
+  /**
+   * Called with the peers of each reply, each with the tracker that gave
+   * it. Peers listed again come again: telling known peers from new ones is
+   * the peer pool's job (it forgets peers, and may want them back).
+   */
   onPeers?: (peers: DiscoveredPeer[]) => void;
   /**
    * Private torrents only: called when the tracker in use changes because
@@ -183,7 +187,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
  *   private: false,
  *   stats: () => ({ uploaded: 0, downloaded: 0, left: 5000 }),
  *   udp,
- *   onPeers, // peers not seen before, from any tracker
+ *   onPeers, // the peers of each reply
  * });
  * announcer.start(); // "started", then on the tracker's interval
  * console.log(await found); // [ { host: "10.0.0.5", port: 6881, source: "http://127.0.0.1:…" } ]
@@ -198,7 +202,6 @@ export class Announcer {
   readonly #key: number;
   readonly #units: Unit[];
   readonly #trackers: Tracker[] = [];
-  readonly #seen = new Set<string>();
   /** Our address as trackers see it (BEP 24). */
   readonly #externalIps = new Set<string>();
   readonly #abort = new AbortController();
@@ -421,14 +424,7 @@ export class Announcer {
   }
 
   #emitPeers(peers: readonly PeerAddress[], source: string): void {
-    const fresh: DiscoveredPeer[] = [];
-    for (const peer of peers) {
-      const key = `${peer.host}|${peer.port}`;
-      if (this.#seen.has(key)) continue;
-      this.#seen.add(key);
-      fresh.push({ ...peer, source });
-    }
-    if (fresh.length > 0) this.#options.onPeers?.(fresh);
+    if (peers.length > 0) this.#options.onPeers?.(peers.map((peer) => ({ ...peer, source })));
   }
 
   async #announceOne(

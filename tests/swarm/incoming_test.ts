@@ -4,6 +4,8 @@ import { Session } from "../../lib/session/session.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { singleFileFixture } from "../helpers/content.ts";
 import { testWithIPv6, withTempDir } from "../helpers/tools.ts";
+import { startFakePeer } from "../helpers/fake_peer.ts";
+import { connectFakeLeecher } from "../helpers/fake_leecher.ts";
 
 async function readAtLeast(conn: Deno.Conn, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length + 4096);
@@ -145,3 +147,37 @@ testWithIPv6(
       }
     }),
 );
+
+Deno.test("incoming: a peer that dials in is known by the listen port it names (BEP 10 p), so it is not dialled while connected", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const content = await Deno.readFile(`${fixture.dataDir}/single.bin`);
+    // The peer's listening side, on its own loopback address.
+    const listening = startFakePeer(torrent, content, { host: "127.0.0.5" });
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: `${dir}/out` });
+      while (handle.state !== "downloading") await new Promise((r) => setTimeout(r, 10));
+      const leecher = await connectFakeLeecher(session.port, torrent.infoHash, {
+        from: "127.0.0.5",
+        extensionHandshake: `d1:md11:lt_donthavei3ee1:pi${listening.port}ee`,
+      });
+      assert(leecher, "connected");
+      try {
+        leecher.startReading();
+        while (handle.peers().length === 0) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 200)); // its extension handshake is read
+        // A tracker (or the user) lists that listen address: it is the peer already connected.
+        handle.addPeers([{ host: "127.0.0.5", port: listening.port }]);
+        await new Promise((r) => setTimeout(r, 500));
+        assertEquals(listening.connections, 0, "not dialled while it is connected");
+        assertEquals(handle.status().peersSeen, 1, "one peer, by its listen address");
+      } finally {
+        leecher.close();
+      }
+    } finally {
+      await session.close();
+      await listening.stop();
+    }
+  }));

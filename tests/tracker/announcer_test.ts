@@ -234,7 +234,7 @@ Deno.test("announcer: a public torrent announces every tier, a private one only 
   }
 });
 
-Deno.test("announcer: peers are deduplicated across trackers and keep their first source", () =>
+Deno.test("announcer: every reply's peers are passed on with their tracker; the peer pool deduplicates (tests/swarm/peer_pool_test.ts)", () =>
   withTrackers([ok(1, 1, 2), ok(1, 2, 3)], async ([a, b]) => {
     const peers: DiscoveredPeer[] = [];
     const opts = options([[a.url], [b.url]], {
@@ -245,8 +245,14 @@ Deno.test("announcer: peers are deduplicated across trackers and keep their firs
     announcer.start();
     await until(() => a.events.length >= 2 && b.events.length >= 2, "two rounds");
     await announcer.stop();
-    assertEquals(peers.map((p) => p.port).sort(), [1, 2, 3]);
-    assertEquals(new Set(peers.map((p) => `${p.host}:${p.port}`)).size, peers.length);
+    assertEquals([...new Set(peers.map((p) => p.port))].sort(), [1, 2, 3]);
+    // Listed again in the second round: passed on again (a pool that gave up on a peer takes it back).
+    assert(peers.filter((p) => p.port === 1).length >= 2, "peer 1 in each of a's replies");
+    assert(peers.filter((p) => p.port === 2).some((p) => p.source === a.url));
+    assert(peers.filter((p) => p.port === 2).some((p) => p.source === b.url));
+    assert(
+      peers.every((p) => (p.port === 1 ? a.url : p.port === 3 ? b.url : p.source) === p.source),
+    );
     opts.udp.close();
   }));
 
@@ -287,11 +293,13 @@ Deno.test("announcer: a private torrent stays with its tracker until that one fa
   let primaryDown = true;
   let backupDown = false;
   return withTrackers([
-    () => (primaryDown ? "error" : { interval: 1, peers: compact(1) }),
+    () => (primaryDown ? "error" : { interval: 1, peers: compact(1, 2) }),
     () => (backupDown ? "error" : { interval: 1, peers: compact(2) }),
   ], async ([primary, backup]) => {
     const changes: string[] = [];
+    const peers: DiscoveredPeer[] = [];
     const opts = options([[primary.url], [backup.url]], {
+      onPeers: (p) => peers.push(...p),
       private: true,
       maximumIntervalSeconds: 0.2,
       retryBaseMs: 20,
@@ -311,6 +319,14 @@ Deno.test("announcer: a private torrent stays with its tracker until that one fa
     await until(() => changes.length > 0, "the switch to the primary");
     assertEquals(changes, [primary.url]);
     assert(primary.events.length >= 2, `primary announces: ${primary.events}`);
+    // BEP 27: every peer is dropped on the switch; the new tracker's peers come after it, even one
+    // the previous tracker listed too (peer 2 below).
+    const switched = peers.length;
+    await until(
+      () => peers.slice(switched).some((p) => p.port === 2 && p.source === primary.url),
+      "peer 2 from the primary",
+    );
+    assert(peers.slice(switched).every((p) => p.source === primary.url));
     await announcer.stop();
     opts.udp.close();
   });

@@ -1,0 +1,49 @@
+import { PeerPool } from "../../lib/swarm/_peer_pool.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+
+const a = { host: "10.0.0.1", port: 6881 };
+const b = { host: "10.0.0.2", port: 6881 };
+
+Deno.test("peer pool: the one place peers are deduplicated; each remembers where it came from, first first", () => {
+  const pool = new PeerPool();
+  assertEquals(pool.add([a, b], "http://one/announce"), 2);
+  assertEquals(pool.add([a], "udp://two:80"), 0);
+  assertEquals(pool.add([a], "http://one/announce"), 0);
+  assertEquals(pool.size, 2);
+  assertEquals(pool.sources("10.0.0.1:6881"), ["http://one/announce", "udp://two:80"]);
+  assertEquals(pool.sources("10.0.0.2:6881"), ["http://one/announce"]);
+});
+
+Deno.test("peer pool: an address given up after its failures comes back when a source lists it again", () => {
+  const pool = new PeerPool({ maxFailures: 2, retryBaseMs: 0 });
+  pool.add([a], "tracker");
+  for (let i = 0; i < 2; i++) {
+    assertEquals(pool.take(1).length, 1);
+    pool.failed("10.0.0.1:6881");
+  }
+  assertEquals(pool.size, 0, "given up");
+  assertEquals(pool.add([a], "tracker"), 1, "listed again: back");
+  assertEquals(pool.take(1), [a]);
+});
+
+Deno.test("peer pool: a peer that dialled in is never dialled at its source port, and is known by the listen port it names", () => {
+  const pool = new PeerPool({ retryBaseMs: 0 });
+  const source = { host: "10.0.0.3", port: 51123 };
+  assert(pool.markConnected("10.0.0.3:51123", source));
+  assertEquals(pool.take(10), [], "the source port is not an address to dial");
+  const key = pool.listensOn("10.0.0.3:51123", 6889);
+  assertEquals(key, "10.0.0.3:6889");
+  // A tracker lists it while it is connected: not dialled a second time.
+  pool.add([{ host: "10.0.0.3", port: 6889 }], "tracker");
+  assertEquals(pool.take(10), []);
+  assertEquals(pool.sources(key), ["incoming", "tracker"]);
+  // It leaves: its listen address may be dialled again; the source port never was.
+  pool.disconnected(key, 0);
+  assertEquals(pool.take(10, 1), [{ host: "10.0.0.3", port: 6889 }]);
+
+  // One that never names its port is forgotten when it leaves.
+  pool.markConnected("10.0.0.4:40000", { host: "10.0.0.4", port: 40000 });
+  const before = pool.size;
+  pool.disconnected("10.0.0.4:40000");
+  assertEquals(pool.size, before - 1);
+});
