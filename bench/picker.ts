@@ -55,7 +55,7 @@ export function benchPicker(pieces: number, peers = 200): PickerFigures {
     (_, i) => i % 4 === 0 ? randomBits(pieces, 1, random) : randomBits(pieces, 0.5, random),
   );
   let t = performance.now();
-  for (const bits of peerBits) picker.peerHasAll(bits);
+  for (const bits of peerBits) picker.addPeerPieces(bits);
   const connectSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   let blocks = 0;

@@ -110,8 +110,6 @@ export class Peer {
   lastBlockAt: number;
   /** Snubbed: it let requests time out; its pipeline is kept at the minimum. */
   snubbed = false;
-  /** Pieces this peer alone sent that failed their hash check. */
-  hashFailures = 0;
   /** Blocks the peer sent that we never asked it for. */
   unrequestedBlocks = 0;
   /**

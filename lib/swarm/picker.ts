@@ -180,8 +180,8 @@ export class PiecePicker {
     this.#availability.decrement(piece);
   }
 
-  /** A peer with these pieces connected (a full set counts as a seed). */
-  peerHasAll(bits: Bitfield): void {
+  /** A peer has these pieces (it connected, or is counted piece by piece again); a full set counts as a seed. */
+  addPeerPieces(bits: Bitfield): void {
     if (bits.full) {
       this.#availability.seeds++;
       return;
@@ -189,8 +189,8 @@ export class PiecePicker {
     for (const piece of bits.indices()) this.#availability.increment(piece);
   }
 
-  /** A peer with these pieces left (undoes {@linkcode peerHas} / {@linkcode peerHasAll}). */
-  peerGone(bits: Bitfield, wasSeed: boolean): void {
+  /** A peer no longer has these pieces (it left; undoes {@linkcode peerHas} / {@linkcode addPeerPieces}). */
+  removePeerPieces(bits: Bitfield, wasSeed: boolean): void {
     if (wasSeed) {
       this.#availability.seeds--;
       return;
@@ -200,7 +200,7 @@ export class PiecePicker {
 
   /** A peer that was counted piece by piece now has everything: count it as a seed. */
   peerBecameSeed(previous: Bitfield): void {
-    this.peerGone(previous, false);
+    this.removePeerPieces(previous, false);
     this.#availability.seeds++;
   }
 
@@ -278,8 +278,11 @@ export class PiecePicker {
     };
   }
 
-  /** Whether `peer` may write block (`index`, `begin`) straight into the piece buffer. */
-  soleRequester(peer: number, index: number, begin: number): ActivePiece | undefined {
+  /**
+   * The piece `peer` may write block (`index`, `begin`) straight into (it
+   * alone asked for it, and it has not arrived), if any.
+   */
+  inPlaceTarget(peer: number, index: number, begin: number): ActivePiece | undefined {
     const piece = this.#active.get(index);
     if (!piece || begin % BLOCK_SIZE !== 0) return undefined;
     const block = begin / BLOCK_SIZE;

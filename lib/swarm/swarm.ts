@@ -54,6 +54,7 @@ import type { ActivePiece, PiecePicker } from "./picker.ts";
 import { RateMeter } from "./_rate.ts";
 import type { ChokerOptions } from "./choker.ts";
 import { OUR_REQUEST_QUEUE, Uploads } from "./_uploads.ts";
+import { SmartBan } from "./_smart_ban.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Options of {@linkcode Swarm}. */
@@ -190,10 +191,6 @@ const MAX_UNREQUESTED_BLOCKS = 16;
 /** Seconds between rechokes. */
 const RECHOKE_EVERY_TICKS = 10;
 const MAX_ALLOWED_FAST = 256;
-/** Bytes of failed pieces kept as evidence against liars. */
-const MAX_KEPT_BAD_BYTES = 16 * 1024 * 1024;
-/** Bad pieces a peer may send alone before it is banned. */
-const SOLE_FAILURES_BEFORE_BAN = 2;
 
 /** Downloads one torrent from many peers. */
 export class Swarm {
@@ -214,14 +211,13 @@ export class Swarm {
   readonly #writes = new Set<Promise<void>>();
   /** Dials, connections and upload loops in progress: `stop()` waits for them. */
   readonly #tasks = new Set<Promise<void>>();
-  /** Bytes of pieces that failed with several senders, kept to find the liar. */
-  readonly #badPieces = new Map<number, { data: Uint8Array; senders: Int32Array }>();
+  /** Who sent the pieces that failed their check. */
+  readonly #smartBan = new SmartBan();
   readonly #abort = new AbortController();
   readonly #peersUsed = new Set<string>();
   readonly #peersTried = new Set<string>();
   readonly #peersServed = new Set<string>();
   #lastDialError?: string;
-  #keptBadBytes = 0;
   /** Each peer's share of the request budget, in blocks, and when it was counted. */
   #share = { blocks: Infinity, at: -Infinity };
   readonly #uploads: Uploads;
@@ -648,9 +644,9 @@ export class Swarm {
     for (const index of bits.indices()) if (this.#picker.wants(index)) peer.wantedPieces++;
     if (bits.full) {
       peer.countedAsSeed = true;
-      this.#picker.peerHasAll(bits);
+      this.#picker.addPeerPieces(bits);
     } else if (bits.count > 0) {
-      this.#picker.peerHasAll(bits);
+      this.#picker.addPeerPieces(bits);
     }
     this.#updateInterest(peer);
     this.#dropIfBothComplete(peer);
@@ -689,9 +685,9 @@ export class Swarm {
     peer.tookPiecesBack = true;
     if (peer.countedAsSeed) {
       // Counted as a seed so far: from now on piece by piece.
-      this.#picker.peerGone(peer.bits, true);
+      this.#picker.removePeerPieces(peer.bits, true);
       peer.bits.clear(index);
-      this.#picker.peerHasAll(peer.bits);
+      this.#picker.addPeerPieces(peer.bits);
       peer.countedAsSeed = false;
     } else {
       peer.bits.clear(index);
@@ -827,7 +823,7 @@ export class Swarm {
   #blockTarget(peer: Peer, index: number, begin: number, length: number): Uint8Array | undefined {
     const request = peer.outstanding.get(blockKey(index, begin));
     if (request?.length !== length || peer.placing) return undefined;
-    const piece = this.#picker.soleRequester(peer.id, index, begin);
+    const piece = this.#picker.inPlaceTarget(peer.id, index, begin);
     if (!piece || begin + length > piece.data.length || this.#finishing.has(index)) {
       return undefined;
     }
@@ -960,32 +956,28 @@ export class Swarm {
         senders.map((id) => this.#peers.get(id)?.key ?? "a gone peer").join(", ")
       }); downloading it again`,
     );
-    if (senders.length === 1) {
-      const peer = this.#peers.get(senders[0]);
-      if (peer && ++peer.hashFailures >= SOLE_FAILURES_BEFORE_BAN) {
-        this.#ban(peer, `sent ${peer.hashFailures} pieces that failed their hash check`);
-      }
-    } else if (this.#keptBadBytes + piece.data.length <= MAX_KEPT_BAD_BYTES) {
-      // The buffer is not reused (only verified pieces return theirs), so it can be kept.
-      this.#keptBadBytes += piece.data.length;
-      this.#badPieces.set(piece.index, { data: piece.data, senders: piece.senders });
+    // The buffer is not reused (only verified pieces return theirs), so it can be kept.
+    const guilty = this.#smartBan.failed(
+      piece.index,
+      piece.data,
+      piece.senders,
+      piece.contributors,
+    );
+    const liar = guilty === undefined ? undefined : this.#peers.get(guilty);
+    if (liar) {
+      this.#ban(
+        liar,
+        `sent ${this.#smartBan.soleFailures(liar.id)} pieces that failed their hash check`,
+      );
     }
     this.#requestAllSoon();
   }
 
   /** A piece that once failed with several senders is now good: ban whoever sent the bad blocks. */
   #convictLiars(index: number, good: Uint8Array): void {
-    const bad = this.#badPieces.get(index);
-    if (!bad) return;
-    this.#badPieces.delete(index);
-    this.#keptBadBytes -= bad.data.length;
-    for (let block = 0; block < bad.senders.length; block++) {
-      const begin = block * BLOCK_SIZE;
-      const end = Math.min(begin + BLOCK_SIZE, good.length);
-      if (!bytesEqual(bad.data.subarray(begin, end), good.subarray(begin, end))) {
-        const liar = this.#peers.get(bad.senders[block]);
-        if (liar) this.#ban(liar, `sent a corrupt block of piece ${index}`);
-      }
+    for (const id of this.#smartBan.verified(index, good)) {
+      const liar = this.#peers.get(id);
+      if (liar) this.#ban(liar, `sent a corrupt block of piece ${index}`);
     }
   }
 
@@ -1038,8 +1030,9 @@ export class Swarm {
       this.#maybeFinish(piece);
     }
     this.#releaseAll(peer, true);
-    if (peer.countedAsSeed) this.#picker.peerGone(peer.bits, true);
-    else if (peer.bits.count > 0) this.#picker.peerGone(peer.bits, false);
+    this.#smartBan.forget(peer.id);
+    if (peer.countedAsSeed) this.#picker.removePeerPieces(peer.bits, true);
+    else if (peer.bits.count > 0) this.#picker.removePeerPieces(peer.bits, false);
   }
 
   /** Hashes a finished piece and writes it when right: through `verifyAndWrite` when given. */

@@ -73,9 +73,9 @@ Deno.test("availability index: any sequence of changes keeps pieces sorted by av
 
 Deno.test("picker: rarest first, and only pieces the peer has", () => {
   const p = picker(10);
-  p.peerHasAll(bits(10, [1, 2, 3]));
-  p.peerHasAll(bits(10, [2, 3]));
-  p.peerHasAll(bits(10, [3]));
+  p.addPeerPieces(bits(10, [1, 2, 3]));
+  p.addPeerPieces(bits(10, [2, 3]));
+  p.addPeerPieces(bits(10, [3]));
   // Piece 1 is had by one peer, 2 by two, 3 by three.
   const requests = p.pick(0, bits(10, [1, 2, 3]), 4);
   assertEquals(new Set(requests.map((r) => r.index)), new Set([1]));
@@ -87,7 +87,7 @@ Deno.test("picker: rarest first, and only pieces the peer has", () => {
 Deno.test("picker: pieces in progress are finished before new ones start", () => {
   const p = picker(10);
   const seed = bits(10, "all");
-  p.peerHasAll(seed);
+  p.addPeerPieces(seed);
   const first = p.pick(0, seed, 2);
   assertEquals(first.map((r) => r.index), [first[0].index, first[0].index]);
   const second = p.pick(1, seed, 2);
@@ -182,7 +182,7 @@ Deno.test("bitfield: spare bits, counting, setAll", () => {
 Deno.test("picker: a piece lost from disk is wanted and picked again, unless nothing is wanted", () => {
   const p = picker(4, 4 * BLOCK, { have: bits(4, "all") });
   assertEquals(p.missing, 0);
-  p.peerHasAll(bits(4, "all"));
+  p.addPeerPieces(bits(4, "all"));
   assertEquals(p.pieceLost(2), true);
   assertEquals(p.pieceLost(2), false, "lost once");
   assertEquals(p.missing, 1);
