@@ -28,7 +28,7 @@ import {
   startsPlainHandshake,
 } from "./mse.ts";
 import { type PeerStream, PrefixedStream, writeFully } from "./stream.ts";
-import { tcpTransport, type Transport } from "./transport.ts";
+import { type IncomingStream, tcpTransport, type Transport } from "./transport.ts";
 import { permissionError, permissionRefusal } from "../errors.ts";
 import { MessageReader, type ReceivedMessage } from "./message_reader.ts";
 import { encodeMessage, type PeerMessage } from "./messages.ts";
@@ -195,12 +195,11 @@ export interface AcceptOptions {
  * @returns The open connection and the info hash it is for.
  */
 export async function acceptPeer(
-  conn: Deno.TcpConn,
+  conn: IncomingStream,
   lookup: (infoHash: Uint8Array) => HandshakeOptions | undefined,
   options: AcceptOptions = {},
 ): Promise<PeerConnection> {
-  const remote = conn.remoteAddr;
-  const label = formatPeerAddress({ host: unmapIPv4(remote.hostname), port: remote.port });
+  const label = formatPeerAddress(conn.remote);
   try {
     const { stream, encryption, infoHash, handshake, rest } = await withTimeout(
       async () => {
@@ -238,7 +237,7 @@ export async function acceptPeer(
 
 /** Tells a plain handshake from an encrypted one and answers the latter. */
 async function openIncoming(
-  conn: Deno.TcpConn,
+  conn: PeerStream,
   label: string,
   infoHashes: (() => Iterable<Uint8Array>) | undefined,
   firstByteMs: number,
@@ -266,7 +265,7 @@ async function openIncoming(
 
 /** The first read of an incoming connection, which must bring something within `ms`. */
 async function firstRead(
-  conn: Deno.TcpConn,
+  conn: PeerStream,
   into: Uint8Array,
   label: string,
   ms: number,
@@ -285,12 +284,6 @@ async function firstRead(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** An IPv4 peer accepted on a dual-stack socket shows as `::ffff:a.b.c.d`; gives `a.b.c.d`. */
-function unmapIPv4(host: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(host);
-  return mapped ? mapped[1] : host;
 }
 
 async function handshakeOn(

@@ -41,4 +41,11 @@ export {
   openEncryptedHandshake,
 } from "./mse.ts";
 export type { PeerStream } from "./stream.ts";
-export { dialFrom, tcpTransport, type Transport } from "./transport.ts";
+export {
+  dialFrom,
+  type IncomingStream,
+  listenTcp,
+  type PeerListener,
+  tcpTransport,
+  type Transport,
+} from "./transport.ts";

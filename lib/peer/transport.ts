@@ -1,8 +1,11 @@
 /**
- * How outgoing connections to peers are opened: a transport turns a peer's
- * address into a byte stream. The default is `Deno.connect`; `dialFrom`
- * connects from a chosen local address (`--bind`), which `Deno.connect`
- * cannot do, through `node:net`. uTP will be another transport.
+ * How connections to and from peers are opened: a transport turns a peer's
+ * address into a byte stream, and a listener hands over each connection a
+ * peer opens to us as a stream with its address. Nothing above this module
+ * names a socket type. The default is TCP through `Deno.connect` and
+ * `Deno.listen`; `dialFrom` connects from a chosen local address (`--bind`),
+ * which `Deno.connect` cannot do, through `node:net`. uTP will be another
+ * transport and listener.
  *
  * @module
  */
@@ -15,6 +18,97 @@ import type { PeerStream } from "./stream.ts";
 
 /** Opens a stream to a peer; rejects when it cannot (the caller wraps the error). */
 export type Transport = (address: PeerAddress, signal: AbortSignal) => Promise<PeerStream>;
+
+/** A connection a peer opened to us. */
+export interface IncomingStream extends PeerStream {
+  /** Where it comes from (an IPv4 peer on a dual-stack socket shows as IPv4). */
+  readonly remote: PeerAddress;
+}
+
+/** Where peers dial us: each connection they open comes as a stream. */
+export interface PeerListener extends AsyncIterable<IncomingStream> {
+  /** The address and port listened on. */
+  readonly local: PeerAddress;
+  /** Stops listening; connections handed over stay open. */
+  close(): void;
+}
+
+/**
+ * Listens for TCP connections.
+ *
+ * @param hostname The local address (`::` or `0.0.0.0` for every one).
+ * @param port The port; 0 picks a free one.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ *
+ * @example Accepting a connection
+ * ```ts
+ * import { listenTcp, tcpTransport } from "./transport.ts";
+ *
+ * const listener = listenTcp("127.0.0.1", 0);
+ * const dialled = await tcpTransport(listener.local, new AbortController().signal);
+ * for await (const incoming of listener) {
+ *   console.log(incoming.remote.host); // 127.0.0.1
+ *   incoming.close();
+ *   break;
+ * }
+ * dialled.close();
+ * listener.close();
+ * ```
+ */
+export function listenTcp(hostname: string, port: number): PeerListener {
+  const listener = Deno.listen({ hostname, port, transport: "tcp" });
+  let closed = false;
+  return {
+    local: { host: listener.addr.hostname, port: listener.addr.port },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      listener.close();
+    },
+    // Leaving the loop does not close the listener (Deno's own iterator would).
+    async *[Symbol.asyncIterator]() {
+      while (!closed) {
+        let conn: Deno.TcpConn;
+        try {
+          conn = await listener.accept();
+        } catch (error) {
+          if (closed) return;
+          throw error;
+        }
+        yield new TcpIncoming(conn);
+      }
+    },
+  };
+}
+
+/** A TCP connection a peer opened, with its address. */
+class TcpIncoming implements IncomingStream {
+  readonly remote: PeerAddress;
+  readonly #conn: Deno.TcpConn;
+
+  constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+    this.remote = { host: unmapIPv4(conn.remoteAddr.hostname), port: conn.remoteAddr.port };
+  }
+
+  read(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return this.#conn.write(bytes);
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
+
+/** An IPv4 peer accepted on a dual-stack socket shows as `::ffff:a.b.c.d`; gives `a.b.c.d`. */
+function unmapIPv4(host: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(host);
+  return mapped ? mapped[1] : host;
+}
 
 /** The default transport: a TCP connection from whatever address the system picks. */
 export function tcpTransport(address: PeerAddress, signal: AbortSignal): Promise<PeerStream> {

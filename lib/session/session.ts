@@ -9,7 +9,13 @@
 import { permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
-import { dialFrom, type Transport } from "../peer/transport.ts";
+import {
+  dialFrom,
+  type IncomingStream,
+  listenTcp,
+  type PeerListener,
+  type Transport,
+} from "../peer/transport.ts";
 import { randomPeerId } from "../peer_id.ts";
 import { UdpTrackerClient } from "../tracker/udp.ts";
 import { RateLimiter } from "../swarm/rate_limiter.ts";
@@ -92,14 +98,14 @@ export class Session {
   readonly addresses: readonly string[] = [];
   /** The port asked for, when it was taken and {@linkcode port} is another. */
   readonly portTaken?: number;
-  readonly #listeners: readonly Deno.TcpListener[] = [];
+  readonly #listeners: readonly PeerListener[] = [];
   readonly #timeouts?: PeerTimeouts;
   readonly #downloadLimiter?: RateLimiter;
   readonly #uploadLimiter?: RateLimiter;
   /** Incoming connections still in their handshake, with the task answering each. */
-  readonly #handshakes = new Map<Deno.TcpConn, Promise<void>>();
+  readonly #handshakes = new Map<IncomingStream, Promise<void>>();
   /** Which of them may stay: a few per IP, the oldest giving way to a newcomer. */
-  readonly #gate = new HandshakeGate<Deno.TcpConn>();
+  readonly #gate = new HandshakeGate<IncomingStream>();
   #accepting: Promise<void>[] = [];
   #closed = false;
 
@@ -125,7 +131,7 @@ export class Session {
       return;
     }
     const first = options.port ?? 6881;
-    let opened: Deno.TcpListener[];
+    let opened: PeerListener[];
     try {
       opened = openListeners(bind, first);
     } catch (error) {
@@ -134,8 +140,8 @@ export class Session {
       throw error;
     }
     this.#listeners = opened;
-    this.port = opened[0].addr.port;
-    this.addresses = opened.map((listener) => listener.addr.hostname);
+    this.port = opened[0].local.port;
+    this.addresses = opened.map((listener) => listener.local.host);
     if (this.port !== first && first !== 0) {
       this.portTaken = first;
       this.#log.warn(`port ${first} is taken; listening on ${this.port}`);
@@ -212,14 +218,14 @@ export class Session {
     }
   }
 
-  async #accept(listener: Deno.TcpListener): Promise<void> {
+  async #accept(listener: PeerListener): Promise<void> {
     try {
       for await (const conn of listener) {
         if (this.#closed) {
           conn.close();
           continue;
         }
-        this.#gate.admit(conn, conn.remoteAddr.hostname);
+        this.#gate.admit(conn, conn.remote.host);
         this.#handshakes.set(
           conn,
           this.#answer(conn).finally(() => {
@@ -236,7 +242,7 @@ export class Session {
   }
 
   /** Answers one incoming connection's handshake and hands it to its torrent; never rejects. */
-  async #answer(conn: Deno.TcpConn): Promise<void> {
+  async #answer(conn: IncomingStream): Promise<void> {
     let connection;
     try {
       connection = await acceptPeer(conn, (infoHash) => {
@@ -274,7 +280,7 @@ export class Session {
  * @throws {ListenError} When no port is free.
  * @throws {NetworkError} When Deno's permissions do not allow listening there.
  */
-function openListeners(bind: readonly string[] | undefined, first: number): Deno.TcpListener[] {
+function openListeners(bind: readonly string[] | undefined, first: number): PeerListener[] {
   let lastError: unknown;
   for (let attempt = 0; attempt < (first === 0 ? 1 : PORT_ATTEMPTS); attempt++) {
     const port = first === 0 ? 0 : first + attempt;
@@ -310,11 +316,11 @@ function openListeners(bind: readonly string[] | undefined, first: number): Deno
 }
 
 /** Listens on each address at `port`, or on none (closing those opened) when one fails. */
-function listenOn(addresses: readonly string[], port: number): Deno.TcpListener[] {
-  const opened: Deno.TcpListener[] = [];
+function listenOn(addresses: readonly string[], port: number): PeerListener[] {
+  const opened: PeerListener[] = [];
   try {
     for (const hostname of addresses) {
-      opened.push(listenTcp(hostname, opened[0]?.addr.port ?? port));
+      opened.push(listenTcp(hostname, opened[0]?.local.port ?? port));
     }
     return opened;
   } catch (error) {
@@ -323,8 +329,8 @@ function listenOn(addresses: readonly string[], port: number): Deno.TcpListener[
   }
 }
 
-function listenEverywhere(port: number): Deno.TcpListener[] {
-  let v6: Deno.TcpListener;
+function listenEverywhere(port: number): PeerListener[] {
+  let v6: PeerListener;
   try {
     v6 = listenTcp("::", port);
   } catch (error) {
@@ -332,14 +338,10 @@ function listenEverywhere(port: number): Deno.TcpListener[] {
     return [listenTcp("0.0.0.0", port)]; // No IPv6 on this machine.
   }
   try {
-    return [v6, listenTcp("0.0.0.0", v6.addr.port)];
+    return [v6, listenTcp("0.0.0.0", v6.local.port)];
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) return [v6]; // `::` is dual-stack.
     v6.close();
     throw error;
   }
-}
-
-function listenTcp(hostname: string, port: number): Deno.TcpListener {
-  return Deno.listen({ hostname, port, transport: "tcp" });
 }

@@ -7,7 +7,8 @@
  */
 import { dialWithNode } from "../../lib/peer/_node_dial.ts";
 import { writeFully } from "../../lib/peer/stream.ts";
-import { dialFrom } from "../../lib/peer/transport.ts";
+import { dialFrom, listenTcp, tcpTransport } from "../../lib/peer/transport.ts";
+import { testWithIPv6 } from "../helpers/tools.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 
 async function readAll(stream: { read(b: Uint8Array): Promise<number | null> }, length: number) {
@@ -83,3 +84,32 @@ Deno.test("transport: dialFrom refuses a family it has no address of, and the wo
     "192.0.2.1 is beyond this machine and shoal is bound to 127.0.0.1",
   );
 });
+
+testWithIPv6(
+  "transport: a TCP listener hands over each connection as a stream with its address; an IPv4 peer on a dual-stack socket shows as IPv4",
+  [],
+  async () => {
+    const listener = listenTcp("::", 0);
+    const incoming = (async () => {
+      const out = [];
+      for await (const stream of listener) {
+        out.push(stream);
+        if (out.length === 2) break;
+      }
+      return out;
+    })();
+    const signal = new AbortController().signal;
+    const a = await tcpTransport({ host: "127.0.0.1", port: listener.local.port }, signal);
+    const b = await tcpTransport({ host: "::1", port: listener.local.port }, signal);
+    const [first, second] = await incoming;
+    assertEquals([first.remote.host, second.remote.host].sort(), ["127.0.0.1", "::1"]);
+    await a.write(new Uint8Array([7]));
+    const byte = new Uint8Array(1);
+    const from = first.remote.host === "127.0.0.1" ? first : second;
+    assertEquals(await from.read(byte), 1);
+    assertEquals(byte[0], 7);
+    for (const stream of [a, b, first, second]) stream.close();
+    listener.close();
+    listener.close(); // twice is fine
+  },
+);
