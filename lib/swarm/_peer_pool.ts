@@ -21,7 +21,8 @@ import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
 interface Candidate {
   address: PeerAddress;
   key: string;
-  connected: boolean;
+  /** Connections (or dials) using this address now: two are possible for a moment. */
+  connections: number;
   failures: number;
   retryAt: number;
   banned: boolean;
@@ -67,6 +68,9 @@ export class PeerPool {
   /** Strikes per IP, oldest first. */
   readonly #strikes = new Map<string, number>();
   readonly #ignored = new Set<string>();
+  /** Addresses given up after their failures, oldest first: listed again, they get one try. */
+  readonly #givenUp = new Map<string, true>();
+  #epoch = 0;
 
   /** @param options Limits. */
   constructor(options: PeerPoolOptions = {}) {
@@ -115,8 +119,8 @@ export class PeerPool {
       this.#candidates.set(key, {
         address,
         key,
-        connected: false,
-        failures: 0,
+        connections: 0,
+        failures: this.#givenUp.delete(key) ? this.#maxFailures - 1 : 0,
         retryAt: 0,
         banned: false,
         dialable: true,
@@ -134,16 +138,16 @@ export class PeerPool {
 
   /**
    * Addresses to dial now, at most `count`: not connected, not banned, not
-   * waiting for a retry. They are marked connected until {@linkcode failed}
+   * waiting for a retry. They count as connected until {@linkcode failed}
    * or {@linkcode disconnected} is called.
    */
   take(count: number, now: number = Date.now()): PeerAddress[] {
     const out: PeerAddress[] = [];
     for (const candidate of this.#candidates.values()) {
       if (out.length >= count) break;
-      if (candidate.connected || candidate.banned || !candidate.dialable) continue;
+      if (candidate.connections > 0 || candidate.banned || !candidate.dialable) continue;
       if (candidate.retryAt > now) continue;
-      candidate.connected = true;
+      candidate.connections++;
       out.push(candidate.address);
     }
     return out;
@@ -155,12 +159,17 @@ export class PeerPool {
    */
   markConnected(key: string, address: PeerAddress): boolean {
     if (this.isBanned(key)) return false;
-    if (this.#candidates.has(key)) return true;
+    const known = this.#candidates.get(key);
+    if (known) {
+      // Its source port is its listen port (some clients dial from it).
+      known.connections++;
+      return true;
+    }
     if (this.#candidates.size >= this.#maxAddresses) return true;
     this.#candidates.set(key, {
       address,
       key,
-      connected: true,
+      connections: 1,
       failures: 0,
       retryAt: 0,
       banned: false,
@@ -186,7 +195,7 @@ export class PeerPool {
     if (this.#ignored.has(listenKey)) return key;
     const known = this.#candidates.get(listenKey);
     if (known) {
-      known.connected = true;
+      known.connections++;
       if (!known.sources.includes("incoming") && known.sources.length < MAX_SOURCES) {
         known.sources.push("incoming");
       }
@@ -198,17 +207,28 @@ export class PeerPool {
 
   /** Whether we hold a connection to `key` (or are dialling it). */
   isConnected(key: string): boolean {
-    return this.#candidates.get(key)?.connected ?? false;
+    return (this.#candidates.get(key)?.connections ?? 0) > 0;
   }
 
-  /** The dial failed: retry later, or forget the address after too many failures. */
-  failed(key: string, now: number = Date.now()): void {
+  /**
+   * The dial failed: retry later, or forget the address after too many
+   * failures (a source that lists it again then gets one more try).
+   *
+   * @param epoch The pool's {@linkcode epoch} when the dial began: a dial
+   *   from before a {@linkcode clear} says nothing of the addresses now.
+   */
+  failed(key: string, now: number = Date.now(), epoch: number = this.#epoch): void {
     const candidate = this.#candidates.get(key);
-    if (!candidate) return;
-    candidate.connected = false;
+    if (!candidate || epoch !== this.#epoch) return;
+    candidate.connections = Math.max(0, candidate.connections - 1);
+    if (candidate.connections > 0) return; // Another connection to it works.
     candidate.failures++;
     if (candidate.failures >= this.#maxFailures) {
       this.#candidates.delete(key);
+      this.#givenUp.set(key, true);
+      if (this.#givenUp.size > this.#maxAddresses) {
+        this.#givenUp.delete(this.#givenUp.keys().next().value!);
+      }
       return;
     }
     candidate.retryAt = now + this.#retryBaseMs * 2 ** (candidate.failures - 1);
@@ -218,14 +238,15 @@ export class PeerPool {
    * A connection that worked ended; the address may be dialled again after
    * a pause (a peer known only by its source port is forgotten).
    */
-  disconnected(key: string, now: number = Date.now()): void {
+  disconnected(key: string, now: number = Date.now(), epoch: number = this.#epoch): void {
     const candidate = this.#candidates.get(key);
-    if (!candidate) return;
+    if (!candidate || epoch !== this.#epoch) return;
+    candidate.connections = Math.max(0, candidate.connections - 1);
+    if (candidate.connections > 0) return; // Another connection to it is still up.
     if (!candidate.dialable) {
       this.#candidates.delete(key);
       return;
     }
-    candidate.connected = false;
     candidate.failures = 0;
     candidate.retryAt = now + this.#retryBaseMs;
   }
@@ -236,12 +257,21 @@ export class PeerPool {
    */
   retryWorking(): void {
     for (const candidate of this.#candidates.values()) {
-      if (!candidate.connected && candidate.failures === 0) candidate.retryAt = 0;
+      if (candidate.connections === 0 && candidate.failures === 0) candidate.retryAt = 0;
     }
+  }
+
+  /**
+   * Counts {@linkcode clear}s: connections and dials from before one give
+   * it with their end, so they do not touch the addresses added since.
+   */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /** Forgets every address (bans stay). */
   clear(): void {
+    this.#epoch++;
     this.#candidates.clear();
   }
 

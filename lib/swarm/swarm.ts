@@ -415,6 +415,7 @@ export class Swarm {
 
   async #dial(address: PeerAddress): Promise<void> {
     const key = formatPeerAddress(address);
+    const epoch = this.pool.epoch;
     this.#connecting++;
     if (this.#peersTried.size < 10_000) this.#peersTried.add(key);
     let connection: PeerConnection;
@@ -430,7 +431,7 @@ export class Swarm {
       this.#connecting--;
       if (error instanceof PeerError && error.kind === "self") this.pool.ignoreKey(key);
       else {
-        this.pool.failed(key);
+        this.pool.failed(key, Date.now(), epoch);
         if (!this.#stopped) this.#lastDialError = (error as Error).message;
       }
       this.#log.debug(`peer ${key}: ${(error as Error).message}`);
@@ -443,16 +444,19 @@ export class Swarm {
       connection.close();
       return;
     }
-    await this.#run(connection);
+    await this.#run(connection, epoch);
   }
 
-  async #run(connection: PeerConnection): Promise<void> {
+  /** Runs a connection to its end; `epoch` is the pool's when it was dialled or accepted. */
+  async #run(connection: PeerConnection, epoch: number = this.pool.epoch): Promise<void> {
     const peerIdKey = bytesToBinary(connection.handshake.peerId);
     const existing = this.#peerIds.get(peerIdKey);
     if (peerIdKey === this.#ourPeerId || (existing && !this.#replaces(connection, existing))) {
       this.#log.debug(`peer ${connection.label}: already connected to this peer id; closing`);
       connection.close();
-      if (connection.direction === "outgoing") this.pool.disconnected(connection.label);
+      if (connection.direction === "outgoing") {
+        this.pool.disconnected(connection.label, Date.now(), epoch);
+      }
       return;
     }
     if (existing) {
@@ -490,7 +494,7 @@ export class Swarm {
     this.#forget(peer);
     if (!peer.amChoking) this.#uploads.rechokeSoon();
     this.#log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
-    if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.poolKey);
+    if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.poolKey, Date.now(), epoch);
     this.#fillConnections();
   }
 
@@ -606,7 +610,10 @@ export class Swarm {
           peer.client = handshake.client;
           peer.extensions = ExtensionRegistry.merge(peer.extensions, handshake.extensions);
           // A peer that dialled in is known by its listen port from now on, not its source port.
-          if (handshake.listenPort && peer.connection.direction === "incoming") {
+          if (
+            handshake.listenPort && peer.connection.direction === "incoming" &&
+            peer.poolKey === peer.key
+          ) {
             peer.poolKey = this.pool.listensOn(peer.poolKey, handshake.listenPort);
           }
           if (handshake.requestQueue !== undefined) peer.queueLimit = handshake.requestQueue;
@@ -956,8 +963,10 @@ export class Swarm {
         senders.map((id) => this.#peers.get(id)?.key ?? "a gone peer").join(", ")
       }); downloading it again`,
     );
+    // A piece sent alone by a peer already gone says nothing more of anyone.
+    const gone = piece.contributors.size === 1 && !this.#peers.has([...piece.contributors][0]);
     // The buffer is not reused (only verified pieces return theirs), so it can be kept.
-    const guilty = this.#smartBan.failed(
+    const guilty = gone ? undefined : this.#smartBan.failed(
       piece.index,
       piece.data,
       piece.senders,

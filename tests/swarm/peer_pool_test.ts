@@ -47,3 +47,52 @@ Deno.test("peer pool: a peer that dialled in is never dialled at its source port
   pool.disconnected("10.0.0.4:40000");
   assertEquals(pool.size, before - 1);
 });
+
+Deno.test("peer pool: an address with two connections at once (we dial it as it dials in) stays connected until both end", () => {
+  const pool = new PeerPool({ retryBaseMs: 0 });
+  pool.add([a], "tracker");
+  assertEquals(pool.take(1), [a]); // our dial
+  pool.markConnected("10.0.0.1:40000", { host: "10.0.0.1", port: 40000 });
+  assertEquals(pool.listensOn("10.0.0.1:40000", 6881), "10.0.0.1:6881"); // it dials in
+  pool.disconnected("10.0.0.1:6881", 0); // the duplicate is closed
+  assert(pool.isConnected("10.0.0.1:6881"), "the other connection still uses it");
+  assertEquals(pool.take(1, 1), []);
+  pool.disconnected("10.0.0.1:6881", 0);
+  assertEquals(pool.take(1, 1), [a]);
+});
+
+Deno.test("peer pool: a peer that dials in from its listen port is connected at that known address", () => {
+  const pool = new PeerPool({ retryBaseMs: 0 });
+  pool.add([a], "tracker");
+  pool.markConnected("10.0.0.1:6881", a);
+  assertEquals(pool.take(1), [], "not dialled while connected");
+  pool.disconnected("10.0.0.1:6881", 0);
+  assertEquals(pool.take(1, 1), [a]);
+});
+
+Deno.test("peer pool: connections from before a clear (BEP 27 tracker switch) do not touch the addresses added since", () => {
+  const pool = new PeerPool({ retryBaseMs: 60_000 });
+  pool.add([a], "old tracker");
+  assertEquals(pool.take(1), [a]);
+  const before = pool.epoch;
+  pool.clear();
+  pool.add([a], "new tracker");
+  pool.disconnected("10.0.0.1:6881", 0, before); // the old connection ends
+  assertEquals(pool.take(1, 1), [a], "dialled at once, not 60 s later");
+  pool.failed("10.0.0.1:6881", 0, before);
+  assert(pool.isConnected("10.0.0.1:6881"), "an old dial's failure does not free the new dial");
+});
+
+Deno.test("peer pool: an address given up and listed again gets one more try, not five", () => {
+  const pool = new PeerPool({ maxFailures: 3, retryBaseMs: 0 });
+  pool.add([a], "tracker");
+  for (let i = 0; i < 3; i++) {
+    pool.take(1);
+    pool.failed("10.0.0.1:6881", 0);
+  }
+  assertEquals(pool.size, 0);
+  pool.add([a], "tracker");
+  assertEquals(pool.take(1, 1), [a]);
+  pool.failed("10.0.0.1:6881", 1);
+  assertEquals(pool.size, 0, "given up again after one failure");
+});
