@@ -5,9 +5,10 @@
  * and magnet links, bencode, trackers, and the download engine (a
  * {@linkcode Session} to which torrents are added). Each layer has an entry
  * point of its own with the rest of its API: `lib/bencode/mod.ts`,
- * `lib/metainfo/mod.ts`, `lib/tracker/mod.ts`, `lib/peer/mod.ts`,
- * `lib/swarm/mod.ts`, `lib/storage/mod.ts` and `lib/session/mod.ts` (as a
- * package: `./bencode`, `./metainfo`, `./tracker`, `./peer`, `./swarm`,
+ * `lib/net/mod.ts`, `lib/metainfo/mod.ts`, `lib/tracker/mod.ts`,
+ * `lib/peer/mod.ts`, `lib/extensions/mod.ts`, `lib/swarm/mod.ts`,
+ * `lib/storage/mod.ts` and `lib/session/mod.ts` (as a package: `./bencode`,
+ * `./net`, `./metainfo`, `./tracker`, `./peer`, `./extensions`, `./swarm`,
  * `./storage`, `./session`). Files whose names begin with `_` are internal.
  *
  * @example Making a torrent, reading it, and its magnet link
@@ -73,16 +74,13 @@ export {
   createTorrent,
   type CreateTorrentOptions,
   type FileSpan,
-  formatPeerAddress,
   loadTorrentSource,
   MagnetError,
   magnetFromTorrent,
   type MagnetLink,
   parseMagnet,
-  parsePeerAddress,
   parseTorrent,
   type ParseTorrentOptions,
-  type PeerAddress,
   PieceMap,
   readTorrentFile,
   type Torrent,
@@ -91,6 +89,7 @@ export {
   type TorrentSource,
   writeTorrentFile,
 } from "./lib/metainfo/mod.ts";
+export { formatPeerAddress, parsePeerAddress, type PeerAddress } from "./lib/net/mod.ts";
 export {
   type AnnounceEvent,
   Announcer,

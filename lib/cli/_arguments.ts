@@ -7,7 +7,7 @@
 
 import { isIP } from "node:net";
 import { InvalidArgumentError } from "./_commander.ts";
-import { parsePeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
+import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { parseSize } from "../util/size.ts";
 
 /** Parses `--peer host:port` (IPv6 as `[addr]:port`), adding it to the list. */

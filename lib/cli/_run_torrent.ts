@@ -8,7 +8,7 @@
  */
 
 import { InterruptedError, NetworkError, ShoalError } from "../errors.ts";
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import { loadTorrentSource } from "../metainfo/source.ts";
 import type { Torrent } from "../metainfo/torrent.ts";

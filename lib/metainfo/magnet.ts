@@ -10,14 +10,10 @@ import { fromBase32, fromHex, toHex } from "../util/_bytes.ts";
 import { MagnetError } from "./errors.ts";
 import { MAX_MAGNET_ENTRIES, MAX_MAGNET_LENGTH } from "./limits.ts";
 import type { Torrent } from "./torrent.ts";
+import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 
-/** A peer named by host (name, IPv4 or IPv6 literal without brackets) and port. */
-export interface PeerAddress {
-  /** Host name or IP address. */
-  host: string;
-  /** TCP port, 1–65535. */
-  port: number;
-}
+// Peer addresses are the net layer's; they are re-exported here, where magnet links name them.
+export { formatPeerAddress, parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 
 /** An inclusive range of file indices (BEP 53). */
 export interface IndexRange {
@@ -57,43 +53,6 @@ function parseInfoHash(text: string): Uint8Array | undefined {
 /** True when the text is a bare info hash (40 hex or 32 base32 characters). */
 export function isBareInfoHash(text: string): boolean {
   return HEX_HASH.test(text) || BASE32_HASH.test(text);
-}
-
-/**
- * Parses `host:port`, `ipv4:port` or `[ipv6]:port`.
- *
- * @returns The address, or `undefined` when malformed.
- *
- * @example Reading the addresses users type
- * ```ts
- * import { parsePeerAddress } from "./mod.ts";
- *
- * console.log(parsePeerAddress("127.0.0.1:51413")); // { host: "127.0.0.1", port: 51413 }
- * console.log(parsePeerAddress("[::1]:6881")); // { host: "::1", port: 6881 }
- * console.log(parsePeerAddress("no port")); // undefined
- * ```
- */
-export function parsePeerAddress(text: string): PeerAddress | undefined {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]\s]+)):(\d{1,5})$/.exec(text);
-  if (!match) return undefined;
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: match[1] ?? match[2], port };
-}
-
-/**
- * Formats a peer as `host:port`, IPv6 as `[host]:port` (the inverse of {@linkcode parsePeerAddress}).
- *
- * @example Printing peers
- * ```ts
- * import { formatPeerAddress } from "./mod.ts";
- *
- * console.log(formatPeerAddress({ host: "::1", port: 6881 })); // [::1]:6881
- * console.log(formatPeerAddress({ host: "10.0.0.2", port: 51413 })); // 10.0.0.2:51413
- * ```
- */
-export function formatPeerAddress(peer: PeerAddress): string {
-  return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;
 }
 
 function parseSelectOnly(text: string): IndexRange[] {

@@ -6,7 +6,7 @@
  */
 
 import { connect as nodeConnect, type Socket } from "node:net";
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 import type { PeerStream } from "./stream.ts";
 
 /** Connects to `address` from `local`; rejects on failure or when `signal` aborts. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
+import { formatPeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { bytesEqual, concatBytes } from "../util/_bytes.ts";
 import { PeerError } from "./errors.ts";
 import {

@@ -13,7 +13,7 @@
 import { isIPv6 } from "node:net";
 import { dialWithNode } from "./_node_dial.ts";
 import { isLoopback } from "../util/_address.ts";
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 import type { PeerStream } from "./stream.ts";
 
 /** Opens a stream to a peer; rejects when it cannot (the caller wraps the error). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import type { Transport } from "../peer/transport.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { hostOfKey } from "./_peer_pool.ts";
+import { hostOfKey } from "../net/peer_address.ts";
 
 /** What eviction knows of a connected peer. */
 export interface EvictionCandidate {

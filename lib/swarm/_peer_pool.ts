@@ -15,7 +15,7 @@
  * @module
  */
 
-import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
+import { formatPeerAddress, hostOfKey, type PeerAddress } from "../net/peer_address.ts";
 
 /** What the pool knows about one address. */
 interface Candidate {
@@ -49,12 +49,6 @@ export interface PeerPoolOptions {
 
 /** Most IPs whose strikes are remembered (the oldest are forgotten first). */
 const MAX_STRUCK_HOSTS = 4096;
-
-/** The IP of a `host:port` key (`[v6]:port` keys give the bare IPv6 address). */
-export function hostOfKey(key: string): string {
-  const at = key.lastIndexOf(":");
-  return (at < 0 ? key : key.slice(0, at)).replace(/^\[|\]$/g, "");
-}
 
 /** Known peer addresses and their dialling state. */
 export class PeerPool {

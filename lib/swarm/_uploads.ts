@@ -18,7 +18,7 @@
 import { BLOCK_SIZE } from "../peer/messages.ts";
 import type { Logger } from "../util/log.ts";
 import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
-import { hostOfKey } from "./_peer_pool.ts";
+import { hostOfKey } from "../net/peer_address.ts";
 import type { Peer } from "./peer.ts";
 import type { BlockRequest } from "./picker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";

@@ -40,7 +40,12 @@ import { ExtensionRegistry } from "../peer/extension_registry.ts";
 import { encodeDontHave, LT_DONTHAVE, ltDontHave } from "../extensions/lt_donthave.ts";
 import type { ReceivedMessage } from "../peer/message_reader.ts";
 import { BLOCK_SIZE } from "../peer/messages.ts";
-import { formatPeerAddress, type PeerAddress } from "../metainfo/magnet.ts";
+import {
+  formatPeerAddress,
+  hostOfKey,
+  parsePeerAddress,
+  type PeerAddress,
+} from "../net/peer_address.ts";
 import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual, bytesToBinary, compareBytes } from "../util/_bytes.ts";
@@ -48,7 +53,7 @@ import type { Logger } from "../util/log.ts";
 import { sha1 } from "../util/_sha1.ts";
 import { VERSION } from "../version.ts";
 import { blockKey, Peer, type PipelineOptions } from "./peer.ts";
-import { hostOfKey, PeerPool } from "./_peer_pool.ts";
+import { PeerPool } from "./_peer_pool.ts";
 import { evictionFor } from "./_eviction.ts";
 import type { ActivePiece, PiecePicker } from "./picker.ts";
 import { RateMeter } from "./_rate.ts";
@@ -472,7 +477,7 @@ export class Swarm {
     this.#peers.set(peer.id, peer);
     this.#peerIds.set(peerIdKey, peer);
     if (connection.direction === "incoming") {
-      this.pool.markConnected(peer.key, parseKey(peer.key));
+      this.pool.markConnected(peer.key, parsePeerAddress(peer.key)!);
     }
     const encrypted = connection.encryption === "rc4"
       ? ", encrypted"
@@ -1079,8 +1084,4 @@ export class Swarm {
 
 function pick({ index, begin, length }: { index: number; begin: number; length: number }) {
   return { index, begin, length };
-}
-
-function parseKey(key: string): PeerAddress {
-  return { host: hostOfKey(key), port: Number(key.slice(key.lastIndexOf(":") + 1)) };
 }

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { parseCompactPeers, uniquePeers } from "./_compact_peers.ts";
+import { parseCompactPeers } from "../net/compact.ts";
+import { uniquePeers } from "./_compact_peers.ts";
 import { TrackerError } from "./errors.ts";
 import type { AnnounceResult, ScrapeResult } from "./types.ts";
 import { printable } from "../util/_printable.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 import { announceToTracker } from "./announce.ts";
 import { TrackerError } from "./errors.ts";
 import type { HttpTrackerOptions } from "./http.ts";

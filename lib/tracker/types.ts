@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../metainfo/magnet.ts";
+import type { PeerAddress } from "../net/peer_address.ts";
 
 /** The `event` of an announce. */
 export type AnnounceEvent = "started" | "completed" | "stopped" | "none";

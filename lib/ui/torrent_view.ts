@@ -8,7 +8,8 @@
 import type { MagnetLink } from "../metainfo/magnet.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { TorrentFile } from "../metainfo/_file_list.ts";
-import { formatPeerAddress, magnetFromTorrent } from "../metainfo/magnet.ts";
+import { magnetFromTorrent } from "../metainfo/magnet.ts";
+import { formatPeerAddress } from "../net/peer_address.ts";
 import { infoHashBase32 } from "../metainfo/torrent.ts";
 import { formatBytes, formatCount, formatQuantity } from "../util/size.ts";
 import { printable } from "../util/_printable.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatPeerAddress } from "../metainfo/magnet.ts";
+import { formatPeerAddress } from "../net/peer_address.ts";
 import { formatQuantity } from "../util/size.ts";
 import type { TrackerCheck } from "../tracker/check.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PeerAddress } from "../../lib/metainfo/magnet.ts";
+import type { PeerAddress } from "../../lib/net/peer_address.ts";
 import { PeerError, type PeerErrorKind } from "../../lib/peer/errors.ts";
 import { assert } from "../helpers/assert.ts";
 

@@ -5,7 +5,10 @@
  * @module
  */
 
-import { MAX_PEERS_PER_REPLY, parseCompactPeers } from "../../lib/tracker/_compact_peers.ts";
+import {
+  MAX_COMPACT_PEERS as MAX_PEERS_PER_REPLY,
+  parseCompactPeers,
+} from "../../lib/net/compact.ts";
 import {
   ACTION_ANNOUNCE,
   ACTION_CONNECT,

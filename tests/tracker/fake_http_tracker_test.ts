@@ -8,7 +8,7 @@ import { type BencodeInput } from "../../lib/bencode/types.ts";
 import { encode } from "../../lib/bencode/encode.ts";
 import { type AnnounceRequest } from "../../lib/tracker/types.ts";
 import { announceUrl, httpAnnounce, httpScrape, scrapeUrl } from "../../lib/tracker/http.ts";
-import { formatIpv6 } from "../../lib/tracker/_compact_peers.ts";
+import { formatIpv6 } from "../../lib/net/compact.ts";
 import { TrackerError } from "../../lib/tracker/errors.ts";
 import { toHex } from "../../lib/util/_bytes.ts";
 
