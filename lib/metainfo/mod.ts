@@ -36,6 +36,7 @@ export type { TorrentFile } from "./_file_list.ts";
 export type { PathPlatform } from "./_safe_path.ts";
 export * from "./piece_map.ts";
 export * from "./magnet.ts";
+export * from "./piece_verifier.ts";
 export {
   type CreatedTorrent,
   createTorrent,

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ExpectedHash } from "../metainfo/piece_verifier.ts";
+
 /** Where one part of a piece goes. */
 export interface JobSpan {
   /** The file's path. */
@@ -24,8 +26,8 @@ export interface PieceJob {
   buffer: ArrayBuffer;
   /** The piece's length. */
   length: number;
-  /** The SHA-1 it must have. */
-  hash: Uint8Array;
+  /** The hash it must have (algorithm and digest), from the torrent's verifier. */
+  hash: ExpectedHash;
   /** Where its bytes go (padding files left out). */
   spans: JobSpan[];
 }

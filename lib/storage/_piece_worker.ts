@@ -44,8 +44,9 @@ export function pieceWorkerMain(): void {
   const crypto = import("node:crypto");
   const run = async (job: PieceJob): Promise<PieceOutcome> => {
     const data = new Uint8Array(job.buffer, 0, job.length);
-    const digest = (await crypto).createHash("sha1").update(data).digest();
-    if (!same(new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength), job.hash)) {
+    const digest = (await crypto).createHash(job.hash.algorithm).update(data).digest();
+    const expected = job.hash.digest;
+    if (!same(new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength), expected)) {
       return { id: job.id, valid: false, buffer: job.buffer };
     }
     let path = "";

@@ -7,11 +7,10 @@
  */
 
 import type { FileSpan } from "../metainfo/piece_map.ts";
-import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { bytesEqual } from "../util/_bytes.ts";
-import { sha1 } from "../util/_sha1.ts";
 import type { FileState, FileStore } from "./file_store.ts";
+import { type PieceVerifier, v1Verifier } from "../metainfo/piece_verifier.ts";
 
 /** Options of {@linkcode checkPieces}. */
 export interface CheckOptions {
@@ -21,6 +20,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Check only these pieces (in this order). Default: every piece. */
   pieces?: readonly number[];
+  /** How a piece is checked. Default: the torrent's v1 SHA-1 hashes. */
+  verifier?: PieceVerifier;
 }
 
 /**
@@ -60,6 +61,7 @@ export async function checkPieces(
   options: CheckOptions = {},
 ): Promise<Bitfield> {
   const result = new Bitfield(torrent.pieceCount);
+  const verifier = options.verifier ?? v1Verifier(torrent);
   const candidates = await piecesWithFiles(torrent, store, options.pieces);
   const total = candidates.length;
   let buffers = [new Uint8Array(torrent.pieceLength), new Uint8Array(torrent.pieceLength)];
@@ -73,7 +75,7 @@ export async function checkPieces(
     const data = await next!;
     buffers = [buffers[1], buffers[0]];
     next = i + 1 < total ? read(candidates[i + 1], buffers[0]) : undefined;
-    if (data && bytesEqual(sha1(data), pieceHash(torrent, candidates[i]))) {
+    if (data && verifier.verify(candidates[i], data)) {
       result.set(candidates[i]);
     }
     options.onProgress?.(i + 1, total);

@@ -9,7 +9,8 @@
  */
 
 import { DiskError, diskError, type ShoalError } from "../errors.ts";
-import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import { type PieceVerifier, v1Verifier } from "../metainfo/piece_verifier.ts";
 import type { FileStore } from "./file_store.ts";
 import type { JobSpan, PieceJob, PieceOutcome } from "./_piece_jobs.ts";
 import { pieceWorkerUrl } from "./_piece_worker.ts";
@@ -56,6 +57,7 @@ export class PieceWriter {
     { resolve: (o: PieceOutcome) => void; reject: (e: Error) => void }
   >();
   readonly #inFlight = new Set<Promise<PieceOutcome>>();
+  readonly #verifier: PieceVerifier;
   #nextId = 0;
   #closing?: Promise<void>;
   #failure?: Error;
@@ -65,9 +67,11 @@ export class PieceWriter {
    *
    * @param torrent The torrent whose pieces these are.
    * @param store Its files (already created; they give the paths).
+   * @param verifier The hash each piece must have. Default: the torrent's v1 SHA-1 hashes.
    */
-  constructor(torrent: Torrent, store: FileStore) {
+  constructor(torrent: Torrent, store: FileStore, verifier: PieceVerifier = v1Verifier(torrent)) {
     this.#torrent = torrent;
+    this.#verifier = verifier;
     this.#store = store;
     this.#url = pieceWorkerUrl();
     this.#worker = new Worker(this.#url, { type: "module" });
@@ -103,7 +107,7 @@ export class PieceWriter {
       id: this.#nextId++,
       buffer: whole.buffer as ArrayBuffer,
       length: whole.length,
-      hash: pieceHash(this.#torrent, index).slice(),
+      hash: this.#verifier.expected(index),
       spans: this.#spans(index),
     };
     const outcome = new Promise<PieceOutcome>((resolve, reject) => {

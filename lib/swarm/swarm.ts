@@ -46,11 +46,11 @@ import {
   parsePeerAddress,
   type PeerAddress,
 } from "../net/peer_address.ts";
-import { pieceHash, type Torrent } from "../metainfo/torrent.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import { type PieceVerifier, v1Verifier } from "../metainfo/piece_verifier.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import { bytesEqual, bytesToBinary, compareBytes } from "../util/_bytes.ts";
+import { bytesToBinary, compareBytes } from "../util/_bytes.ts";
 import type { Logger } from "../util/log.ts";
-import { sha1 } from "../util/_sha1.ts";
 import { VERSION } from "../version.ts";
 import { blockKey, Peer, type PipelineOptions } from "./peer.ts";
 import { PeerPool } from "./_peer_pool.ts";
@@ -74,6 +74,8 @@ export interface SwarmOptions {
   picker: PiecePicker;
   /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */
   writePiece: (index: number, data: Uint8Array) => Promise<void>;
+  /** How a finished piece is checked, without `verifyAndWrite`. Default: v1 SHA-1. */
+  verifier?: PieceVerifier;
   /**
    * Checks a finished piece and stores it when it is right, instead of
    * hashing here and calling `writePiece` (a worker does it, beside the
@@ -227,6 +229,7 @@ export class Swarm {
   #share = { blocks: Infinity, at: -Infinity };
   readonly #uploads: Uploads;
   readonly #extensions: ExtensionRegistry<Peer>;
+  readonly #verifier: PieceVerifier;
   #ticks = 0;
   #connecting = 0;
   #nextPeerId = 0;
@@ -242,6 +245,7 @@ export class Swarm {
     this.#options = options;
     this.#torrent = options.torrent;
     this.#picker = options.picker;
+    this.#verifier = options.verifier ?? v1Verifier(options.torrent);
     this.#log = options.log;
     this.#maxPeers = options.maxPeers ?? 50;
     this.#ourPeerId = bytesToBinary(options.peerId);
@@ -1055,7 +1059,7 @@ export class Swarm {
     data: Uint8Array,
   ): Promise<{ valid: boolean; data: Uint8Array }> {
     if (this.#options.verifyAndWrite) return await this.#options.verifyAndWrite(index, data);
-    const valid = bytesEqual(sha1(data), pieceHash(this.#torrent, index));
+    const valid = this.#verifier.verify(index, data);
     if (valid) await this.#options.writePiece(index, data);
     return { valid, data };
   }

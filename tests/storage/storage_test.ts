@@ -2,6 +2,9 @@
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { pieceHash } from "../../lib/metainfo/torrent.ts";
 import { FileStore } from "../../lib/storage/file_store.ts";
+import { PieceWriter } from "../../lib/storage/piece_writer.ts";
+import type { PieceVerifier } from "../../lib/metainfo/piece_verifier.ts";
+import { createHash } from "node:crypto";
 import { checkPieces } from "../../lib/storage/piece_check.ts";
 import {
   defaultStateDir,
@@ -234,4 +237,38 @@ Deno.test("storage: checking a few pieces again states only their files; recreat
     );
     assertEquals((await checkPieces(torrent, store, { pieces })).count, 0);
     await store.close();
+  }));
+
+Deno.test("piece verifier: checks and the piece writer's worker both use the one given (a SHA-256 one here, as v2 will be)", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const original = new FileStore(torrent, fixture.dataDir, { mode: "read" });
+    const pieces: Uint8Array[] = [];
+    for (let piece = 0; piece < torrent.pieceCount; piece++) {
+      const data = new Uint8Array(torrent.pieceMap.pieceSize(piece));
+      await original.readPiece(piece, data);
+      pieces.push(data);
+    }
+    await original.close();
+    const digests = pieces.map((data) => createHash("sha256").update(data).digest());
+    const verifier: PieceVerifier = {
+      verify: (index, data) => createHash("sha256").update(data).digest().equals(digests[index]),
+      expected: (index) => ({ algorithm: "sha256", digest: new Uint8Array(digests[index]) }),
+    };
+    const store = new FileStore(torrent, `${dir}/copy`);
+    await store.create();
+    const writer = new PieceWriter(torrent, store, verifier);
+    for (const [index, data] of pieces.entries()) {
+      assertEquals(
+        (await writer.verifyAndWrite(index, data.slice())).valid,
+        true,
+        `piece ${index}`,
+      );
+    }
+    assertEquals((await writer.verifyAndWrite(0, new Uint8Array(pieces[0].length))).valid, false);
+    await writer.close();
+    assertEquals((await checkPieces(torrent, store, { verifier })).count, torrent.pieceCount);
+    await store.close();
+    await assertSameContent(fixture, `${dir}/copy`);
   }));
