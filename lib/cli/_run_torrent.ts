@@ -143,19 +143,9 @@ function onInterrupt(
   };
 }
 
-/** Waits while seeding until Ctrl-C, the ratio or the time says stop. */
-async function seedUntilDone(
-  handle: TorrentHandle,
-  options: RunTorrentOptions,
-  interrupted: () => boolean,
-): Promise<void> {
-  const started = Date.now();
+/** Waits while seeding, until Ctrl-C or the torrent stops (its seed ratio or time is reached). */
+async function seedUntilDone(handle: TorrentHandle, interrupted: () => boolean): Promise<void> {
   while (handle.state === "seeding" && !interrupted()) {
-    const status = handle.status();
-    if (
-      options.seedRatio !== undefined && status.uploaded >= options.seedRatio * status.totalBytes
-    ) return;
-    if (options.seedTime !== undefined && Date.now() - started >= options.seedTime * 1000) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -273,6 +263,8 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     maxPeers: options.maxPeers,
     maxBufferedBytes: options.maxMemory,
     seed: seeding,
+    seedRatio: options.seedRatio,
+    seedTimeMs: options.seedTime === undefined ? undefined : options.seedTime * 1000,
     requireComplete: options.requireComplete,
     stallTimeoutMs: options.stallTimeout === undefined ? undefined : options.stallTimeout * 1000,
   });
@@ -304,7 +296,7 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   try {
     outcome = await handle.done;
     if (outcome === "complete" && seeding) {
-      await seedUntilDone(handle, options, interrupt.interrupted);
+      await seedUntilDone(handle, interrupt.interrupted);
     }
   } catch (error) {
     await cleanUp();

@@ -162,6 +162,14 @@ export interface AddTorrentOptions {
   /** Keep serving peers once complete (state `seeding`) until stopped. Default false: state `complete`. */
   seed?: boolean;
   /**
+   * With `seed`: stop seeding (state `complete`, peers closed, `stopped`
+   * sent to the trackers) once this many times the torrent's size has been
+   * uploaded in this session. Default: no limit.
+   */
+  seedRatio?: number;
+  /** With `seed`: stop seeding once it has seeded this long, in ms. Default: no limit. */
+  seedTimeMs?: number;
+  /**
    * Seed only: fail when the data on disk is incomplete, and only ever read
    * it: no data file is created or changed (for `shoal seed`). The state
    * directory is still written; give a `stateDir` elsewhere when the data's
@@ -256,6 +264,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #repair?: PieceRepair;
   #fileTimer?: ReturnType<typeof setInterval>;
   #fileError?: string;
+  /** When seeding began (the download completed). */
+  #seedingSince?: number;
   /** The files' states when the pieces were restored (resume data or a check). */
   #restoredStates?: (FileState | undefined)[];
   #saving: Promise<void> = Promise.resolve();
@@ -468,7 +478,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#swarm.addPeers(this.#options.peers ?? []);
     this.#announcer?.start();
     this.#lastArrival = { at: Date.now(), downloaded: 0 };
-    this.#stallTimer = setInterval(() => this.#checkStall(), 1000);
+    this.#stallTimer = setInterval(() => {
+      this.#checkStall();
+      this.#checkSeedLimits(Date.now());
+    }, 1000);
     this.#fileTimer = setInterval(
       () => repair.checkFiles(),
       this.#options.fileCheckIntervalMs ?? 10_000,
@@ -568,6 +581,21 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   }
 
   /** Gives up when nothing has arrived for `stallTimeoutMs`. */
+  /** Stops seeding when its ratio or time is reached. */
+  #checkSeedLimits(now: number): void {
+    if (this.#state !== "seeding" || this.#stopping || this.#seedingSince === undefined) return;
+    const { seedRatio, seedTimeMs } = this.#options;
+    const uploaded = this.#swarm?.stats(now).uploaded ?? 0;
+    const ratioReached = seedRatio !== undefined &&
+      uploaded >= seedRatio * this.torrent.totalLength;
+    const timeReached = seedTimeMs !== undefined && now - this.#seedingSince >= seedTimeMs;
+    if (!ratioReached && !timeReached) return;
+    this.#context.log.info(
+      ratioReached ? `seed ratio ${seedRatio} reached` : `seeded for ${seedTimeMs! / 1000} s`,
+    );
+    this.stop().catch(() => {}); // stop() never rejects; done settled at completion.
+  }
+
   #checkStall(): void {
     const limit = this.#options.stallTimeoutMs;
     const waiting = this.#waiting(Date.now());
@@ -619,6 +647,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   #settleComplete(): void {
     this.#completedAt = Date.now();
+    if (this.#options.seed) this.#seedingSince = this.#completedAt;
     this.emit("complete", undefined);
     this.#settle.resolve("complete");
   }

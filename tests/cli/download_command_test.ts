@@ -352,3 +352,22 @@ Deno.test("cli download: -v with --json mirrors the log to stderr and keeps stdo
       await peer.stop();
     }
   }));
+
+Deno.test("cli download: --seed-time seeds that long after completing, then exits 0", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seeder(dir, 300_000);
+    try {
+      const started = Date.now();
+      const result = await runShoal(
+        downloadArgs(fixture.torrent, `${dir}/out`, peer, ["--seed-time", "2s"]),
+      );
+      assertEquals(result.code, 0, result.stderr);
+      assert(Date.now() - started >= 2000, "it seeded for 2 s");
+      assertStringIncludes(result.stdout, "Download complete: single.bin");
+      await assertSameContent(fixture, `${dir}/out`);
+      const log = await Deno.readTextFile(`${dir}/out/.shoal/shoal.log`);
+      assertStringIncludes(log, "seeded for 2 s");
+    } finally {
+      await peer.stop();
+    }
+  }));

@@ -74,3 +74,45 @@ async function swarm(instances: number): Promise<void> {
 Deno.test("shoal swarm: one seeder, one leecher", () => swarm(2));
 Deno.test("shoal swarm: one seeder, four leechers that each start with a quarter and trade", () =>
   swarm(5));
+
+Deno.test("seed limits: a seed stops (complete, peers closed) at its seed ratio, and at its seed time", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/seed`);
+    await writeRandomFile(`${dir}/seed/data.bin`, 600_000, 5);
+    const { torrent } = await createTorrent(`${dir}/seed/data.bin`, { pieceLength: 32768 });
+    const seeder = new Session({ port: 0, host: "127.0.0.1" });
+    const leecher = new Session({ port: 0, host: "127.0.0.1" });
+    const timed = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const seed = seeder.add(torrent, { downloadDir: `${dir}/seed`, seed: true, seedRatio: 1 });
+      assertEquals(await seed.done, "complete");
+      assertEquals(seed.state, "seeding");
+      const leech = leecher.add(torrent, {
+        downloadDir: `${dir}/leech`,
+        peers: [{ host: "127.0.0.1", port: seeder.port }],
+      });
+      assertEquals(await leech.done, "complete");
+      const deadline = Date.now() + 5000;
+      while (seed.state === "seeding" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assertEquals(seed.state, "complete", "ratio 1 reached: seeding ended");
+      assert(seed.status().uploaded >= torrent.totalLength);
+
+      const started = Date.now();
+      const byTime = timed.add(torrent, {
+        downloadDir: `${dir}/seed`,
+        stateDir: `${dir}/state-timed`,
+        seed: true,
+        seedTimeMs: 1500,
+      });
+      assertEquals(await byTime.done, "complete");
+      while (byTime.state === "seeding" && Date.now() - started < 5000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assertEquals(byTime.state, "complete", "seeded 1.5 s: seeding ended");
+      assert(Date.now() - started >= 1500, "not before its time");
+    } finally {
+      await Promise.all([seeder.close(), leecher.close(), timed.close()]);
+    }
+  }));
