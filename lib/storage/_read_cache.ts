@@ -8,11 +8,11 @@
  */
 
 import { DiskError } from "../errors.ts";
-import type { FileStore } from "./file_store.ts";
+import type { Storage } from "./storage.ts";
 
 /** Reads whole pieces through a bounded LRU cache. */
 export class PieceReadCache {
-  readonly #store: FileStore;
+  readonly #store: Storage;
   readonly #pieceSize: (index: number) => number;
   readonly #maxBytes: number;
   readonly #pieces = new Map<number, Promise<Uint8Array>>();
@@ -26,7 +26,7 @@ export class PieceReadCache {
    * @param pieceSize The size of each piece.
    * @param maxBytes Most bytes cached (at least one piece is always allowed). Default 16 MiB.
    */
-  constructor(store: FileStore, pieceSize: (index: number) => number, maxBytes = 16 * 1024 * 1024) {
+  constructor(store: Storage, pieceSize: (index: number) => number, maxBytes = 16 * 1024 * 1024) {
     this.#store = store;
     this.#pieceSize = pieceSize;
     this.#maxBytes = maxBytes;

@@ -11,6 +11,7 @@
 import { diskError } from "../errors.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { FileState, Storage } from "./storage.ts";
 
 /** Options of {@linkcode FileStore}. */
 export interface FileStoreOptions {
@@ -26,13 +27,7 @@ export interface FileStoreOptions {
   beforeRead?: (file: number) => (state: FileState) => void;
 }
 
-/** Size and modification time of a file on disk. */
-export interface FileState {
-  /** Bytes. */
-  size: number;
-  /** Modification time in ms since the epoch (with fractions where the system has them). */
-  mtimeMs: number;
-}
+export type { FileState } from "./storage.ts";
 
 interface OpenFile {
   file: Deno.FsFile;
@@ -58,7 +53,7 @@ interface OpenFile {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class FileStore {
+export class FileStore implements Storage {
   /** The download directory. */
   readonly directory: string;
   readonly #torrent: Torrent;

@@ -21,7 +21,9 @@
  * @module
  */
 
+export * from "./storage.ts";
 export * from "./file_store.ts";
+export * from "./memory_store.ts";
 export * from "./piece_check.ts";
 export * from "./resume.ts";
 export * from "./state_lock.ts";

@@ -9,7 +9,7 @@
 import type { FileSpan } from "../metainfo/piece_map.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
-import type { FileState, FileStore } from "./file_store.ts";
+import type { FileState, Storage } from "./storage.ts";
 import { type PieceVerifier, v1Verifier } from "../metainfo/piece_verifier.ts";
 
 /** Options of {@linkcode checkPieces}. */
@@ -57,7 +57,7 @@ export interface CheckOptions {
  */
 export async function checkPieces(
   torrent: Torrent,
-  store: FileStore,
+  store: Storage,
   options: CheckOptions = {},
 ): Promise<Bitfield> {
   const result = new Bitfield(torrent.pieceCount);
@@ -87,7 +87,7 @@ export async function checkPieces(
 /** Pieces (of `only`, or all) whose bytes are all in files on disk. */
 async function piecesWithFiles(
   torrent: Torrent,
-  store: FileStore,
+  store: Storage,
   only?: readonly number[],
 ): Promise<number[]> {
   let states: (FileState | undefined)[];

@@ -1,0 +1,39 @@
+/**
+ * What a torrent's data lives in: the storage interface, about the size of
+ * anacrolix/torrent's. `FileStore` (files under a download directory) is
+ * the one a download uses; `MemoryStore` holds a torrent in memory (for
+ * tests, and for data that has no files yet). Piece checks and the upload
+ * read cache take the interface, not a concrete store.
+ *
+ * @module
+ */
+
+/** Size and modification time of a file on disk. */
+export interface FileState {
+  /** Bytes. */
+  size: number;
+  /** Modification time in ms since the epoch (with fractions where the system has them). */
+  mtimeMs: number;
+}
+
+/** The data of one torrent, piece by piece, and the state of its files. */
+export interface Storage {
+  /** Makes room for every file (a `FileStore` creates them, sparse, at their size). */
+  create(): Promise<void>;
+  /** Whether file `index` holds bytes (padding files and symlinks do not). */
+  stored(index: number): boolean;
+  /**
+   * Reads piece `index` into `into` (its size); bytes of files not stored read as zeros.
+   *
+   * @returns False when some of its bytes are missing.
+   */
+  readPiece(index: number, into: Uint8Array): Promise<boolean>;
+  /** Writes a whole verified piece. */
+  writePiece(index: number, data: Uint8Array): Promise<void>;
+  /** Each file's state; `undefined` for a file that is missing or not stored. */
+  states(): Promise<(FileState | undefined)[]>;
+  /** File `index`'s state, as {@linkcode states} gives it. */
+  state(index: number): Promise<FileState | undefined>;
+  /** Ends all use of the storage. */
+  close(): Promise<void>;
+}
