@@ -34,13 +34,17 @@ const MAX_REQUEST_QUEUE = 2048;
  * Encodes our extension handshake payload (without the extended message id).
  *
  * @param fields What to announce.
+ * @param extra Fields the extensions add (their keys must not be the ones above).
  */
-export function encodeExtensionHandshake(fields: ExtensionHandshake): Uint8Array {
+export function encodeExtensionHandshake(
+  fields: ExtensionHandshake,
+  extra: ReadonlyMap<string, BencodeValue> = new Map(),
+): Uint8Array {
   const m = new Map<string, BencodeValue>();
   for (const [name, id] of [...fields.extensions].sort(([a], [b]) => a < b ? -1 : 1)) {
     m.set(name, id);
   }
-  const dict = new Map<string, BencodeValue>([["m", m]]);
+  const dict = new Map<string, BencodeValue>([...extra, ["m", m]]);
   if (fields.metadataSize !== undefined) dict.set("metadata_size", fields.metadataSize);
   if (fields.listenPort !== undefined) dict.set("p", fields.listenPort);
   if (fields.requestQueue !== undefined) dict.set("reqq", fields.requestQueue);

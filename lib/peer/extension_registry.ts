@@ -8,7 +8,11 @@
  * @module
  */
 
+import type { BencodeValue } from "../bencode/types.ts";
 import type { PeerMessage } from "./messages.ts";
+
+/** Handshake keys that are the protocol's own, never an extension's. */
+const RESERVED_KEYS = new Set(["m", "p", "v", "reqq", "yourip", "ipv4", "ipv6"]);
 
 /**
  * One extension of the extension protocol, for peers of type `P`.
@@ -18,6 +22,8 @@ import type { PeerMessage } from "./messages.ts";
 export interface PeerExtension<P> {
   /** Its name in the handshake's `m` (`lt_donthave`, `ut_metadata`, …). */
   readonly name: string;
+  /** Fields it adds to our extension handshake (`metadata_size` for ut_metadata). */
+  handshakeFields?(): ReadonlyMap<string, BencodeValue>;
   /**
    * One of its messages arrived from `peer` (the payload after the
    * extended message id).
@@ -73,6 +79,21 @@ export class ExtensionRegistry<P> {
   /** Our extension names and ids, for the `m` of our handshake. */
   localIds(): Map<string, number> {
     return new Map(this.#ids);
+  }
+
+  /**
+   * The fields the extensions add to our handshake, the first one's value
+   * winning; the protocol's own keys (`m`, `p`, `v`, `reqq`, …) are never
+   * taken from an extension.
+   */
+  handshakeFields(): Map<string, BencodeValue> {
+    const fields = new Map<string, BencodeValue>();
+    for (const extension of this.#byId.values()) {
+      for (const [key, value] of extension.handshakeFields?.() ?? []) {
+        if (!RESERVED_KEYS.has(key) && !fields.has(key)) fields.set(key, value);
+      }
+    }
+    return fields;
   }
 
   /**

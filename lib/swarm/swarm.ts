@@ -528,7 +528,7 @@ export class Swarm {
           client: `shoal ${VERSION}`,
           listenPort: this.#options.listenPort || undefined,
           requestQueue: OUR_REQUEST_QUEUE,
-        }),
+        }, this.#extensions.handshakeFields()),
       });
     }
     const have = this.#picker.have;

@@ -1,6 +1,10 @@
 import { decodeDontHave, encodeDontHave, ltDontHave } from "../../lib/extensions/mod.ts";
 import { ExtensionRegistry } from "../../lib/peer/extension_registry.ts";
 import { PeerError } from "../../lib/peer/errors.ts";
+import {
+  decodeExtensionHandshake,
+  encodeExtensionHandshake,
+} from "../../lib/peer/extension_handshake.ts";
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 
 Deno.test("lt_donthave: the piece index is four bytes, big endian", () => {
@@ -46,4 +50,24 @@ Deno.test("extension registry: we send under the peer's id, never to a peer with
 Deno.test("extension registry: one name twice is refused", () => {
   const extension = ltDontHave<string>(() => {});
   assertThrows(() => new ExtensionRegistry([extension, extension]), RangeError, "twice");
+});
+
+Deno.test("extension registry: extensions add fields to our handshake, never the protocol's own keys", () => {
+  const registry = new ExtensionRegistry<string>([
+    ltDontHave(() => {}),
+    {
+      name: "ut_metadata",
+      onMessage: () => {},
+      handshakeFields: () => new Map([["metadata_size", 31337], ["m", 0], ["p", 1]]),
+    },
+    { name: "late", onMessage: () => {}, handshakeFields: () => new Map([["metadata_size", 1]]) },
+  ]);
+  const payload = encodeExtensionHandshake(
+    { extensions: registry.localIds(), listenPort: 6881, client: "shoal test" },
+    registry.handshakeFields(),
+  );
+  const read = decodeExtensionHandshake(payload);
+  assertEquals(read.metadataSize, 31337, "the first extension's value");
+  assertEquals(read.listenPort, 6881, "not an extension's p");
+  assertEquals([...read.extensions], [["late", 3], ["lt_donthave", 1], ["ut_metadata", 2]]);
 });
