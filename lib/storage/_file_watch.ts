@@ -85,7 +85,7 @@ export class FileWatch {
 
   /** We start writing piece `piece`: its files' states are ours until {@linkcode wrote}. */
   writing(piece: number): void {
-    for (const file of this.#files(piece)) {
+    for (const file of this.filesOf(piece)) {
       this.#writing.set(file, (this.#writing.get(file) ?? 0) + 1);
     }
   }
@@ -96,14 +96,15 @@ export class FileWatch {
    * @param changed Whether anything was written (a piece that failed its check was not).
    */
   wrote(piece: number, changed = true): void {
-    for (const file of this.#files(piece)) {
+    const files = this.filesOf(piece);
+    for (const file of files) {
       const count = (this.#writing.get(file) ?? 1) - 1;
       if (count > 0) this.#writing.set(file, count);
       else this.#writing.delete(file);
       if (changed) this.recreated(file);
     }
     // Stated again at once, so a change by another program soon after ours is not taken for ours.
-    if (changed) this.#refreshSoon(this.#files(piece));
+    if (changed) this.#refreshSoon(files);
   }
 
   /** We changed file `file` ourselves (created it again): its next state is ours. */
@@ -154,11 +155,6 @@ export class FileWatch {
       }
       this.#compare(file, state, look);
     }
-  }
-
-  /** Stated files of piece `piece`, for a piece that could not be read. */
-  filesOf(piece: number): number[] {
-    return this.#files(piece);
   }
 
   /** A look at a file begins: its number, and our write count then. */
@@ -215,7 +211,8 @@ export class FileWatch {
     while (this.#refreshing) await this.#refreshing;
   }
 
-  #files(piece: number): number[] {
+  /** The stored files piece `piece` spans. */
+  filesOf(piece: number): number[] {
     const files: number[] = [];
     for (const span of this.#torrent.pieceMap.spans(piece)) {
       if (this.#store.stored(span.file)) files.push(span.file);

@@ -11,7 +11,7 @@
 import { diskError } from "../errors.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
-import type { FileState, Storage } from "./storage.ts";
+import { type FileState, holdsBytes, type Storage } from "./storage.ts";
 
 /** Options of {@linkcode FileStore}. */
 export interface FileStoreOptions {
@@ -85,8 +85,7 @@ export class FileStore implements Storage {
 
   /** Whether file `index` is stored on disk (padding files and symlinks are not). */
   stored(index: number): boolean {
-    const file = this.#torrent.files[index];
-    return !file.padding && file.symlinkTarget === undefined;
+    return holdsBytes(this.#torrent.files[index]);
   }
 
   /**

@@ -8,7 +8,7 @@
 
 import { DiskError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
-import type { FileState, Storage } from "./storage.ts";
+import { type FileState, holdsBytes, type Storage } from "./storage.ts";
 
 /** Default most bytes a memory store holds. */
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
@@ -68,8 +68,7 @@ export class MemoryStore implements Storage {
 
   /** Whether file `index` holds bytes (padding files and symlinks do not). */
   stored(index: number): boolean {
-    const file = this.#torrent.files[index];
-    return !file.padding && file.symlinkTarget === undefined;
+    return holdsBytes(this.#torrent.files[index]);
   }
 
   /** Reads piece `index`; false when a file it spans was not created. */

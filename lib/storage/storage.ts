@@ -8,6 +8,13 @@
  * @module
  */
 
+import type { TorrentFile } from "../metainfo/torrent.ts";
+
+/** Whether a torrent's file holds bytes of its own (BEP 47 padding files and symlinks do not). */
+export function holdsBytes(file: TorrentFile): boolean {
+  return !file.padding && file.symlinkTarget === undefined;
+}
+
 /** Size and modification time of a file on disk. */
 export interface FileState {
   /** Bytes. */

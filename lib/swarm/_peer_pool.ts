@@ -16,6 +16,7 @@
  */
 
 import { formatPeerAddress, hostOfKey, type PeerAddress } from "../net/peer_address.ts";
+import { setNewest } from "../util/_bounded.ts";
 
 /** What the pool knows about one address. */
 interface Candidate {
@@ -34,6 +35,13 @@ interface Candidate {
 
 /** Most sources remembered per address. */
 const MAX_SOURCES = 4;
+
+/** Remembers that `candidate` was heard of from `source` too (a few sources at most). */
+function addSource(candidate: Candidate, source: string): void {
+  if (!candidate.sources.includes(source) && candidate.sources.length < MAX_SOURCES) {
+    candidate.sources.push(source);
+  }
+}
 
 /** Options of {@linkcode PeerPool}. */
 export interface PeerPoolOptions {
@@ -103,9 +111,7 @@ export class PeerPool {
       const key = formatPeerAddress(address);
       const known = this.#candidates.get(key);
       if (known) {
-        if (!known.sources.includes(source) && known.sources.length < MAX_SOURCES) {
-          known.sources.push(source);
-        }
+        addSource(known, source);
         continue;
       }
       if (this.#ignored.has(key) || this.isBanned(key)) continue;
@@ -190,9 +196,7 @@ export class PeerPool {
     const known = this.#candidates.get(listenKey);
     if (known) {
       known.connections++;
-      if (!known.sources.includes("incoming") && known.sources.length < MAX_SOURCES) {
-        known.sources.push("incoming");
-      }
+      addSource(known, "incoming");
     } else {
       this.#candidates.set(listenKey, { ...incoming, address, key: listenKey, dialable: true });
     }
@@ -219,10 +223,7 @@ export class PeerPool {
     candidate.failures++;
     if (candidate.failures >= this.#maxFailures) {
       this.#candidates.delete(key);
-      this.#givenUp.set(key, true);
-      if (this.#givenUp.size > this.#maxAddresses) {
-        this.#givenUp.delete(this.#givenUp.keys().next().value!);
-      }
+      setNewest(this.#givenUp, key, true, this.#maxAddresses);
       return;
     }
     candidate.retryAt = now + this.#retryBaseMs * 2 ** (candidate.failures - 1);
@@ -291,10 +292,7 @@ export class PeerPool {
     const strikes = (this.#strikes.get(host) ?? 0) + 1;
     this.#strikes.delete(host);
     if (strikes >= this.#strikesBeforeBan) return true;
-    this.#strikes.set(host, strikes);
-    if (this.#strikes.size > MAX_STRUCK_HOSTS) {
-      this.#strikes.delete(this.#strikes.keys().next().value!);
-    }
+    setNewest(this.#strikes, host, strikes, MAX_STRUCK_HOSTS);
     return false;
   }
 

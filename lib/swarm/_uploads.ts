@@ -19,6 +19,7 @@ import { BLOCK_SIZE } from "../peer/messages.ts";
 import type { Logger } from "../util/log.ts";
 import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
 import { hostOfKey } from "../net/peer_address.ts";
+import { setNewest } from "../util/_bounded.ts";
 import type { Peer } from "./peer.ts";
 import type { BlockRequest } from "./picker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
@@ -190,12 +191,7 @@ export class Uploads {
     for (const peer of this.#options.peers()) {
       if (!this.#wastesSlot(peer, now)) continue;
       peer.wastedTurnAt = now;
-      const host = hostOfKey(peer.key);
-      this.#hostWasted.delete(host);
-      this.#hostWasted.set(host, now);
-      if (this.#hostWasted.size > MAX_COUNTED_HOSTS) {
-        this.#hostWasted.delete(this.#hostWasted.keys().next().value!);
-      }
+      setNewest(this.#hostWasted, hostOfKey(peer.key), now, MAX_COUNTED_HOSTS);
       wasted = true;
       this.#options.log.debug(
         `peer ${peer.key}: ${

@@ -11,6 +11,7 @@ import { BLOCK_SIZE } from "../peer/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { ActivePiece, BlockRequest } from "./picker.ts";
 import { RateMeter } from "./_rate.ts";
+import { addNewest } from "../util/_bounded.ts";
 
 /** A request we sent and have not had answered. */
 export interface OutstandingRequest extends BlockRequest {
@@ -188,10 +189,7 @@ export class Peer {
 
   /** Remembers that the request `key` was taken back: its block may still arrive. */
   releasedRequest(key: number): void {
-    this.released.add(key);
-    if (this.released.size > MAX_RELEASED) {
-      this.released.delete(this.released.values().next().value!);
-    }
+    addNewest(this.released, key, MAX_RELEASED);
   }
 
   /** Whether we may send requests: unchoked, or choked with allowed-fast pieces. */

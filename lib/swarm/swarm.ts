@@ -711,15 +711,7 @@ export class Swarm {
     }
     if (this.#picker.wants(index)) peer.wantedPieces--;
     // Without the fast extension nothing will answer requests for it: they are dropped now.
-    if (!peer.connection.features.fast) {
-      for (const [key, request] of peer.outstanding) {
-        if (request.index !== index || key === peer.placingKey) continue;
-        peer.outstanding.delete(key);
-        peer.releasedRequest(key);
-        this.#picker.release(peer.id, request.index, request.begin);
-      }
-      this.#requestAllSoon();
-    }
+    if (!peer.connection.features.fast) this.#releaseAll(peer, false, { piece: index });
     this.#updateInterest(peer);
   }
 
@@ -736,13 +728,12 @@ export class Swarm {
     if (lost.length === 0) return lost;
     this.#uploads.dropRequestsFor(new Set(lost));
     const wanted = lost.filter((index) => this.#picker.wants(index));
+    const payloads = lost.map(encodeDontHave);
     for (const peer of this.#peers.values()) {
-      if (peer.extensions.get(LT_DONTHAVE)) {
-        for (const index of lost) {
-          peer.connection.send(
-            ExtensionRegistry.message(peer.extensions, LT_DONTHAVE, encodeDontHave(index))!,
-          );
-        }
+      for (const payload of payloads) {
+        const donthave = ExtensionRegistry.message(peer.extensions, LT_DONTHAVE, payload);
+        if (!donthave) break; // The peer does not speak lt_donthave.
+        peer.connection.send(donthave);
       }
       for (const index of wanted) if (peer.bits.has(index)) peer.wantedPieces++;
       this.#updateInterest(peer);
@@ -1027,11 +1018,18 @@ export class Swarm {
     else this.#protocolError(peer, why);
   }
 
-  /** Puts a peer's requests back in the pool; the block being placed stays unless the peer is gone. */
-  #releaseAll(peer: Peer, gone: boolean, cancel = false): void {
+  /**
+   * Puts a peer's requests (or those for one `piece`) back in the pool; the
+   * block being placed stays unless the peer is gone. `cancel` tells the peer.
+   */
+  #releaseAll(
+    peer: Peer,
+    gone: boolean,
+    { cancel = false, piece }: { cancel?: boolean; piece?: number } = {},
+  ): void {
     const placingKey = peer.placing && !gone ? peer.placingKey : undefined;
     for (const [key, request] of peer.outstanding) {
-      if (key === placingKey) continue;
+      if (key === placingKey || (piece !== undefined && request.index !== piece)) continue;
       peer.outstanding.delete(key);
       if (!gone) peer.releasedRequest(key);
       this.#picker.release(peer.id, request.index, request.begin);
@@ -1078,7 +1076,7 @@ export class Swarm {
             Math.round(timeout / 1000)
           } s; snubbed, its ${peer.outstanding.size} requests go to other peers`,
         );
-        this.#releaseAll(peer, false, true);
+        this.#releaseAll(peer, false, { cancel: true });
       }
       this.#requestMore(peer, now);
     }
