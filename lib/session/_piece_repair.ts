@@ -179,10 +179,10 @@ export class PieceRepair {
         this.#pending.clear();
         const reasons = this.#reasons;
         this.#reasons = [];
+        // Reopened where it was open when the change was seen; recreating keeps the path's file.
         for (const file of this.#recreate) {
           this.#watch.recreated(file);
           await this.#options.store.recreate(file);
-          this.#options.reopen(file);
         }
         this.#recreate.clear();
         const good = await this.#check(pieces, reasons);
