@@ -25,7 +25,7 @@ import {
 } from "../storage/resume.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
 import { PieceWriter } from "../storage/piece_writer.ts";
-import type { PipelineOptions } from "../swarm/peer.ts";
+import type { PipelineOptions } from "../swarm/peer_session.ts";
 import { PiecePicker } from "../swarm/picker.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
 import { type PeerSummary, Swarm } from "../swarm/swarm.ts";

@@ -20,7 +20,7 @@ import type { Logger } from "../util/log.ts";
 import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
 import { hostOfKey } from "../net/peer_address.ts";
 import { setNewest } from "../util/_bounded.ts";
-import type { Peer } from "./peer.ts";
+import type { PeerSession } from "./peer_session.ts";
 import type { BlockRequest } from "./picker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
@@ -36,7 +36,7 @@ const MAX_COUNTED_HOSTS = 4096;
 /** What the uploads need of their swarm. */
 export interface UploadsOptions {
   /** The connected peers. */
-  peers: () => Iterable<Peer>;
+  peers: () => Iterable<PeerSession>;
   /** Whether we may serve piece `index` now (we have it, checked). */
   has: (index: number) => boolean;
   /** The size of piece `index` (valid indices only). */
@@ -58,7 +58,7 @@ export interface UploadsOptions {
   /** Runs a task the swarm owns (awaited when it stops). */
   spawn: (task: Promise<void>, what: string) => void;
   /** A block was handed to a peer's connection. */
-  onSent: (peer: Peer, bytes: number, now: number) => void;
+  onSent: (peer: PeerSession, bytes: number, now: number) => void;
 }
 
 /** Choking, queued requests and the upload loops of one swarm. */
@@ -81,27 +81,18 @@ export class Uploads {
   }
 
   /** A peer asks for a block: queue it if it is valid and the peer may ask, else reject it. */
-  onRequest(peer: Peer, request: BlockRequest, now: number = Date.now()): void {
+  onRequest(peer: PeerSession, request: BlockRequest): void {
     const { index, begin, length } = request;
-    peer.lastRequestAt = now;
     const valid = index < this.#options.pieceCount && this.#options.has(index) && length > 0 &&
       length <= BLOCK_SIZE && begin + length <= this.#options.pieceSize(index);
     if (
       !valid || peer.amChoking || !this.#options.readPiece ||
-      peer.incoming.length >= OUR_REQUEST_QUEUE
+      peer.uploadQueue.length >= OUR_REQUEST_QUEUE
     ) {
-      if (peer.connection.features.fast) {
-        peer.connection.send({ type: "reject", index, begin, length });
-      }
-      return;
+      return peer.reject({ index, begin, length });
     }
-    peer.incoming.push({ index, begin, length });
+    peer.uploadQueue.push({ index, begin, length });
     this.serve(peer);
-  }
-
-  /** A peer cancels a request it queued. */
-  onCancel(peer: Peer, index: number, begin: number): void {
-    peer.incoming = peer.incoming.filter((r) => r.index !== index || r.begin !== begin);
   }
 
   /**
@@ -109,34 +100,25 @@ export class Uploads {
    * rejected (BEP 6 peers) or dropped (BEP 54).
    */
   dropRequestsFor(pieces: ReadonlySet<number>): void {
-    for (const peer of this.#options.peers()) {
-      const kept = peer.incoming.filter((request) => !pieces.has(request.index));
-      if (kept.length === peer.incoming.length) continue;
-      if (peer.connection.features.fast) {
-        for (const request of peer.incoming) {
-          if (pieces.has(request.index)) peer.connection.send({ type: "reject", ...request });
-        }
-      }
-      peer.incoming = kept;
-    }
+    for (const peer of this.#options.peers()) peer.dropQueued(pieces);
   }
 
   /** Starts the upload loop for a peer unless it runs already. */
-  serve(peer: Peer): void {
+  serve(peer: PeerSession): void {
     if (peer.serving || this.#stopped) return;
     peer.serving = true;
     this.#options.spawn(this.#serveQueued(peer), `serving ${peer.key}`);
   }
 
   /** Sends queued blocks while the peer's send queue has room; `serve` resumes it when it drains. */
-  async #serveQueued(peer: Peer): Promise<void> {
+  async #serveQueued(peer: PeerSession): Promise<void> {
     const { readPiece, uploadLimiter } = this.#options;
     try {
       while (
-        !peer.connection.closed && !peer.amChoking && peer.incoming.length > 0 &&
+        !peer.connection.closed && !peer.amChoking && peer.uploadQueue.length > 0 &&
         peer.connection.queuedBytes < MAX_SEND_QUEUE
       ) {
-        const request = peer.incoming[0];
+        const request = peer.uploadQueue[0];
         let data: Uint8Array;
         try {
           data = await readPiece!(request.index);
@@ -145,9 +127,9 @@ export class Uploads {
           this.#options.onReadError?.(request.index, error);
           // The request cannot be served: refused, as one for a piece we do not have
           // (unless it was refused meanwhile, with its piece).
-          if (peer.incoming[0] !== request) continue;
-          peer.incoming.shift();
-          if (peer.connection.features.fast) peer.connection.send({ type: "reject", ...request });
+          if (peer.uploadQueue[0] !== request) continue;
+          peer.uploadQueue.shift();
+          peer.reject(request);
           continue;
         }
         // A wait for the upload limit ends when the peer goes (a stop does not wait for it).
@@ -156,13 +138,12 @@ export class Uploads {
           if (peer.connection.closed) return;
         }
         // Cancelled, choked or the piece lost while it was read: the request is gone.
-        if (peer.incoming[0] !== request) continue;
+        if (peer.uploadQueue[0] !== request) continue;
+        peer.uploadQueue.shift();
         if (!this.#options.has(request.index)) {
-          peer.incoming.shift();
-          if (peer.connection.features.fast) peer.connection.send({ type: "reject", ...request });
+          peer.reject(request);
           continue;
         }
-        peer.incoming.shift();
         const block = data.subarray(request.begin, request.begin + request.length);
         peer.connection.send({ type: "piece", index: request.index, begin: request.begin, block });
         this.#options.onSent(peer, request.length, Date.now());
@@ -195,7 +176,7 @@ export class Uploads {
       wasted = true;
       this.#options.log.debug(
         `peer ${peer.key}: ${
-          peer.incoming.length === 0 ? "asks for nothing" : "takes nothing we send"
+          peer.uploadQueue.length === 0 ? "asks for nothing" : "takes nothing we send"
         }; its upload slot goes to another peer`,
       );
     }
@@ -203,13 +184,13 @@ export class Uploads {
   }
 
   /** Whether an unchoked peer holds its slot without using it. */
-  #wastesSlot(peer: Peer, now: number): boolean {
+  #wastesSlot(peer: PeerSession, now: number): boolean {
     if (peer.amChoking || peer.unchokedSince === undefined) return false;
     const since = now - peer.unchokedSince;
     if (since < IDLE_SLOT_MS) return false;
     const queued = peer.connection.queuedBytes;
     if (queued > 0) return now - peer.connection.lastSentAt >= IDLE_SLOT_MS;
-    return peer.incoming.length === 0 && now - (peer.lastRequestAt ?? 0) >= IDLE_SLOT_MS;
+    return peer.uploadQueue.length === 0 && now - (peer.lastRequestAt ?? 0) >= IDLE_SLOT_MS;
   }
 
   /** Runs the choker and applies its decision. */
@@ -246,21 +227,8 @@ export class Uploads {
     );
     this.#chokerState = decision.state;
     for (const peer of peers) {
-      const unchoke = decision.unchoke.has(peer.id);
-      if (unchoke && peer.amChoking) {
-        peer.amChoking = false;
-        peer.unchokedSince = now;
-        peer.turns++;
-        peer.connection.send({ type: "unchoke" });
-      } else if (!unchoke && !peer.amChoking) {
-        peer.amChoking = true;
-        peer.connection.send({ type: "choke" });
-        // BEP 6: pending requests are rejected explicitly; without it, choking discards them.
-        if (peer.connection.features.fast) {
-          for (const request of peer.incoming) peer.connection.send({ type: "reject", ...request });
-        }
-        peer.incoming = [];
-      }
+      if (decision.unchoke.has(peer.id)) peer.unchoke(now);
+      else peer.choke();
     }
   }
 }

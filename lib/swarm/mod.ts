@@ -27,5 +27,5 @@
 export * from "./picker.ts";
 export * from "./choker.ts";
 export { RateLimiter } from "./rate_limiter.ts";
-export type { PipelineOptions } from "./peer.ts";
-export type { PeerSummary, SwarmStats } from "./swarm.ts";
+export type { PipelineOptions } from "./peer_session.ts";
+export type { PeerSummary, SwarmStats } from "./swarm_types.ts";

@@ -5,16 +5,18 @@
  * - New pieces are chosen rarest first over the availability of connected
  *   peers, with random tie-breaking; the first few are chosen at random so
  *   that a new peer quickly has something to trade.
- * - Pieces are fetched as 16 KiB blocks. A piece being downloaded holds a
- *   buffer of its size; the bytes held this way are capped, and no new
- *   piece starts while the cap is reached.
+ * - Pieces are fetched as 16 KiB blocks. A piece being downloaded needs a
+ *   buffer of its size (the assembler's); the bytes held this way are
+ *   capped, and no new piece starts while the cap is reached.
  * - End game: once every missing block has been asked for, a peer may also
  *   ask for blocks others are fetching (at most `maxRequestsPerBlock` at
  *   once), so a slow peer holding the last blocks cannot stall completion.
  *   When a block arrives, the other peers that asked for it are named so
  *   their requests can be cancelled.
  *
- * The picker knows nothing of sockets: peers are numbers, and a peer's
+ * The picker does the request bookkeeping only: which blocks are requested
+ * from whom and which have arrived. It holds no bytes (the piece assembler
+ * does) and knows nothing of sockets: peers are numbers, and a peer's
  * pieces are a {@linkcode Bitfield} the caller owns.
  *
  * @module
@@ -23,9 +25,6 @@
 import { BLOCK_SIZE } from "../peer/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { AvailabilityIndex } from "./_availability.ts";
-
-/** Piece buffers kept for reuse. */
-const MAX_SPARE_BUFFERS = 8;
 
 /** A block to request. */
 export interface BlockRequest {
@@ -61,8 +60,8 @@ export interface PiecePickerOptions {
 export interface ActivePiece {
   /** Piece index. */
   readonly index: number;
-  /** The piece's bytes as they arrive (replaced by the same bytes when a verifier moved them away and back). */
-  data: Uint8Array;
+  /** Its size in bytes. */
+  readonly length: number;
   /** Blocks in the piece. */
   readonly blockCount: number;
   /** Per block: 1 once received. */
@@ -73,16 +72,6 @@ export interface ActivePiece {
   receivedCount: number;
   /** Blocks neither received nor requested. */
   freeCount: number;
-  /** Peers that sent any block of this piece (blamed if the hash fails). */
-  readonly contributors: Set<number>;
-  /** Per block: the peer whose bytes are in `data`. */
-  readonly senders: Int32Array;
-  /**
-   * Blocks being read from a socket straight into `data` right now. The
-   * piece must not be hashed until this is 0, or bytes could change under
-   * the hash. The swarm keeps it.
-   */
-  placing: number;
 }
 
 /** What {@linkcode PiecePicker.blockReceived} found. */
@@ -105,8 +94,6 @@ export class PiecePicker {
   readonly #active = new Map<number, ActivePiece>();
   /** Active pieces with free blocks, oldest first. */
   readonly #partial = new Set<ActivePiece>();
-  /** Piece buffers of full piece size kept for reuse, so memory is not churned. */
-  readonly #spareBuffers: Uint8Array[] = [];
   #bufferedBytes = 0;
   #wantedMissing = 0;
 
@@ -140,7 +127,7 @@ export class PiecePicker {
     return this.#wantedMissing;
   }
 
-  /** Bytes held by unfinished pieces. */
+  /** Bytes of unfinished pieces (the memory their buffers take). */
   get bufferedBytes(): number {
     return this.#bufferedBytes;
   }
@@ -168,6 +155,12 @@ export class PiecePicker {
   /** The active piece `index`, if it is in progress. */
   active(index: number): ActivePiece | undefined {
     return this.#active.get(index);
+  }
+
+  /** Whether piece `index` is in progress and every block of it has arrived. */
+  allReceived(index: number): boolean {
+    const piece = this.#active.get(index);
+    return piece !== undefined && piece.receivedCount === piece.blockCount;
   }
 
   /** A peer announced it has `piece`. */
@@ -269,8 +262,6 @@ export class PiecePicker {
     if (piece.freeCount === 0) this.#partial.delete(piece);
     piece.received[block] = 1;
     piece.receivedCount++;
-    piece.contributors.add(peer);
-    piece.senders[block] = peer;
     return {
       fresh: true,
       cancel: requesters.filter((p) => p !== peer),
@@ -279,18 +270,15 @@ export class PiecePicker {
   }
 
   /**
-   * The piece `peer` may write block (`index`, `begin`) straight into (it
-   * alone asked for it, and it has not arrived), if any.
+   * Whether `peer` may have block (`index`, `begin`) read straight into its
+   * piece: it alone asked for it, and it has not arrived.
    */
-  inPlaceTarget(peer: number, index: number, begin: number): ActivePiece | undefined {
+  mayPlace(peer: number, index: number, begin: number): boolean {
     const piece = this.#active.get(index);
-    if (!piece || begin % BLOCK_SIZE !== 0) return undefined;
+    if (!piece || begin % BLOCK_SIZE !== 0) return false;
     const block = begin / BLOCK_SIZE;
     const requesters = piece.requesters[block];
-    if (piece.received[block] || requesters?.length !== 1 || requesters[0] !== peer) {
-      return undefined;
-    }
-    return piece;
+    return !piece.received[block] && requesters?.length === 1 && requesters[0] === peer;
   }
 
   /**
@@ -316,49 +304,27 @@ export class PiecePicker {
   }
 
   /**
-   * Takes the blocks `peer` sent out of the pieces in progress (it was
-   * found to lie): they are missing again and are requested from others.
-   * A block being read into a piece from elsewhere is not `peer`'s and stays.
+   * A received block is missing again (its sender was found to lie): it is
+   * requested from others.
    *
-   * @param peer The peer's number.
-   * @param skip Pieces to leave as they are (being hashed now: their check decides).
-   * @returns How many blocks were taken out.
+   * @returns Whether it had been received.
    */
-  forgetSender(peer: number, skip: (index: number) => boolean = () => false): number {
-    let dropped = 0;
-    for (const piece of this.#active.values()) {
-      if (!piece.contributors.has(peer) || skip(piece.index)) continue;
-      for (let block = 0; block < piece.blockCount; block++) {
-        if (piece.senders[block] !== peer || !piece.received[block]) continue;
-        piece.received[block] = 0;
-        piece.senders[block] = -1;
-        piece.receivedCount--;
-        dropped++;
-        if (!piece.requesters[block]) {
-          piece.freeCount++;
-          this.#partial.add(piece);
-        }
-      }
-      piece.contributors.delete(peer);
+  forgetBlock(index: number, block: number): boolean {
+    const piece = this.#active.get(index);
+    if (!piece || !piece.received[block]) return false;
+    piece.received[block] = 0;
+    piece.receivedCount--;
+    if (!piece.requesters[block]) {
+      piece.freeCount++;
+      this.#partial.add(piece);
     }
-    return dropped;
+    return true;
   }
 
-  /**
-   * A completed piece passed its hash check and was written: we have it.
-   * Its buffer is reused for a later piece.
-   */
+  /** A completed piece passed its hash check and was written: we have it. */
   pieceVerified(index: number): void {
     const piece = this.#active.get(index);
-    if (piece) {
-      this.#deactivate(piece);
-      if (
-        piece.data.length === this.#options.pieceSize(0) &&
-        this.#spareBuffers.length < MAX_SPARE_BUFFERS
-      ) {
-        this.#spareBuffers.push(piece.data);
-      }
-    }
+    if (piece) this.#deactivate(piece);
     if (this.have.set(index) && this.#wanted(index)) this.#wantedMissing--;
     this.#availability.remove(index);
   }
@@ -382,7 +348,7 @@ export class PiecePicker {
   /**
    * A completed piece failed its hash check: it is downloaded again.
    *
-   * @returns The failed piece (its data and who sent each block), if it was active.
+   * @returns The failed piece, if it was active.
    */
   pieceFailed(index: number): ActivePiece | undefined {
     const piece = this.#active.get(index);
@@ -395,7 +361,7 @@ export class PiecePicker {
   #deactivate(piece: ActivePiece): void {
     this.#active.delete(piece.index);
     this.#partial.delete(piece);
-    this.#bufferedBytes -= piece.data.length;
+    this.#bufferedBytes -= piece.length;
   }
 
   #startPiece(
@@ -416,16 +382,12 @@ export class PiecePicker {
     const blockCount = Math.ceil(length / BLOCK_SIZE);
     const piece: ActivePiece = {
       index,
-      data: (length === this.#options.pieceSize(0) ? this.#spareBuffers.pop() : undefined) ??
-        new Uint8Array(length),
+      length,
       blockCount,
       received: new Uint8Array(blockCount),
       requesters: new Array(blockCount),
       receivedCount: 0,
       freeCount: blockCount,
-      contributors: new Set(),
-      senders: new Int32Array(blockCount).fill(-1),
-      placing: 0,
     };
     this.#active.set(index, piece);
     this.#partial.add(piece);
@@ -476,5 +438,5 @@ export class PiecePicker {
 }
 
 function blockLength(piece: ActivePiece, block: number): number {
-  return Math.min(BLOCK_SIZE, piece.data.length - block * BLOCK_SIZE);
+  return Math.min(BLOCK_SIZE, piece.length - block * BLOCK_SIZE);
 }

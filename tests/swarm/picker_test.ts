@@ -138,23 +138,6 @@ Deno.test("picker: released blocks go back to the pool; failed pieces start over
   assertEquals(p.missing, 1);
 });
 
-Deno.test("picker: a liar's blocks are taken out of unfinished pieces and asked of others", () => {
-  const p = picker(2, 4 * BLOCK);
-  const all = bits(2, "all");
-  const liar = p.pick(0, all, 3); // piece 0, blocks 0–2
-  const honest = p.pick(1, all, 5); // piece 0 block 3, piece 1 blocks 0–3
-  for (const r of liar) p.blockReceived(0, r.index, r.begin, BLOCK);
-  p.blockReceived(1, honest[0].index, honest[0].begin, BLOCK);
-  // Piece 1 is being hashed: it is left to its check.
-  for (const r of honest.slice(1)) p.blockReceived(1, r.index, r.begin, BLOCK);
-  p.blockReceived(0, 1, 0, BLOCK); // a late copy: piece 1 block 0 was received already
-  assertEquals(p.forgetSender(0, (index) => index === 1), 3);
-  const piece = p.active(0)!;
-  assertEquals([piece.receivedCount, piece.freeCount, [...piece.contributors]], [1, 3, [1]]);
-  assertEquals(p.pick(1, all, 10).map((r) => r.begin / BLOCK), [0, 1, 2]);
-  assertEquals(p.forgetSender(0), 0);
-});
-
 Deno.test("picker: no new piece starts while unverified pieces fill the memory cap", () => {
   const p = picker(10, 4 * BLOCK, { maxBufferedBytes: 8 * BLOCK });
   const all = bits(10, "all");
