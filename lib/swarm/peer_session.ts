@@ -26,6 +26,7 @@ import { addNewest } from "../util/_bounded.ts";
 import type { Logger } from "../util/log.ts";
 import type { BlockRequest } from "./picker.ts";
 import { RateMeter } from "./_rate.ts";
+import type { PeerSummary } from "./swarm_types.ts";
 
 /** A request we sent and have not had answered. */
 export interface OutstandingRequest extends BlockRequest {
@@ -265,6 +266,28 @@ export class PeerSession {
       },
       throttle: events.throttle ? (bytes) => events.throttle!(bytes) : undefined,
     }, this.#pieceCount);
+  }
+
+  /** What displays show of the peer. */
+  summary(now: number = Date.now()): PeerSummary {
+    return {
+      address: this.key,
+      client: this.client,
+      direction: this.connection.direction,
+      encryption: this.connection.encryption,
+      progress: this.bits.count / Math.max(1, this.bits.size),
+      downloadRate: this.download.rate(now),
+      downloaded: this.download.total,
+      roundTripMs: this.roundTripMs,
+      uploadRate: this.upload.rate(now),
+      choked: this.peerChoking,
+      interested: this.amInterested,
+      requests: this.requests.size,
+      snubbed: this.snubbed,
+      unchoked: !this.amChoking,
+      queuedRequests: this.uploadQueue.length,
+      sendQueueBytes: this.connection.queuedBytes,
+    };
   }
 
   /** Queues a message to the peer. */
