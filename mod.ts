@@ -127,7 +127,18 @@ export {
   type TorrentState,
   type TorrentStatus,
 } from "./lib/session/mod.ts";
-export { Bitfield, type CheckOptions, checkPieces, FileStore } from "./lib/storage/mod.ts";
+export {
+  Bitfield,
+  type CheckOptions,
+  checkPieces,
+  fileStorage,
+  FileStore,
+  memoryStorage,
+  MemoryStore,
+  type Storage,
+  type StorageFactory,
+  type StorageRequest,
+} from "./lib/storage/mod.ts";
 export {
   DiskError,
   ExitCode,

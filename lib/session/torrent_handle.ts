@@ -10,7 +10,8 @@ import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import type { Transport } from "../peer/transport.ts";
-import { type FileState, FileStore } from "../storage/file_store.ts";
+import { fileStorage, FileStore } from "../storage/file_store.ts";
+import type { FileState, Storage, StorageFactory } from "../storage/storage.ts";
 import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
 import { PieceRepair } from "./_piece_repair.ts";
@@ -136,6 +137,13 @@ export interface AddTorrentOptions {
   /** The download directory. */
   downloadDir: string;
   /**
+   * How the torrent's data is kept. Default {@linkcode fileStorage}: its
+   * files under `downloadDir`. Data in another store (`memoryStorage()`)
+   * is hashed and written on the main thread, and its files are not
+   * watched for changes by other programs.
+   */
+  storage?: StorageFactory;
+  /**
    * Where resume data and the lock go. Default `<downloadDir>/.shoal`. When
    * it is elsewhere, resume data left in `<downloadDir>/.shoal` (by an
    * earlier download) is still read.
@@ -240,7 +248,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly done: Promise<"complete" | "stopped">;
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
-  readonly #store: FileStore;
+  readonly #store: Storage;
+  /** The store, when it is files on disk: pieces are then written by a worker, and files watched. */
+  readonly #files?: FileStore;
   readonly #stateDir: string;
   readonly #resumePath: string;
   #lock?: StateLock;
@@ -283,11 +293,13 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.torrent = torrent;
     this.#options = options;
     this.#context = context;
-    this.#store = new FileStore(torrent, options.downloadDir, {
+    this.#store = (options.storage ?? fileStorage)(torrent, {
+      downloadDir: options.downloadDir,
       maxOpenFiles: options.maxOpenFiles,
       mode: options.requireComplete ? "read" : "write",
       beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
     });
+    if (this.#store instanceof FileStore) this.#files = this.#store;
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, torrent);
     if ((options.announce ?? true) && torrent.trackers.length > 0) {
@@ -393,7 +405,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (!this.#options.requireComplete) {
       await this.#store.create();
       if (this.#stopping) return;
-      this.#writer = new PieceWriter(this.torrent, this.#store);
+      if (this.#files) this.#writer = new PieceWriter(this.torrent, this.#files);
     }
     if (this.#stopping) return;
     this.#picker = new PiecePicker({
@@ -421,17 +433,20 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       this.#store,
       (index) => this.torrent.pieceMap.pieceSize(index),
     );
-    const repair = this.#repair = await this.#makeRepair(cache);
+    // Files on disk are watched for changes by other programs; other stores are ours alone.
+    const repair = this.#repair = this.#files
+      ? await this.#makeRepair(cache, this.#files)
+      : undefined;
     if (this.#stopping) return;
     const writing = async <T>(index: number, write: () => Promise<T>, valid: (r: T) => boolean) => {
-      repair.writing(index);
+      repair?.writing(index);
       let written = false;
       try {
         const result = await write();
         written = valid(result);
         return result;
       } finally {
-        repair.wrote(index, written);
+        repair?.wrote(index, written);
       }
     };
     this.#swarm = new Swarm({
@@ -450,7 +465,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         ? (index, data) =>
           writing(index, () => this.#writer!.verifyAndWrite(index, data), (r) => r.valid)
         : undefined,
-      onReadError: (index, error) => repair.readFailed(index, error),
+      onReadError: (index, error) => repair?.readFailed(index, error),
       log: this.#context.log,
       maxPeers: this.#options.maxPeers,
       requestTimeoutMs: this.#options.requestTimeoutMs,
@@ -482,10 +497,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       this.#checkStall();
       this.#checkSeedLimits(Date.now());
     }, 1000);
-    this.#fileTimer = setInterval(
-      () => repair.checkFiles(),
-      this.#options.fileCheckIntervalMs ?? 10_000,
-    );
+    if (repair) {
+      this.#fileTimer = setInterval(
+        () => repair.checkFiles(),
+        this.#options.fileCheckIntervalMs ?? 10_000,
+      );
+    }
     this.#resumeTimer = setInterval(() => {
       if (this.#resumeDirty) {
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
@@ -497,12 +514,12 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * The file watch, from the files' states now (their pieces were just
    * verified; a seed that only reads has them from the restore).
    */
-  async #makeRepair(cache: PieceReadCache): Promise<PieceRepair> {
+  async #makeRepair(cache: PieceReadCache, files: FileStore): Promise<PieceRepair> {
     const writable = !this.#options.requireComplete;
     return new PieceRepair({
       torrent: this.torrent,
-      store: this.#store,
-      known: (!writable && this.#restoredStates) || await this.#store.states(),
+      store: files,
+      known: (!writable && this.#restoredStates) || await files.states(),
       has: (index) => this.#picker!.have.has(index),
       lose: (pieces) => {
         const lost = this.#swarm?.losePieces(pieces) ?? [];
@@ -513,7 +530,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       regain: (pieces) => this.#swarm?.regainPieces(pieces),
       forgetCached: (index) => cache.forget(index),
       reopen: (file) => {
-        this.#store.reopen(file);
+        files.reopen(file);
         this.#writer?.reopen(file);
       },
       writable,

@@ -11,7 +11,13 @@
 import { diskError } from "../errors.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
-import { type FileState, holdsBytes, type Storage } from "./storage.ts";
+import {
+  type FileState,
+  holdsBytes,
+  type Storage,
+  type StorageFactory,
+  type StorageRequest,
+} from "./storage.ts";
 
 /** Options of {@linkcode FileStore}. */
 export interface FileStoreOptions {
@@ -28,6 +34,17 @@ export interface FileStoreOptions {
 }
 
 export type { FileState } from "./storage.ts";
+
+/** The default {@linkcode StorageFactory}: the torrent's files under the download directory. */
+export const fileStorage: StorageFactory = (
+  torrent: Torrent,
+  request: StorageRequest,
+): FileStore =>
+  new FileStore(torrent, request.downloadDir, {
+    mode: request.mode,
+    maxOpenFiles: request.maxOpenFiles,
+    beforeRead: request.beforeRead,
+  });
 
 interface OpenFile {
   file: Deno.FsFile;

@@ -8,10 +8,27 @@
 
 import { DiskError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
-import { type FileState, holdsBytes, type Storage } from "./storage.ts";
+import { type FileState, holdsBytes, type Storage, type StorageFactory } from "./storage.ts";
 
 /** Default most bytes a memory store holds. */
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A {@linkcode StorageFactory} that keeps torrents in memory.
+ *
+ * @param maxBytes Most bytes of one torrent. Default 256 MiB.
+ * @param made Called with each store made (to read the data back).
+ */
+export function memoryStorage(
+  maxBytes: number = DEFAULT_MAX_BYTES,
+  made?: (store: MemoryStore) => void,
+): StorageFactory {
+  return (torrent) => {
+    const store = new MemoryStore(torrent, maxBytes);
+    made?.(store);
+    return store;
+  };
+}
 
 /**
  * A torrent's files as byte arrays.

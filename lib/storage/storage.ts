@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TorrentFile } from "../metainfo/torrent.ts";
+import type { Torrent, TorrentFile } from "../metainfo/torrent.ts";
 
 /** Whether a torrent's file holds bytes of its own (BEP 47 padding files and symlinks do not). */
 export function holdsBytes(file: TorrentFile): boolean {
@@ -44,3 +44,25 @@ export interface Storage {
   /** Ends all use of the storage. */
   close(): Promise<void>;
 }
+
+/** What a torrent asks of the storage it is given. */
+export interface StorageRequest {
+  /** The download directory (where a `FileStore` puts the files). */
+  downloadDir: string;
+  /** `read` never creates or changes data (a seed that only reads). */
+  mode: "read" | "write";
+  /** Most files open at once (for stores with files). */
+  maxOpenFiles?: number;
+  /**
+   * For stores with files: called before each read of an open file; the
+   * function it returns gets the file's state, and what that throws fails
+   * the read (a file changed since it was checked). See `FileStoreOptions`.
+   */
+  beforeRead?: (file: number) => (state: FileState) => void;
+}
+
+/**
+ * Makes the storage of a torrent (`AddTorrentOptions.storage`):
+ * `fileStorage` (the default) or `memoryStorage()`, or one of your own.
+ */
+export type StorageFactory = (torrent: Torrent, request: StorageRequest) => Storage;

@@ -21,7 +21,7 @@ import type { Logger } from "../util/log.ts";
 import { type ArrivedBlock, blockKey, type PeerSession } from "./peer_session.ts";
 import type { PieceAssembler } from "./piece_assembler.ts";
 import type { PiecePicker } from "./picker.ts";
-import { RateMeter } from "./_rate.ts";
+import { RateMeter } from "./rate_meter.ts";
 
 /** What the download side needs of its swarm. */
 export interface DownloadsOptions {

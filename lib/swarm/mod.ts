@@ -1,7 +1,9 @@
 /**
- * The parts of a torrent's swarm that stand on their own: the piece picker
- * (rarest first, end game, a cap on unverified data), the choker (a pure
- * function) and the session-wide rate limiter.
+ * The parts of a torrent's swarm that stand on their own: one connection's
+ * protocol ({@linkcode PeerSession}), the piece picker (rarest first, end
+ * game, a cap on unverified data), the piece assembler (buffers, then the
+ * verifier), the choker (a pure function) and the session-wide rate
+ * limiter.
  *
  * @example Choosing whom to upload to
  * ```ts
@@ -27,5 +29,18 @@
 export * from "./picker.ts";
 export * from "./choker.ts";
 export { RateLimiter } from "./rate_limiter.ts";
-export type { PipelineOptions } from "./peer_session.ts";
+export { RateMeter } from "./rate_meter.ts";
+export {
+  type ArrivedBlock,
+  blockKey,
+  type OutstandingRequest,
+  PeerSession,
+  type PeerSessionEvents,
+  type PipelineOptions,
+} from "./peer_session.ts";
+export {
+  type AssembledPiece,
+  PieceAssembler,
+  type PieceAssemblerOptions,
+} from "./piece_assembler.ts";
 export type { PeerSummary, SwarmStats } from "./swarm_types.ts";

@@ -25,7 +25,7 @@ import { Bitfield } from "../util/bitfield.ts";
 import { addNewest } from "../util/_bounded.ts";
 import type { Logger } from "../util/log.ts";
 import type { BlockRequest } from "./picker.ts";
-import { RateMeter } from "./_rate.ts";
+import { RateMeter } from "./rate_meter.ts";
 import type { PeerSummary } from "./swarm_types.ts";
 
 /** A request we sent and have not had answered. */
@@ -203,7 +203,7 @@ export class PeerSession {
   wastedTurnAt?: number;
 
   /** When it connected (ms). */
-  readonly connectedAt = Date.now();
+  readonly connectedAt: number = Date.now();
   /** Payload bytes received from the peer. */
   readonly download: RateMeter;
   /** Payload bytes sent to the peer. */

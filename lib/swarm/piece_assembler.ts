@@ -73,7 +73,11 @@ export class PieceAssembler {
   /** Pieces being verified and written. */
   readonly #finishing = new Set<number>();
 
-  /** @param options Sizes, the verifier and where outcomes go. */
+  /**
+   * Makes an assembler with no piece in progress.
+   *
+   * @param options Sizes, the verifier and where outcomes go.
+   */
   constructor(options: PieceAssemblerOptions) {
     this.#options = options;
   }

@@ -38,7 +38,7 @@ import { PieceAssembler } from "./piece_assembler.ts";
 import { Connector } from "./_connector.ts";
 import { Downloads } from "./_downloads.ts";
 import { OUR_REQUEST_QUEUE, Uploads } from "./_uploads.ts";
-import { RateMeter } from "./_rate.ts";
+import { RateMeter } from "./rate_meter.ts";
 import { Bans } from "./_bans.ts";
 import { OurPieces } from "./_our_pieces.ts";
 import type { PeerSummary, SwarmOptions, SwarmStats } from "./swarm_types.ts";

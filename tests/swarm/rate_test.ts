@@ -1,5 +1,5 @@
 /** Rate measurement and the token-bucket limiter, on a fake clock. */
-import { RateMeter } from "../../lib/swarm/_rate.ts";
+import { RateMeter } from "../../lib/swarm/rate_meter.ts";
 import { RateLimiter } from "../../lib/swarm/rate_limiter.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 
