@@ -8,6 +8,7 @@
 
 import { permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { MagnetLink } from "../metainfo/magnet.ts";
 import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
 import {
   dialFrom,
@@ -21,7 +22,7 @@ import { UdpTrackerClient } from "../tracker/udp.ts";
 import { RateLimiter } from "../swarm/rate_limiter.ts";
 import { toHex } from "../util/_bytes.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
-import { type AddTorrentOptions, TorrentHandle } from "./torrent_handle.ts";
+import { type AddTorrentOptions, type SessionClock, TorrentHandle } from "./torrent_handle.ts";
 import { HandshakeGate } from "./_handshake_gate.ts";
 
 /** Options of {@linkcode Session}. */
@@ -108,6 +109,8 @@ export class Session {
   readonly #gate = new HandshakeGate<IncomingStream>();
   #accepting: Promise<void>[] = [];
   #closed = false;
+  /** One tick a second for every running torrent. */
+  readonly #clock = new Clock();
 
   /**
    * Opens the listening port.
@@ -150,16 +153,19 @@ export class Session {
   }
 
   /**
-   * Adds a torrent and starts it at once.
+   * Adds a torrent and starts it, unless `options.paused` (then
+   * `handle.resume()` starts it). A torrent added by magnet link is in the
+   * `metadata` state until `handle.setMetadata()` gives it its torrent.
    *
+   * @param source A torrent, or a magnet link (`parseMagnet`).
    * @throws {ShoalError} When the torrent is already in the session.
    */
-  add(torrent: Torrent, options: AddTorrentOptions): TorrentHandle {
+  add(source: Torrent | MagnetLink, options: AddTorrentOptions): TorrentHandle {
     if (this.#closed) throw new ShoalError("The session is closed");
-    if (this.#torrents.has(torrent.infoHashHex)) {
-      throw new ShoalError(`The torrent ${torrent.infoHashHex} is already in this session`);
+    if (this.#torrents.has(source.infoHashHex)) {
+      throw new ShoalError(`The torrent ${source.infoHashHex} is already in this session`);
     }
-    const handle = new TorrentHandle(torrent, options, {
+    const handle = new TorrentHandle(source, options, {
       peerId: this.peerId,
       port: this.port,
       udp: this.#udp,
@@ -168,9 +174,32 @@ export class Session {
       log: this.#log,
       downloadLimiter: this.#downloadLimiter,
       uploadLimiter: this.#uploadLimiter,
+      clock: this.#clock,
     });
-    this.#torrents.set(torrent.infoHashHex, handle);
+    this.#torrents.set(source.infoHashHex, handle);
+    if (!options.paused) handle.resume();
     return handle;
+  }
+
+  /**
+   * Stops a torrent and takes it out of the session: no peer reaches it any
+   * more. With `deleteData`, what it downloaded goes too (its files and
+   * the folders they leave empty, and its resume data).
+   *
+   * @param infoHash The torrent's info hash, as hex or bytes.
+   * @throws {ShoalError} When no such torrent is in the session.
+   * @throws {DiskError} When a file cannot be deleted.
+   */
+  async remove(
+    infoHash: string | Uint8Array,
+    options: { deleteData?: boolean } = {},
+  ): Promise<void> {
+    const hex = typeof infoHash === "string" ? infoHash.toLowerCase() : toHex(infoHash);
+    const handle = this.#torrents.get(hex);
+    if (!handle) throw new ShoalError(`The torrent ${hex} is not in this session`);
+    this.#torrents.delete(hex);
+    await handle.stop();
+    if (options.deleteData) await handle.deleteData();
   }
 
   /** The torrents in the session. */
@@ -205,6 +234,7 @@ export class Session {
     }
     await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
     await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
+    this.#clock.stop();
     this.#udp.close();
     this.#http?.close();
   }
@@ -213,7 +243,7 @@ export class Session {
   *#servedInfoHashes(): Iterable<Uint8Array> {
     for (const handle of this.#torrents.values()) {
       if (handle.state === "downloading" || handle.state === "seeding") {
-        yield handle.torrent.infoHash;
+        yield handle.infoHash;
       }
     }
   }
@@ -267,6 +297,31 @@ export class Session {
       connection.close();
       this.#log.error(`incoming connection: ${(error as Error).stack} (a bug; please report it)`);
     }
+  }
+}
+
+/** Calls its subscribers once a second, while it has any. */
+class Clock implements SessionClock {
+  readonly #ticks = new Set<(now: number) => void>();
+  #timer?: ReturnType<typeof setInterval>;
+
+  subscribe(tick: (now: number) => void): () => void {
+    // Each subscription is its own entry, even when the same function subscribes twice.
+    const entry = (now: number) => tick(now);
+    this.#ticks.add(entry);
+    this.#timer ??= setInterval(() => {
+      const now = Date.now();
+      for (const each of [...this.#ticks]) each(now);
+    }, 1000);
+    return () => {
+      this.#ticks.delete(entry);
+      if (this.#ticks.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }
 

@@ -1,47 +1,50 @@
 /**
- * One torrent in a session: checks existing data (or trusts the resume
- * file), runs the swarm and the announcer, writes verified pieces, saves
- * resume data periodically and on stop, and reports its state.
+ * One torrent in a session, across its life: its state (checking,
+ * downloading, seeding, complete, paused, stopped, error), its events, its
+ * state lock, seed limits and `done`. Each start is a run
+ * (`_torrent_run.ts`: restore, files, swarm, announcer, resume data); a
+ * pause ends the run and a resume starts another.
  *
  * @module
  */
 
 import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { MagnetLink } from "../metainfo/magnet.ts";
+import { bytesEqual } from "../util/_bytes.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import type { Transport } from "../peer/transport.ts";
-import { fileStorage, FileStore } from "../storage/file_store.ts";
-import type { FileState, Storage, StorageFactory } from "../storage/storage.ts";
-import { checkPieces } from "../storage/piece_check.ts";
-import { PieceReadCache } from "../storage/_read_cache.ts";
-import { PieceRepair } from "./_piece_repair.ts";
+import type { StorageFactory } from "../storage/storage.ts";
 import { NetworkError, ShoalError } from "../errors.ts";
-import { whyNothingArrives } from "./_nothing_arrives.ts";
-import {
-  defaultStateDir,
-  filesUnchanged,
-  loadResume,
-  resumePath,
-  saveResume,
-} from "../storage/resume.ts";
+import { defaultStateDir, resumePath } from "../storage/resume.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
-import { PieceWriter } from "../storage/piece_writer.ts";
 import type { PipelineOptions } from "../swarm/peer_session.ts";
-import { PiecePicker } from "../swarm/picker.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
-import { type PeerSummary, Swarm } from "../swarm/swarm.ts";
-import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
+import type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
+import type { TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
-import { Bitfield } from "../util/bitfield.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
+import { TorrentRun } from "./_torrent_run.ts";
 
-/** Where a torrent is in its life. */
+/**
+ * Where a torrent is in its life:
+ *
+ * - `metadata`: added by magnet link or info hash, it waits for its metadata;
+ * - `checking`: existing data is being checked (or resume data read);
+ * - `downloading`, `seeding`: its swarm runs;
+ * - `complete`: every piece is in and it does not seed (or seeding ended);
+ * - `paused`: added with `paused`, or paused; `resume()` starts it again;
+ * - `stopped`: stopped for good (`stop()`, or removed from its session);
+ * - `error`: stopped by a fatal error (`status().error` says which).
+ */
 export type TorrentState =
+  | "metadata"
   | "checking"
   | "downloading"
   | "seeding"
   | "complete"
+  | "paused"
   | "stopped"
   | "error";
 
@@ -136,8 +139,10 @@ export type TorrentEvents = {
 export interface AddTorrentOptions {
   /** The download directory. */
   downloadDir: string;
+  /** Add it without starting it (state `paused`); `resume()` starts it. Default false. */
+  paused?: boolean;
   /**
-   * How the torrent's data is kept. Default {@linkcode fileStorage}: its
+   * How the torrent's data is kept. Default `fileStorage`: its
    * files under `downloadDir`. Data in another store (`memoryStorage()`)
    * is hashed and written on the main thread, and its files are not
    * watched for changes by other programs.
@@ -219,6 +224,18 @@ export interface SessionContext {
   downloadLimiter?: RateLimiter;
   /** The session's upload limit, if any. */
   uploadLimiter?: RateLimiter;
+  /** The session's clock: one tick a second for every torrent. */
+  clock: SessionClock;
+}
+
+/** A clock that calls its subscribers once a second. */
+export interface SessionClock {
+  /**
+   * Calls `tick` once a second with the time in ms.
+   *
+   * @returns A function that ends the subscription.
+   */
+  subscribe(tick: (now: number) => void): () => void;
 }
 
 /**
@@ -242,74 +259,84 @@ export interface SessionContext {
  * ```
  */
 export class TorrentHandle extends Emitter<TorrentEvents> {
-  /** The torrent. */
-  readonly torrent: Torrent;
+  /** The info hash, as 40 hex digits. */
+  readonly infoHashHex: string;
+  /** The info hash. */
+  readonly infoHash: Uint8Array;
   /** Settles when the download completes (`complete`) or is stopped first (`stopped`); rejects on a fatal error. */
   readonly done: Promise<"complete" | "stopped">;
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
-  readonly #store: Storage;
-  /** The store, when it is files on disk: pieces are then written by a worker, and files watched. */
-  readonly #files?: FileStore;
   readonly #stateDir: string;
   readonly #resumePath: string;
+  #torrent?: Torrent;
+  /** What a magnet link said, for a torrent added by one. */
+  readonly #magnet?: MagnetLink;
   #lock?: StateLock;
-  /** Hashes and writes finished pieces in a worker (not for a seed, which writes nothing). */
-  #writer?: PieceWriter;
   readonly #addedAt = Date.now();
-  #state: TorrentState = "checking";
-  #checking?: { checked: number; total: number };
-  #picker?: PiecePicker;
-  #swarm?: Swarm;
-  #announcer?: Announcer;
-  #bytesDone = 0;
-  #bytesAtStart = 0;
-  #downloadStartedAt?: number;
-  #resumeTimer?: ReturnType<typeof setInterval>;
-  #resumeDirty = false;
-  /** When a payload byte last arrived (or downloading began), and the count then. */
-  #lastArrival = { at: 0, downloaded: 0 };
-  #stallTimer?: ReturnType<typeof setInterval>;
-  /** Watches the files for changes by others and checks what they touch again. */
-  #repair?: PieceRepair;
-  #fileTimer?: ReturnType<typeof setInterval>;
-  #fileError?: string;
+  #state: TorrentState = "paused";
+  /** The run in progress, or the last one while paused. */
+  #run?: TorrentRun;
+  #running = false;
+  /** Whether `#run` has been started (a new one is made for the next start). */
+  #runStarted = false;
+  /** The run's start-up (lock, restore, files, swarm); its stop waits for it. */
+  #starting: Promise<void> = Promise.resolve();
+  /** Transfer counters of the runs before the last. */
+  #carried = { downloaded: 0, uploaded: 0, wasted: 0, hashFailures: 0 };
+  #untick?: () => void;
+  #pausing?: Promise<void>;
   /** When seeding began (the download completed). */
   #seedingSince?: number;
-  /** The files' states when the pieces were restored (resume data or a check). */
-  #restoredStates?: (FileState | undefined)[];
-  #saving: Promise<void> = Promise.resolve();
   #error?: Error;
   #completedAt?: number;
   #stopping?: Promise<void>;
-  #checkAbort = new AbortController();
-  /** The start-up (restore, create files, start the swarm and announcer); shutdown waits for it. */
-  readonly #starting: Promise<void>;
   #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
 
-  /** Use {@linkcode Session.add}. */
-  constructor(torrent: Torrent, options: AddTorrentOptions, context: SessionContext) {
+  /**
+   * Use {@linkcode Session.add}, which starts the torrent unless it is added `paused`.
+   *
+   * @param source The torrent, or a magnet link (the torrent then waits for its metadata).
+   */
+  constructor(source: Torrent | MagnetLink, options: AddTorrentOptions, context: SessionContext) {
     super();
-    this.torrent = torrent;
+    if ("pieceMap" in source) this.#torrent = source;
+    else this.#magnet = source;
+    this.infoHash = source.infoHash;
+    this.infoHashHex = source.infoHashHex;
     this.#options = options;
     this.#context = context;
-    this.#store = (options.storage ?? fileStorage)(torrent, {
-      downloadDir: options.downloadDir,
-      maxOpenFiles: options.maxOpenFiles,
-      mode: options.requireComplete ? "read" : "write",
-      beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
-    });
-    if (this.#store instanceof FileStore) this.#files = this.#store;
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
-    this.#resumePath = resumePath(this.#stateDir, torrent);
-    if ((options.announce ?? true) && torrent.trackers.length > 0) {
-      // Made now (it sends nothing before start) so its trackers show from the first status.
-      this.#announcer = this.#makeAnnouncer();
-    }
+    this.#resumePath = resumePath(this.#stateDir, source);
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
-    this.#starting = this.#start().catch((error) => this.#fail(error));
+    // Made now (it starts nothing) so that a paused torrent's trackers show.
+    if (this.#torrent) this.#run = this.#newRun(this.#torrent);
+  }
+
+  /** The torrent, once its metadata is known (one added by magnet link has none until then). */
+  get torrent(): Torrent | undefined {
+    return this.#torrent;
+  }
+
+  /**
+   * Gives a torrent added by magnet link its metadata (fetched from peers,
+   * or from a `.torrent` file): it then checks what is on disk and
+   * downloads like any torrent, or waits for `resume()` when paused.
+   *
+   * @throws {ShoalError} When its info hash is another, or the torrent has its metadata already.
+   */
+  setMetadata(torrent: Torrent): void {
+    if (this.#torrent) throw new ShoalError(`${this.infoHashHex} has its metadata already`);
+    if (!bytesEqual(torrent.infoHash, this.infoHash)) {
+      throw new ShoalError(
+        `The metadata is for ${torrent.infoHashHex}, not for ${this.infoHashHex}`,
+      );
+    }
+    this.#torrent = torrent;
+    this.#run = this.#newRun(torrent);
+    if (this.#running && !this.#stopping) this.#startRun(this.#run);
   }
 
   /** The current state. */
@@ -319,33 +346,44 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   /** A snapshot of progress, rates, peers and trackers. */
   status(now: number = Date.now()): TorrentStatus {
-    const torrent = this.torrent;
-    const swarm = this.#swarm?.stats(now);
-    const piecesDone = this.#picker?.have.count ?? 0;
+    const torrent = this.#torrent ?? {
+      name: this.#magnet?.displayName ?? this.infoHashHex,
+      pieceCount: 0,
+      totalLength: 0,
+    };
+    const run = this.#run;
+    const swarm = run?.stats(now);
+    const carried = this.#carried;
+    const progress = run?.progress ?? { pieces: 0, bytes: 0, bytesAtStart: 0 };
     const downloadRate = swarm?.downloadRate ?? 0;
-    const left = torrent.totalLength - this.#bytesDone;
-    const elapsedDownloading = this.#downloadStartedAt ? (now - this.#downloadStartedAt) / 1000 : 0;
+    const left = torrent.totalLength - progress.bytes;
+    const startedAt = run?.downloadStartedAt;
+    const elapsedDownloading = startedAt ? (now - startedAt) / 1000 : 0;
     return {
       name: torrent.name,
-      infoHash: torrent.infoHashHex,
+      infoHash: this.infoHashHex,
       state: this.#state,
-      piecesDone,
+      piecesDone: progress.pieces,
       pieceCount: torrent.pieceCount,
-      bytesDone: this.#bytesDone,
-      bytesAtStart: this.#bytesAtStart,
+      bytesDone: progress.bytes,
+      bytesAtStart: progress.bytesAtStart,
       totalBytes: torrent.totalLength,
-      progress: torrent.totalLength === 0 ? 1 : this.#bytesDone / torrent.totalLength,
-      checking: this.#checking ? { ...this.#checking } : undefined,
+      progress: !this.#torrent
+        ? 0
+        : torrent.totalLength === 0
+        ? 1
+        : progress.bytes / torrent.totalLength,
+      checking: this.#state === "checking" ? run?.checking : undefined,
       downloadRate,
       averageDownloadRate: elapsedDownloading > 0
         ? (swarm?.downloaded ?? 0) / elapsedDownloading
         : 0,
       uploadRate: swarm?.uploadRate ?? 0,
       etaSeconds: left === 0 ? 0 : downloadRate > 0 ? left / downloadRate : undefined,
-      downloaded: swarm?.downloaded ?? 0,
-      uploaded: swarm?.uploaded ?? 0,
-      wasted: swarm?.wasted ?? 0,
-      hashFailures: swarm?.hashFailures ?? 0,
+      downloaded: carried.downloaded + (swarm?.downloaded ?? 0),
+      uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
+      wasted: carried.wasted + (swarm?.wasted ?? 0),
+      hashFailures: carried.hashFailures + (swarm?.hashFailures ?? 0),
       peersConnected: swarm?.connected ?? 0,
       peersSeen: swarm?.seen ?? 0,
       peersBanned: swarm?.banned ?? 0,
@@ -355,36 +393,79 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       completedAfterMs: this.#completedAt === undefined
         ? undefined
         : this.#completedAt - this.#addedAt,
-      trackers: this.#announcer?.statuses() ?? [],
+      trackers: run?.trackers() ?? [],
       peersTried: swarm?.peersTried ?? 0,
       waiting: this.#waiting(now),
       error: this.#error?.message,
-      fileError: this.#fileError,
+      fileError: run?.fileError,
     };
   }
 
   /** The connected peers. */
   peers(): PeerSummary[] {
-    return this.#swarm?.peers() ?? [];
+    return this.#running ? this.#run?.peers() ?? [] : [];
   }
 
   /** Adds peer addresses to connect to. */
   addPeers(addresses: readonly PeerAddress[]): void {
-    this.#swarm?.addPeers(addresses);
+    if (this.#running) this.#run?.addPeers(addresses);
   }
 
   /** Hands over a connection a peer opened to us; false when refused. */
   adopt(connection: PeerConnection): boolean {
-    if (!this.#swarm || (this.#state !== "downloading" && this.#state !== "seeding")) {
+    if (!this.#running || (this.#state !== "downloading" && this.#state !== "seeding")) {
       connection.close();
       return false;
     }
-    return this.#swarm.adopt(connection);
+    return this.#run!.adopt(connection);
   }
 
   /**
-   * Stops: closes peers, announces `stopped`, waits for pieces being
-   * written, saves resume data and closes files. `done` settles.
+   * Starts the torrent (added `paused`, or paused since): checks or
+   * restores what is on disk, then downloads or seeds. Nothing happens
+   * when it runs already, or has stopped for good.
+   */
+  resume(): void {
+    if (this.#running || this.#stopping || this.#pausing) return;
+    this.#running = true;
+    this.#untick = this.#context.clock.subscribe((now) => this.#tick(now));
+    if (!this.#torrent) return this.#setState("metadata");
+    if (this.#runStarted) {
+      // A run is not started twice: the next one restores from the resume data the last saved.
+      const last = this.#run!.stats();
+      if (last) this.#carry(last);
+      this.#run = this.#newRun(this.#torrent);
+    }
+    this.#startRun(this.#run!);
+  }
+
+  #startRun(run: TorrentRun): void {
+    const torrent = this.#torrent!;
+    this.#runStarted = true;
+    this.#setState("checking");
+    this.#starting = (async () => {
+      this.#lock ??= await lockState(this.#stateDir, torrent);
+      await run.start();
+    })().catch((error) => this.#fail(error));
+  }
+
+  /**
+   * Pauses the torrent: peers closed, `stopped` to the trackers, resume
+   * data saved, files closed, state `paused`. It stays in its session (and
+   * keeps its state lock); `resume()` starts it again.
+   */
+  pause(): Promise<void> {
+    if (!this.#running || this.#stopping) return this.#pausing ?? Promise.resolve();
+    this.#pausing ??= this.#halt("stopped").then(() => {
+      this.#pausing = undefined;
+      if (!this.#stopping) this.#setState("paused");
+    });
+    return this.#pausing;
+  }
+
+  /**
+   * Stops for good: closes peers, announces `stopped`, waits for pieces
+   * being written, saves resume data and closes files. `done` settles.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#shutdown("stopped");
@@ -392,219 +473,63 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   }
 
   /**
-   * Restores what is on disk, creates the files and starts the swarm and the
-   * announcer. A stop that comes meanwhile is seen after each step, and
-   * nothing more is started.
+   * Deletes what the torrent downloaded (its files, through its storage,
+   * and nothing else) and its resume data. Only for a stopped torrent
+   * (`Session.remove` with `deleteData` stops it first).
+   *
+   * @throws {ShoalError} When the torrent has not been stopped.
+   * @throws {DiskError} When a file cannot be deleted.
    */
-  async #start(): Promise<void> {
-    this.#lock = await lockState(this.#stateDir, this.torrent);
-    if (this.#stopping) return;
-    const have = await this.#restore();
-    if (this.#stopping) return;
-    // A seed only reads: its data is complete, or it fails below.
-    if (!this.#options.requireComplete) {
-      await this.#store.create();
-      if (this.#stopping) return;
-      if (this.#files) this.#writer = new PieceWriter(this.torrent, this.#files);
-    }
-    if (this.#stopping) return;
-    this.#picker = new PiecePicker({
-      pieceCount: this.torrent.pieceCount,
-      pieceSize: (index) => this.torrent.pieceMap.pieceSize(index),
-      have,
-      // A seed that only reads never downloads, not even a piece it lost.
-      wanted: this.#options.requireComplete ? () => false : undefined,
-      maxBufferedBytes: this.#options.maxBufferedBytes,
-    });
-    for (const piece of have.indices()) this.#bytesDone += this.torrent.pieceMap.pieceSize(piece);
-    this.#bytesAtStart = this.#bytesDone;
-    this.#checking = undefined;
-    if (!have.full && this.#options.requireComplete) {
-      throw new ShoalError(
-        `Only ${have.count} of ${this.torrent.pieceCount} pieces of ${this.torrent.name} are in ${this.#options.downloadDir}; shoal download completes them`,
-      );
-    }
-    if (this.#picker.missing === 0 && !this.#options.seed) {
-      await this.#saveResume();
-      this.#complete();
-      return;
-    }
-    const cache = new PieceReadCache(
-      this.#store,
-      (index) => this.torrent.pieceMap.pieceSize(index),
-    );
-    // Files on disk are watched for changes by other programs; other stores are ours alone.
-    const repair = this.#repair = this.#files
-      ? await this.#makeRepair(cache, this.#files)
-      : undefined;
-    if (this.#stopping) return;
-    const writing = async <T>(index: number, write: () => Promise<T>, valid: (r: T) => boolean) => {
-      repair?.writing(index);
-      let written = false;
-      try {
-        const result = await write();
-        written = valid(result);
-        return result;
-      } finally {
-        repair?.wrote(index, written);
-      }
-    };
-    this.#swarm = new Swarm({
-      readPiece: (index) => cache.read(index),
-      seed: this.#options.seed,
-      choker: { slots: this.#options.uploadSlots },
-      downloadLimiter: this.#context.downloadLimiter,
-      uploadLimiter: this.#context.uploadLimiter,
-      torrent: this.torrent,
-      peerId: this.#context.peerId,
-      listenPort: this.#context.port,
-      picker: this.#picker,
-      writePiece: (index, data) =>
-        writing(index, () => this.#store.writePiece(index, data), () => true),
-      verifyAndWrite: this.#writer
-        ? (index, data) =>
-          writing(index, () => this.#writer!.verifyAndWrite(index, data), (r) => r.valid)
-        : undefined,
-      onReadError: (index, error) => repair?.readFailed(index, error),
-      log: this.#context.log,
-      maxPeers: this.#options.maxPeers,
-      requestTimeoutMs: this.#options.requestTimeoutMs,
-      timeouts: this.#options.timeouts,
-      transport: this.#context.transport,
-      pipeline: this.#options.pipeline,
-      onPieceVerified: (index) => {
-        this.#bytesDone += this.torrent.pieceMap.pieceSize(index);
-        this.#resumeDirty = true;
-        this.emit("piece", index);
-      },
-      onComplete: () => {
-        // Whole again after a file changed under the seed: it was complete already.
-        if (this.#completedAt !== undefined) return;
-        this.#saveResume().catch((error) => this.#context.log.warn(error.message));
-        this.#announcer?.complete();
-        this.#complete();
-      },
-      onFatal: (error) => this.#fail(error),
-    });
-    this.#downloadStartedAt = Date.now();
-    this.#setState(this.#picker.missing === 0 ? "seeding" : "downloading");
-    if (this.#picker.missing === 0) this.#settleComplete();
-    this.#swarm.start();
-    this.#swarm.addPeers(this.#options.peers ?? []);
-    this.#announcer?.start();
-    this.#lastArrival = { at: Date.now(), downloaded: 0 };
-    this.#stallTimer = setInterval(() => {
-      this.#checkStall();
-      this.#checkSeedLimits(Date.now());
-    }, 1000);
-    if (repair) {
-      this.#fileTimer = setInterval(
-        () => repair.checkFiles(),
-        this.#options.fileCheckIntervalMs ?? 10_000,
-      );
-    }
-    this.#resumeTimer = setInterval(() => {
-      if (this.#resumeDirty) {
-        this.#saveResume().catch((error) => this.#context.log.warn(error.message));
-      }
-    }, this.#options.resumeIntervalMs ?? 10_000);
+  async deleteData(): Promise<void> {
+    if (!this.#stopping) throw new ShoalError("Stop the torrent before deleting its data");
+    await this.#stopping;
+    await this.#run?.store.delete();
+    await Deno.remove(this.#resumePath).catch(() => {});
   }
 
-  /**
-   * The file watch, from the files' states now (their pieces were just
-   * verified; a seed that only reads has them from the restore).
-   */
-  async #makeRepair(cache: PieceReadCache, files: FileStore): Promise<PieceRepair> {
-    const writable = !this.#options.requireComplete;
-    return new PieceRepair({
-      torrent: this.torrent,
-      store: files,
-      known: (!writable && this.#restoredStates) || await files.states(),
-      has: (index) => this.#picker!.have.has(index),
-      lose: (pieces) => {
-        const lost = this.#swarm?.losePieces(pieces) ?? [];
-        for (const piece of lost) this.#bytesDone -= this.torrent.pieceMap.pieceSize(piece);
-        if (lost.length > 0) this.#resumeDirty = true;
-        return lost;
-      },
-      regain: (pieces) => this.#swarm?.regainPieces(pieces),
-      forgetCached: (index) => cache.forget(index),
-      reopen: (file) => {
-        files.reopen(file);
-        this.#writer?.reopen(file);
-      },
-      writable,
-      log: this.#context.log,
-      onDamage: (message) => {
-        this.#fileError = message;
-        this.#context.log.error(message);
-      },
-      onRepaired: () => {
-        if (this.#fileError) this.#context.log.info("every damaged piece is good again");
-        this.#fileError = undefined;
-      },
+  /** Once a second, from the session's clock. */
+  #tick(now: number): void {
+    this.#run?.tick(now);
+    this.#checkStall(now);
+    this.#checkSeedLimits(now);
+  }
+
+  #newRun(torrent: Torrent): TorrentRun {
+    // A magnet link's peers are dialled besides those given.
+    const peers = [...(this.#options.peers ?? []), ...(this.#magnet?.peers ?? [])];
+    return new TorrentRun(torrent, { ...this.#options, peers }, this.#context, {
+      resumePath: this.#resumePath,
+      besideData: resumePath(defaultStateDir(this.#options.downloadDir), torrent),
+    }, {
+      checking: () => this.#setState("checking"),
+      running: (seeding) => this.#setState(seeding ? "seeding" : "downloading"),
+      piece: (index) => this.emit("piece", index),
+      complete: () => this.#complete(),
+      fatal: (error) => this.#fail(error),
+      tracker: (status) => this.emit("tracker", status),
     });
   }
 
-  #makeAnnouncer(): Announcer {
-    return new Announcer({
-      infoHash: this.torrent.infoHash,
-      peerId: this.#context.peerId,
-      port: this.#context.port,
-      trackers: this.torrent.trackers,
-      private: this.torrent.private,
-      udp: this.#context.udp,
-      http: this.#context.http ? { client: this.#context.http } : undefined,
-      stats: () => {
-        const stats = this.#swarm?.stats();
-        return {
-          uploaded: stats?.uploaded ?? 0,
-          downloaded: stats?.downloaded ?? 0,
-          left: this.torrent.totalLength - this.#bytesDone,
-        };
-      },
-      onTrackerChange: (url) => {
-        this.#context.log.info(
-          `private torrent: now using tracker ${url}; dropping peers from the previous one`,
-        );
-        this.#swarm?.dropAllPeers();
-      },
-      onPeers: (peers) => {
-        this.#context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} peers`);
-        this.#swarm?.addPeers(peers, peers[0]?.source);
-      },
-      onStatusChange: (status) => this.emit("tracker", status),
-      log: this.#context.log,
-    });
+  #carry(stats: SwarmStats): void {
+    this.#carried.downloaded += stats.downloaded;
+    this.#carried.uploaded += stats.uploaded;
+    this.#carried.wasted += stats.wasted;
+    this.#carried.hashFailures += stats.hashFailures;
   }
 
   /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
   #waiting(now: number): { forMs: number; reason: string } | undefined {
-    if (this.#state !== "downloading" || !this.#swarm) return undefined;
-    const stats = this.#swarm.stats(now);
-    if (stats.downloaded > this.#lastArrival.downloaded) {
-      this.#lastArrival = { at: now, downloaded: stats.downloaded };
-    }
-    const forMs = now - this.#lastArrival.at;
-    if (forMs < 5000) return undefined;
-    const reason = whyNothingArrives({
-      trackers: this.#announcer?.statuses() ?? [],
-      connected: stats.connected,
-      seen: stats.seen,
-      tried: stats.peersTried,
-      lastDialError: stats.lastDialError,
-    });
-    return { forMs, reason };
+    if (this.#state !== "downloading" || !this.#running) return undefined;
+    return this.#run?.waiting(now);
   }
 
-  /** Gives up when nothing has arrived for `stallTimeoutMs`. */
   /** Stops seeding when its ratio or time is reached. */
   #checkSeedLimits(now: number): void {
     if (this.#state !== "seeding" || this.#stopping || this.#seedingSince === undefined) return;
     const { seedRatio, seedTimeMs } = this.#options;
-    const uploaded = this.#swarm?.stats(now).uploaded ?? 0;
+    const uploaded = this.#carried.uploaded + (this.#run?.stats(now)?.uploaded ?? 0);
     const ratioReached = seedRatio !== undefined &&
-      uploaded >= seedRatio * this.torrent.totalLength;
+      uploaded >= seedRatio * (this.#torrent?.totalLength ?? 0);
     const timeReached = seedTimeMs !== undefined && now - this.#seedingSince >= seedTimeMs;
     if (!ratioReached && !timeReached) return;
     this.#context.log.info(
@@ -613,60 +538,36 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.stop().catch(() => {}); // stop() never rejects; done settled at completion.
   }
 
-  #checkStall(): void {
+  /** Gives up when nothing has arrived for `stallTimeoutMs`. */
+  #checkStall(now: number): void {
     const limit = this.#options.stallTimeoutMs;
-    const waiting = this.#waiting(Date.now());
+    const waiting = this.#waiting(now);
     if (limit === undefined || !waiting || waiting.forMs < limit) return;
+    // Whole seconds, rounded down: the session's tick sees the limit passed within a second of it.
     this.#fail(
       new NetworkError(
         `Nothing arrived for ${
-          Math.round(waiting.forMs / 1000)
+          Math.floor(waiting.forMs / 1000)
         } s, so shoal gave up (--stall-timeout): ${waiting.reason}`,
       ),
     );
   }
 
-  /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
-  async #restore(): Promise<Bitfield> {
-    const log = this.#context.log;
-    const besideData = resumePath(defaultStateDir(this.#options.downloadDir), this.torrent);
-    const [resume, states] = await Promise.all([
-      loadResume(this.#resumePath, this.torrent).then((found) =>
-        found ??
-          (besideData === this.#resumePath ? undefined : loadResume(besideData, this.torrent))
-      ),
-      this.#store.states(),
-    ]);
-    this.#restoredStates = states;
-    if (resume && filesUnchanged(resume, states)) {
-      log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
-      return resume.pieces;
+  /**
+   * Every wanted piece is in: the state becomes `seeding` or `complete`.
+   *
+   * @returns Whether this is the first time (`complete` is emitted and `done` settles once).
+   */
+  #complete(): boolean {
+    if (this.#state !== "seeding" && this.#state !== "complete") {
+      this.#setState(this.#options.seed ? "seeding" : "complete");
     }
-    if (states.every((state) => state === undefined)) return new Bitfield(this.torrent.pieceCount);
-    log.info("checking existing data");
-    this.#checking = { checked: 0, total: 0 };
-    this.#setState("checking");
-    const pieces = await checkPieces(this.torrent, this.#store, {
-      signal: this.#checkAbort.signal,
-      onProgress: (checked, total) => this.#checking = { checked, total },
-    });
-    log.info(
-      `existing data checked: ${pieces.count} of ${this.torrent.pieceCount} pieces are good`,
-    );
-    return pieces;
-  }
-
-  #complete(): void {
-    if (this.#state === "complete" || this.#state === "seeding") return;
-    this.#setState(this.#options.seed ? "seeding" : "complete");
-    this.#settleComplete();
-  }
-
-  #settleComplete(): void {
+    if (this.#completedAt !== undefined) return false;
     this.#completedAt = Date.now();
     if (this.#options.seed) this.#seedingSince = this.#completedAt;
     this.emit("complete", undefined);
     this.#settle.resolve("complete");
+    return true;
   }
 
   /** Stops on a fatal error; the first one is the one reported (later ones follow from it). */
@@ -677,38 +578,23 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#stopping ??= this.#shutdown("error");
   }
 
+  /** Stops the run in progress, if any (see `TorrentRun.stop` for the order). */
+  async #halt(final: "stopped" | "error"): Promise<void> {
+    if (!this.#running) return;
+    this.#untick?.();
+    this.#untick = undefined;
+    if (this.#runStarted) await this.#run!.stop(this.#starting, final);
+    this.#running = false;
+  }
+
   /**
-   * Stops, in this order: the check of existing data (if running) and the
-   * start-up, which then starts nothing more; the swarm (every peer closed,
-   * pieces being written finished); the announcer (`stopped` to each
-   * tracker); the resume data; the files. Never rejects: a step that fails
-   * is logged and the next still runs.
+   * Stops for good: a pause under way first, then the run (its start-up,
+   * peers, trackers, resume data, files), then the state lock. Never
+   * rejects.
    */
   async #shutdown(final: "stopped" | "error"): Promise<void> {
-    const log = this.#context.log;
-    const step = async (what: string, work: () => Promise<void> | undefined) => {
-      try {
-        await work();
-      } catch (error) {
-        log.warn(`stopping: ${what}: ${(error as Error).message}`);
-      }
-    };
-    this.#checkAbort.abort();
-    await this.#starting;
-    clearInterval(this.#resumeTimer);
-    clearInterval(this.#stallTimer);
-    clearInterval(this.#fileTimer);
-    await step("closing peers", () => this.#swarm?.stop());
-    await step("checking changed files", () => this.#repair?.stop());
-    // The last pieces may have been written while the peers closed.
-    if (final === "stopped" && this.#state === "downloading" && this.#picker?.missing === 0) {
-      this.#announcer?.complete();
-      this.#complete();
-    }
-    await step("telling trackers", () => this.#announcer?.stop());
-    if (this.#picker) await step("saving resume data", () => this.#saveResume());
-    await step("closing the piece writer", () => this.#writer?.close());
-    await step("closing files", () => this.#store.close());
+    await this.#pausing;
+    await this.#halt(final);
     this.#lock?.release();
     // An error wins over the stop that was under way and over seeding: it is what ended the torrent.
     if (this.#error) {
@@ -726,25 +612,5 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (this.#state === state) return;
     this.#state = state;
     this.emit("state", state);
-  }
-
-  /** Saves resume data; saves never overlap. */
-  #saveResume(): Promise<void> {
-    const picker = this.#picker;
-    if (!picker) return Promise.resolve();
-    if (this.#repair?.unsettled) {
-      // Pieces taken back are being checked: what the files hold is not known. Later.
-      this.#resumeDirty = true;
-      return Promise.resolve();
-    }
-    this.#resumeDirty = false;
-    this.#saving = this.#saving.catch(() => {}).then(async () => {
-      // Pieces first, then file times: a write after the snapshot changes a
-      // time and forces a check, never the other way round.
-      const pieces = new Bitfield(picker.have.size, picker.have.bytes);
-      const files = await this.#store.states();
-      await saveResume(this.#resumePath, this.torrent, { pieces, files });
-    });
-    return this.#saving;
   }
 }

@@ -288,6 +288,32 @@ export class FileStore implements Storage {
     return (await Promise.all(reads)).every(Boolean);
   }
 
+  /**
+   * Deletes the torrent's files, then the folders they were in that are
+   * left empty (never the download directory, never anything else).
+   *
+   * @throws {DiskError} When a file exists and cannot be deleted.
+   */
+  async delete(): Promise<void> {
+    const folders = new Set<string>();
+    for (const file of this.#torrent.files) {
+      if (!this.stored(file.index)) continue;
+      const path = this.path(file.index);
+      try {
+        await Deno.remove(path);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw diskError(error, "delete", path);
+      }
+      for (let depth = 1; depth < file.path.length; depth++) {
+        folders.add(joinInside(this.directory, file.path.slice(0, depth)));
+      }
+    }
+    // Deepest first; a folder that holds anything else stays.
+    for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
+      await Deno.remove(folder).catch(() => {});
+    }
+  }
+
   /** Waits for pending operations and closes every file. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -135,4 +135,9 @@ export class MemoryStore implements Storage {
     this.#files.fill(undefined);
     return Promise.resolve();
   }
+
+  /** Drops the data (closing does already). */
+  delete(): Promise<void> {
+    return this.close();
+  }
 }

@@ -43,6 +43,8 @@ export interface Storage {
   state(index: number): Promise<FileState | undefined>;
   /** Ends all use of the storage. */
   close(): Promise<void>;
+  /** Deletes the torrent's data, and nothing else (after {@linkcode close}). */
+  delete(): Promise<void>;
 }
 
 /** What a torrent asks of the storage it is given. */

@@ -77,7 +77,7 @@ export class Swarm {
   #ticks = 0;
   #nextPeerId = 0;
   #hashFailures = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #started = false;
   #stopped = false;
 
   /** @param options The torrent, the picker, storage and limits. */
@@ -213,10 +213,10 @@ export class Swarm {
     };
   }
 
-  /** Starts dialling and the once-a-second housekeeping. */
+  /** Starts dialling; from now on the owner calls {@linkcode tick} once a second. */
   start(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
-    this.#timer = setInterval(() => this.#tick(), 1000);
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
     this.#connector.fill();
   }
 
@@ -290,7 +290,6 @@ export class Swarm {
     this.#stopped = true;
     this.#abort.abort();
     this.#uploads.stop();
-    clearInterval(this.#timer);
     for (const peer of this.#peers.values()) peer.connection.close();
     while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
   }
@@ -374,8 +373,13 @@ export class Swarm {
     this.#ours.regain(indices);
   }
 
-  #tick(): void {
-    const now = Date.now();
+  /**
+   * The once-a-second housekeeping (the session's clock calls it): idle
+   * slots, rechokes every 10 s, keep-alives and timeouts, snubbing, pipelines,
+   * dialling.
+   */
+  tick(now: number = Date.now()): void {
+    if (!this.#started || this.#stopped) return;
     this.#uploads.tick(now);
     if (++this.#ticks % RECHOKE_EVERY_TICKS === 0) this.#uploads.rechoke(now);
     for (const peer of this.#peers.values()) peer.connection.tick(now);

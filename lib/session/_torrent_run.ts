@@ -1,0 +1,485 @@
+/**
+ * One run of a torrent, from start to stop (a torrent that is paused and
+ * resumed has several): restores what is on disk (resume data, or a check
+ * of the files), creates the files, runs the swarm and the announcer, writes
+ * verified pieces, watches the files, saves resume data when due, and stops
+ * in a fixed order. The handle (`torrent_handle.ts`) owns the torrent's
+ * life across runs: its state, its events, its lock and its `done`.
+ *
+ * @module
+ */
+
+import type { PeerAddress } from "../net/peer_address.ts";
+import type { Torrent } from "../metainfo/torrent.ts";
+import type { PeerConnection } from "../peer/connection.ts";
+import { fileStorage, FileStore } from "../storage/file_store.ts";
+import type { FileState, Storage } from "../storage/storage.ts";
+import { checkPieces } from "../storage/piece_check.ts";
+import { PieceReadCache } from "../storage/_read_cache.ts";
+import { filesUnchanged, loadResume, saveResume } from "../storage/resume.ts";
+import { PieceWriter } from "../storage/piece_writer.ts";
+import { PiecePicker } from "../swarm/picker.ts";
+import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
+import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
+import { ShoalError } from "../errors.ts";
+import { Bitfield } from "../util/bitfield.ts";
+import { PieceRepair } from "./_piece_repair.ts";
+import { whyNothingArrives } from "./_nothing_arrives.ts";
+import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
+
+/** What a run tells its handle. */
+export interface RunEvents {
+  /** Existing data is being checked. */
+  checking(): void;
+  /** The swarm runs: downloading, or seeding when every piece is in. */
+  running(seeding: boolean): void;
+  /** A piece was verified and written. */
+  piece(index: number): void;
+  /**
+   * Every wanted piece is in.
+   *
+   * @returns False when the torrent was complete before (in this run or an earlier one).
+   */
+  complete(): boolean;
+  /** Something failed that ends the run. */
+  fatal(error: unknown): void;
+  /** A tracker's state changed. */
+  tracker(status: TrackerStatus): void;
+}
+
+/** Where a run's resume data is. */
+export interface RunPaths {
+  /** The state directory's resume file. */
+  resumePath: string;
+  /** The resume file beside the data (an earlier download's), when it is another. */
+  besideData: string;
+}
+
+/** A torrent from one start to the next stop. */
+export class TorrentRun {
+  readonly #torrent: Torrent;
+  readonly #options: AddTorrentOptions;
+  readonly #context: SessionContext;
+  readonly #events: RunEvents;
+  readonly #paths: RunPaths;
+  readonly #store: Storage;
+  /** The store, when it is files on disk: pieces are then written by a worker, and files watched. */
+  readonly #files?: FileStore;
+  /** Hashes and writes finished pieces in a worker (files only, and not for a seed that only reads). */
+  #writer?: PieceWriter;
+  #picker?: PiecePicker;
+  #swarm?: Swarm;
+  readonly #announcer?: Announcer;
+  /** Watches the files for changes by others and checks what they touch again. */
+  #repair?: PieceRepair;
+  #checking?: { checked: number; total: number };
+  #bytesDone = 0;
+  #bytesAtStart = 0;
+  #downloadStartedAt?: number;
+  #resumeDirty = false;
+  #nextResumeAt = Infinity;
+  #nextFileCheckAt = Infinity;
+  /** When a payload byte last arrived (or downloading began), and the count then. */
+  #lastArrival = { at: 0, downloaded: 0 };
+  #fileError?: string;
+  /** The files' states when the pieces were restored (resume data or a check). */
+  #restoredStates?: (FileState | undefined)[];
+  #saving: Promise<void> = Promise.resolve();
+  readonly #checkAbort = new AbortController();
+  #stopping = false;
+
+  /**
+   * Prepares a run; nothing starts before {@linkcode start}.
+   *
+   * @param torrent The torrent.
+   * @param options How it is run.
+   * @param context The session's shared parts.
+   * @param paths Where resume data is.
+   * @param events Where the run reports.
+   */
+  constructor(
+    torrent: Torrent,
+    options: AddTorrentOptions,
+    context: SessionContext,
+    paths: RunPaths,
+    events: RunEvents,
+  ) {
+    this.#torrent = torrent;
+    this.#options = options;
+    this.#context = context;
+    this.#paths = paths;
+    this.#events = events;
+    this.#store = (options.storage ?? fileStorage)(torrent, {
+      downloadDir: options.downloadDir,
+      maxOpenFiles: options.maxOpenFiles,
+      mode: options.requireComplete ? "read" : "write",
+      beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
+    });
+    if (this.#store instanceof FileStore) this.#files = this.#store;
+    if ((options.announce ?? true) && torrent.trackers.length > 0) {
+      // Made now (it sends nothing before start) so its trackers show from the first status.
+      this.#announcer = this.#makeAnnouncer();
+    }
+  }
+
+  /** The storage the run uses. */
+  get store(): Storage {
+    return this.#store;
+  }
+
+  /** Verified pieces and their bytes, and the bytes verified when downloading began. */
+  get progress(): { pieces: number; bytes: number; bytesAtStart: number } {
+    return {
+      pieces: this.#picker?.have.count ?? 0,
+      bytes: this.#bytesDone,
+      bytesAtStart: this.#bytesAtStart,
+    };
+  }
+
+  /** While checking: pieces checked and pieces to check. */
+  get checking(): { checked: number; total: number } | undefined {
+    return this.#checking ? { ...this.#checking } : undefined;
+  }
+
+  /** When the swarm started (ms). */
+  get downloadStartedAt(): number | undefined {
+    return this.#downloadStartedAt;
+  }
+
+  /** The file error being repaired, if any. */
+  get fileError(): string | undefined {
+    return this.#fileError;
+  }
+
+  /** Whether every wanted piece is in. */
+  get complete(): boolean {
+    return this.#picker !== undefined && this.#picker.missing === 0;
+  }
+
+  /** The swarm's counters, once it runs. */
+  stats(now: number = Date.now()): SwarmStats | undefined {
+    return this.#swarm?.stats(now);
+  }
+
+  /** Every tracker's state. */
+  trackers(): TrackerStatus[] {
+    return this.#announcer?.statuses() ?? [];
+  }
+
+  /** The connected peers. */
+  peers(): PeerSummary[] {
+    return this.#swarm?.peers() ?? [];
+  }
+
+  /** Adds peer addresses to connect to. */
+  addPeers(addresses: readonly PeerAddress[]): void {
+    this.#swarm?.addPeers(addresses);
+  }
+
+  /** Hands over a connection a peer opened to us; false when refused. */
+  adopt(connection: PeerConnection): boolean {
+    if (!this.#swarm || this.#stopping) {
+      connection.close();
+      return false;
+    }
+    return this.#swarm.adopt(connection);
+  }
+
+  /**
+   * Restores what is on disk, creates the files and starts the swarm and the
+   * announcer. A stop that comes meanwhile is seen after each step, and
+   * nothing more is started.
+   */
+  async start(): Promise<void> {
+    if (this.#stopping) return;
+    const torrent = this.#torrent;
+    const options = this.#options;
+    const have = await this.#restore();
+    if (this.#stopping) return;
+    // A seed only reads: its data is complete, or it fails below.
+    if (!options.requireComplete) {
+      await this.#store.create();
+      if (this.#stopping) return;
+      if (this.#files) this.#writer = new PieceWriter(torrent, this.#files);
+    }
+    const picker = this.#picker = new PiecePicker({
+      pieceCount: torrent.pieceCount,
+      pieceSize: (index) => torrent.pieceMap.pieceSize(index),
+      have,
+      // A seed that only reads never downloads, not even a piece it lost.
+      wanted: options.requireComplete ? () => false : undefined,
+      maxBufferedBytes: options.maxBufferedBytes,
+    });
+    for (const piece of have.indices()) this.#bytesDone += torrent.pieceMap.pieceSize(piece);
+    this.#bytesAtStart = this.#bytesDone;
+    this.#checking = undefined;
+    if (!have.full && options.requireComplete) {
+      throw new ShoalError(
+        `Only ${have.count} of ${torrent.pieceCount} pieces of ${torrent.name} are in ${options.downloadDir}; shoal download completes them`,
+      );
+    }
+    if (picker.missing === 0 && !options.seed) {
+      await this.#saveResume();
+      this.#events.complete();
+      return;
+    }
+    const cache = new PieceReadCache(this.#store, (index) => torrent.pieceMap.pieceSize(index));
+    // Files on disk are watched for changes by other programs; other stores are ours alone.
+    const repair = this.#repair = this.#files
+      ? await this.#makeRepair(cache, this.#files)
+      : undefined;
+    if (this.#stopping) return;
+    this.#swarm = this.#makeSwarm(picker, cache, repair);
+    this.#downloadStartedAt = Date.now();
+    this.#events.running(picker.missing === 0);
+    if (picker.missing === 0) this.#events.complete();
+    this.#swarm.start();
+    this.#swarm.addPeers(options.peers ?? []);
+    this.#announcer?.start();
+    const now = Date.now();
+    this.#lastArrival = { at: now, downloaded: 0 };
+    this.#nextResumeAt = now + (options.resumeIntervalMs ?? 10_000);
+    if (repair) this.#nextFileCheckAt = now + (options.fileCheckIntervalMs ?? 10_000);
+  }
+
+  #makeSwarm(picker: PiecePicker, cache: PieceReadCache, repair?: PieceRepair): Swarm {
+    const torrent = this.#torrent;
+    const options = this.#options;
+    const context = this.#context;
+    const writing = async <T>(index: number, write: () => Promise<T>, valid: (r: T) => boolean) => {
+      repair?.writing(index);
+      let written = false;
+      try {
+        const result = await write();
+        written = valid(result);
+        return result;
+      } finally {
+        repair?.wrote(index, written);
+      }
+    };
+    const writer = this.#writer;
+    return new Swarm({
+      readPiece: (index) => cache.read(index),
+      seed: options.seed,
+      choker: { slots: options.uploadSlots },
+      downloadLimiter: context.downloadLimiter,
+      uploadLimiter: context.uploadLimiter,
+      torrent,
+      peerId: context.peerId,
+      listenPort: context.port,
+      picker,
+      writePiece: (index, data) =>
+        writing(index, () => this.#store.writePiece(index, data), () => true),
+      verifyAndWrite: writer
+        ? (index, data) => writing(index, () => writer.verifyAndWrite(index, data), (r) => r.valid)
+        : undefined,
+      onReadError: (index, error) => repair?.readFailed(index, error),
+      log: context.log,
+      maxPeers: options.maxPeers,
+      requestTimeoutMs: options.requestTimeoutMs,
+      timeouts: options.timeouts,
+      transport: context.transport,
+      pipeline: options.pipeline,
+      onPieceVerified: (index) => {
+        this.#bytesDone += torrent.pieceMap.pieceSize(index);
+        this.#resumeDirty = true;
+        this.#events.piece(index);
+      },
+      onComplete: () => {
+        // Whole again after a file changed under the seed: it was complete already.
+        if (!this.#events.complete()) return;
+        this.#saveResume().catch((error) => context.log.warn(error.message));
+        this.#announcer?.complete();
+      },
+      onFatal: (error) => this.#events.fatal(error),
+    });
+  }
+
+  /** Once a second, from the session's clock: the swarm's housekeeping, file checks and resume saves when due. */
+  tick(now: number): void {
+    if (this.#stopping) return;
+    this.#swarm?.tick(now);
+    if (now >= this.#nextFileCheckAt) {
+      this.#nextFileCheckAt = now + (this.#options.fileCheckIntervalMs ?? 10_000);
+      this.#repair?.checkFiles();
+    }
+    if (now >= this.#nextResumeAt) {
+      this.#nextResumeAt = now + (this.#options.resumeIntervalMs ?? 10_000);
+      if (this.#resumeDirty) {
+        this.#saveResume().catch((error) => this.#context.log.warn(error.message));
+      }
+    }
+  }
+
+  /**
+   * The file watch, from the files' states now (their pieces were just
+   * verified; a seed that only reads has them from the restore).
+   */
+  async #makeRepair(cache: PieceReadCache, files: FileStore): Promise<PieceRepair> {
+    const writable = !this.#options.requireComplete;
+    const log = this.#context.log;
+    return new PieceRepair({
+      torrent: this.#torrent,
+      store: files,
+      known: (!writable && this.#restoredStates) || await files.states(),
+      has: (index) => this.#picker!.have.has(index),
+      lose: (pieces) => {
+        const lost = this.#swarm?.losePieces(pieces) ?? [];
+        for (const piece of lost) this.#bytesDone -= this.#torrent.pieceMap.pieceSize(piece);
+        if (lost.length > 0) this.#resumeDirty = true;
+        return lost;
+      },
+      regain: (pieces) => this.#swarm?.regainPieces(pieces),
+      forgetCached: (index) => cache.forget(index),
+      reopen: (file) => {
+        files.reopen(file);
+        this.#writer?.reopen(file);
+      },
+      writable,
+      log,
+      onDamage: (message) => {
+        this.#fileError = message;
+        log.error(message);
+      },
+      onRepaired: () => {
+        if (this.#fileError) log.info("every damaged piece is good again");
+        this.#fileError = undefined;
+      },
+    });
+  }
+
+  #makeAnnouncer(): Announcer {
+    const torrent = this.#torrent;
+    const context = this.#context;
+    return new Announcer({
+      infoHash: torrent.infoHash,
+      peerId: context.peerId,
+      port: context.port,
+      trackers: torrent.trackers,
+      private: torrent.private,
+      udp: context.udp,
+      http: context.http ? { client: context.http } : undefined,
+      stats: () => {
+        const stats = this.#swarm?.stats();
+        return {
+          uploaded: stats?.uploaded ?? 0,
+          downloaded: stats?.downloaded ?? 0,
+          left: torrent.totalLength - this.#bytesDone,
+        };
+      },
+      onTrackerChange: (url) => {
+        context.log.info(
+          `private torrent: now using tracker ${url}; dropping peers from the previous one`,
+        );
+        this.#swarm?.dropAllPeers();
+      },
+      onPeers: (peers) => {
+        context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} peers`);
+        this.#swarm?.addPeers(peers, peers[0]?.source);
+      },
+      onStatusChange: (status) => this.#events.tracker(status),
+      log: context.log,
+    });
+  }
+
+  /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
+  waiting(now: number): { forMs: number; reason: string } | undefined {
+    if (!this.#swarm || this.#picker?.missing === 0) return undefined;
+    const stats = this.#swarm.stats(now);
+    if (stats.downloaded > this.#lastArrival.downloaded) {
+      this.#lastArrival = { at: now, downloaded: stats.downloaded };
+    }
+    const forMs = now - this.#lastArrival.at;
+    if (forMs < 5000) return undefined;
+    const reason = whyNothingArrives({
+      trackers: this.trackers(),
+      connected: stats.connected,
+      seen: stats.seen,
+      tried: stats.peersTried,
+      lastDialError: stats.lastDialError,
+    });
+    return { forMs, reason };
+  }
+
+  /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
+  async #restore(): Promise<Bitfield> {
+    const log = this.#context.log;
+    const torrent = this.#torrent;
+    const { resumePath, besideData } = this.#paths;
+    const [resume, states] = await Promise.all([
+      loadResume(resumePath, torrent).then((found) =>
+        found ?? (besideData === resumePath ? undefined : loadResume(besideData, torrent))
+      ),
+      this.#store.states(),
+    ]);
+    this.#restoredStates = states;
+    if (resume && filesUnchanged(resume, states)) {
+      log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
+      return resume.pieces;
+    }
+    if (states.every((state) => state === undefined)) return new Bitfield(torrent.pieceCount);
+    log.info("checking existing data");
+    this.#checking = { checked: 0, total: 0 };
+    this.#events.checking();
+    const pieces = await checkPieces(torrent, this.#store, {
+      signal: this.#checkAbort.signal,
+      onProgress: (checked, total) => this.#checking = { checked, total },
+    });
+    log.info(`existing data checked: ${pieces.count} of ${torrent.pieceCount} pieces are good`);
+    return pieces;
+  }
+
+  /**
+   * Stops, in this order: the check of existing data (if running); the
+   * swarm (every peer closed, pieces being written finished); the file
+   * watch; the announcer (`stopped` to each tracker); the resume data; the
+   * piece writer; the files. Never rejects: a step that fails is logged and
+   * the next still runs.
+   *
+   * @param starting The run's start, which sees the stop and starts nothing more.
+   * @param final Why: a plain stop completes a download whose last pieces were written meanwhile.
+   */
+  async stop(starting: Promise<void>, final: "stopped" | "error"): Promise<void> {
+    const log = this.#context.log;
+    const step = async (what: string, work: () => Promise<void> | undefined) => {
+      try {
+        await work();
+      } catch (error) {
+        log.warn(`stopping: ${what}: ${(error as Error).message}`);
+      }
+    };
+    this.#stopping = true;
+    this.#checkAbort.abort();
+    await starting;
+    await step("closing peers", () => this.#swarm?.stop());
+    await step("checking changed files", () => this.#repair?.stop());
+    // The last pieces may have been written while the peers closed.
+    if (final === "stopped" && this.#swarm && this.#picker?.missing === 0) {
+      if (this.#events.complete()) this.#announcer?.complete();
+    }
+    await step("telling trackers", () => this.#announcer?.stop());
+    if (this.#picker) await step("saving resume data", () => this.#saveResume());
+    await step("closing the piece writer", () => this.#writer?.close());
+    await step("closing files", () => this.#store.close());
+  }
+
+  /** Saves resume data; saves never overlap. */
+  #saveResume(): Promise<void> {
+    const picker = this.#picker;
+    if (!picker) return Promise.resolve();
+    if (this.#repair?.unsettled) {
+      // Pieces taken back are being checked: what the files hold is not known. Later.
+      this.#resumeDirty = true;
+      return Promise.resolve();
+    }
+    this.#resumeDirty = false;
+    this.#saving = this.#saving.catch(() => {}).then(async () => {
+      // Pieces first, then file times: a write after the snapshot changes a
+      // time and forces a check, never the other way round.
+      const pieces = new Bitfield(picker.have.size, picker.have.bytes);
+      const files = await this.#store.states();
+      await saveResume(this.#paths.resumePath, this.#torrent, { pieces, files });
+    });
+    return this.#saving;
+  }
+}

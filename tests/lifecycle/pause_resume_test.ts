@@ -1,0 +1,197 @@
+/**
+ * A torrent's life in a session: added paused, resumed, paused in the middle
+ * of a download from a real seeder (libtorrent) and resumed, and removed
+ * with its data.
+ */
+import { parseMagnet, readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { memoryStorage, type MemoryStore } from "../../lib/storage/memory_store.ts";
+import { bytesEqual } from "../../lib/util/_bytes.ts";
+import { Session } from "../../lib/session/session.ts";
+import type { TorrentState } from "../../lib/session/torrent_handle.ts";
+import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { assertSameContent, multiFileFixture, singleFileFixture } from "../helpers/content.ts";
+import { startSeeder } from "../helpers/seeders.ts";
+import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
+
+async function until(what: string, condition: () => boolean, limitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+testWithPrograms(
+  "lifecycle: added paused it does nothing; paused mid-download it keeps its pieces; resumed it completes byte for byte",
+  ["python3-libtorrent"],
+  () =>
+    withTempDir(async (dir) => {
+      const fixture = await singleFileFixture(dir, 6 * 1024 * 1024 + 1234);
+      const torrent = await readTorrentFile(fixture.torrent);
+      const seeder = await startSeeder("libtorrent", fixture.torrent, fixture.dataDir);
+      // Slow enough (about 3 s) that the pause lands in the middle.
+      const session = new Session({ port: 0, host: "127.0.0.1", maxDownloadRate: 2 * 1024 * 1024 });
+      try {
+        const handle = session.add(torrent, {
+          downloadDir: `${dir}/down`,
+          paused: true,
+          peers: [{ host: "127.0.0.1", port: seeder.port }],
+        });
+        const states: TorrentState[] = [];
+        handle.on("state", (state) => states.push(state));
+        assertEquals(handle.state, "paused");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        assertEquals(handle.state, "paused");
+        assertEquals(handle.status().peersConnected, 0);
+        assertEquals(await entries(`${dir}/down`), [], "a paused torrent creates nothing");
+
+        handle.resume();
+        await until("a third of the pieces", () =>
+          handle.status().piecesDone > torrent.pieceCount / 3);
+        await handle.pause();
+        assertEquals(handle.state, "paused");
+        assertEquals(handle.peers(), []);
+        const done = handle.status().piecesDone;
+        assert(done < torrent.pieceCount, "paused before the end");
+        await new Promise((resolve) =>
+          setTimeout(resolve, 1200)
+        );
+        assertEquals(handle.status().piecesDone, done, "nothing arrives while paused");
+        assertEquals(handle.status().peersConnected, 0);
+
+        handle.resume();
+        assertEquals(await handle.done, "complete");
+        assert(
+          handle.status().bytesAtStart > 0,
+          "the second run starts from the first run's pieces",
+        );
+        assert(handle.status().downloaded >= torrent.totalLength - handle.status().bytesAtStart);
+        await assertSameContent(fixture, `${dir}/down`);
+        assertEquals(states.slice(0, 3), ["checking", "downloading", "paused"]);
+        assertEquals(states.slice(3, 5), ["checking", "downloading"]);
+        assertEquals(states.at(-1), "complete");
+      } finally {
+        await session.close();
+        await seeder.stop();
+      }
+    }),
+);
+
+Deno.test("lifecycle: a paused torrent that is stopped settles as stopped; resume after stop does nothing", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: `${dir}/down`, paused: true });
+      await handle.stop();
+      assertEquals(await handle.done, "stopped");
+      assertEquals(handle.state, "stopped");
+      handle.resume();
+      assertEquals(handle.state, "stopped");
+    } finally {
+      await session.close();
+    }
+  }));
+
+Deno.test("lifecycle: Session.remove takes the torrent out; with deleteData its files go and nothing else", () =>
+  withTempDir(async (dir) => {
+    const fixture = await multiFileFixture(dir);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      // A complete copy, seeded; beside it, a file of the user's in the same folders.
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      assertEquals(await handle.done, "complete");
+      await Deno.writeTextFile(`${fixture.dataDir}/multi/a/mine.txt`, "keep me");
+      await Deno.writeTextFile(`${fixture.dataDir}/also-mine.txt`, "keep me too");
+      await assertRejects(() => session.remove("00".repeat(20)), Error, "not in this session");
+      await session.remove(torrent.infoHashHex.toUpperCase(), { deleteData: true });
+      assertEquals(session.torrents(), []);
+      assertEquals(handle.state, "complete");
+      assertEquals(await entries(fixture.dataDir), [".shoal", "also-mine.txt", "multi"]);
+      assertEquals(await entries(`${fixture.dataDir}/multi`), ["a"], "folders left empty go");
+      assertEquals(await entries(`${fixture.dataDir}/multi/a`), ["mine.txt"]);
+      assertEquals(
+        await entries(`${fixture.dataDir}/.shoal`).then((names) =>
+          names.filter((name) => name.endsWith(".resume"))
+        ),
+        [],
+      );
+      // The torrent can be added again: it is not in the session any more.
+      const again = session.add(torrent, { downloadDir: `${dir}/again`, paused: true });
+      assertEquals(again.state, "paused");
+    } finally {
+      await session.close();
+    }
+  }));
+
+testWithPrograms(
+  "lifecycle: a magnet link waits in the metadata state; given its metadata it downloads (into memory storage)",
+  ["python3-libtorrent"],
+  () =>
+    withTempDir(async (dir) => {
+      const fixture = await singleFileFixture(dir, 500_000);
+      const torrent = await readTorrentFile(fixture.torrent);
+      const seeder = await startSeeder("libtorrent", fixture.torrent, fixture.dataDir);
+      const session = new Session({ port: 0, host: "127.0.0.1" });
+      const stores: MemoryStore[] = [];
+      try {
+        const magnet = parseMagnet(
+          `magnet:?xt=urn:btih:${torrent.infoHashHex}&dn=From%20a%20link&x.pe=127.0.0.1:${seeder.port}`,
+        );
+        const handle = session.add(magnet, {
+          downloadDir: `${dir}/down`,
+          storage: memoryStorage(undefined, (store) => stores.push(store)),
+        });
+        assertEquals(handle.state, "metadata");
+        assertEquals(handle.torrent, undefined);
+        const status = handle.status();
+        assertEquals([status.name, status.infoHash, status.progress], [
+          "From a link",
+          torrent.infoHashHex,
+          0,
+        ]);
+        await handle.pause();
+        assertEquals(handle.state, "paused");
+        handle.resume();
+        assertEquals(handle.state, "metadata");
+        const other = await readTorrentFile(
+          (await singleFileFixture(`${dir}/other`, 1000)).torrent,
+        );
+        let refused = false;
+        try {
+          handle.setMetadata(other);
+        } catch (error) {
+          refused = (error as Error).message.includes("not for");
+        }
+        assert(refused, "metadata of another torrent is refused");
+        // The metadata exchange (BEP 9) is the next issue; here the torrent file gives it.
+        handle.setMetadata(torrent);
+        assertEquals(handle.torrent, torrent);
+        assertEquals(await handle.done, "complete");
+        assertEquals(stores.length, 1);
+        const source = await Deno.readFile(`${fixture.dataDir}/${fixture.files[0].path}`);
+        const copy = new Uint8Array(torrent.totalLength);
+        for (let index = 0; index < torrent.pieceCount; index++) {
+          const piece = new Uint8Array(torrent.pieceMap.pieceSize(index));
+          assert(await stores[0].readPiece(index, piece));
+          copy.set(piece, index * torrent.pieceLength);
+        }
+        assert(bytesEqual(copy, source), "the bytes in memory are the torrent's");
+      } finally {
+        await session.close();
+        await seeder.stop();
+      }
+    }),
+);
