@@ -6,10 +6,10 @@
  * {@linkcode Session} to which torrents are added). Each layer has an entry
  * point of its own with the rest of its API: `lib/bencode/mod.ts`,
  * `lib/net/mod.ts`, `lib/metainfo/mod.ts`, `lib/tracker/mod.ts`,
- * `lib/peer/mod.ts`, `lib/extensions/mod.ts`, `lib/swarm/mod.ts`,
- * `lib/storage/mod.ts` and `lib/session/mod.ts` (as a package: `./bencode`,
- * `./net`, `./metainfo`, `./tracker`, `./peer`, `./extensions`, `./swarm`,
- * `./storage`, `./session`). Files whose names begin with `_` are internal.
+ * `lib/peer/mod.ts`, `lib/extensions/mod.ts`, `lib/discovery/mod.ts`,
+ * `lib/swarm/mod.ts`, `lib/storage/mod.ts` and `lib/session/mod.ts` (as a
+ * package: `./bencode`, `./net`, `./metainfo`, `./tracker`, `./peer`,
+ * `./extensions`, `./discovery`, `./swarm`, `./storage`, `./session`). Files whose names begin with `_` are internal.
  *
  * @example Making a torrent, reading it, and its magnet link
  * ```ts
@@ -90,6 +90,7 @@ export {
   writeTorrentFile,
 } from "./lib/metainfo/mod.ts";
 export { formatPeerAddress, parsePeerAddress, type PeerAddress } from "./lib/net/mod.ts";
+export { type PeerSource, type PeerSourceKind, staticPeerSource } from "./lib/discovery/mod.ts";
 export {
   type AnnounceEvent,
   Announcer,

@@ -21,6 +21,7 @@ import { PieceWriter } from "../storage/piece_writer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
 import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
+import { type PeerSource, staticPeerSource } from "../discovery/peer_source.ts";
 import { ShoalError } from "../errors.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { PieceRepair } from "./_piece_repair.ts";
@@ -70,6 +71,9 @@ export class TorrentRun {
   #picker?: PiecePicker;
   #swarm?: Swarm;
   readonly #announcer?: Announcer;
+  /** Where peers come from besides the trackers: the user's, and those the options add. */
+  readonly #sources: readonly PeerSource[];
+  #sourcesStarted = false;
   /** Watches the files for changes by others and checks what they touch again. */
   #repair?: PieceRepair;
   #checking?: { checked: number; total: number };
@@ -116,6 +120,10 @@ export class TorrentRun {
       beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
     });
     if (this.#store instanceof FileStore) this.#files = this.#store;
+    this.#sources = [
+      staticPeerSource("user", "user", options.peers ?? []),
+      ...(options.peerSources ?? []),
+    ];
     if ((options.announce ?? true) && torrent.trackers.length > 0) {
       // Made now (it sends nothing before start) so its trackers show from the first status.
       this.#announcer = this.#makeAnnouncer();
@@ -234,8 +242,11 @@ export class TorrentRun {
     this.#events.running(picker.missing === 0);
     if (picker.missing === 0) this.#events.complete();
     this.#swarm.start();
-    this.#swarm.addPeers(options.peers ?? []);
     this.#announcer?.start();
+    this.#sourcesStarted = true;
+    for (const source of this.#sources) {
+      source.start((peers, name) => this.#swarm?.addPeers(peers, name, source.kind));
+    }
     const now = Date.now();
     this.#lastArrival = { at: now, downloaded: 0 };
     this.#nextResumeAt = now + (options.resumeIntervalMs ?? 10_000);
@@ -375,7 +386,7 @@ export class TorrentRun {
       },
       onPeers: (peers) => {
         context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} peers`);
-        this.#swarm?.addPeers(peers, peers[0]?.source);
+        this.#swarm?.addPeers(peers, peers[0]?.source, "tracker");
       },
       onStatusChange: (status) => this.#events.tracker(status),
       log: context.log,
@@ -458,6 +469,11 @@ export class TorrentRun {
       if (this.#events.complete()) this.#announcer?.complete();
     }
     await step("telling trackers", () => this.#announcer?.stop());
+    if (this.#sourcesStarted) {
+      for (const source of this.#sources) {
+        await step(`stopping ${source.kind}`, () => source.stop());
+      }
+    }
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
     await step("closing the piece writer", () => this.#writer?.close());
     await step("closing files", () => this.#store.close());

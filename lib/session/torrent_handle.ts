@@ -15,6 +15,7 @@ import { bytesEqual } from "../util/_bytes.ts";
 import type { PeerConnection, PeerTimeouts } from "../peer/connection.ts";
 import type { Transport } from "../peer/transport.ts";
 import type { StorageFactory } from "../storage/storage.ts";
+import type { PeerSource } from "../discovery/peer_source.ts";
 import { NetworkError, ShoalError } from "../errors.ts";
 import { defaultStateDir, resumePath } from "../storage/resume.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
@@ -156,6 +157,12 @@ export interface AddTorrentOptions {
   stateDir?: string;
   /** Peers to connect to directly, besides those trackers name. */
   peers?: PeerAddress[];
+  /**
+   * More sources of peers, started and stopped with the torrent (each
+   * time it resumes too). A private torrent (BEP 27) takes only `tracker`,
+   * `user` and `incoming` peers from them.
+   */
+  peerSources?: PeerSource[];
   /** Most connections. Default 50. */
   maxPeers?: number;
   /** Most bytes of unverified pieces held in memory. Default 64 MiB. */

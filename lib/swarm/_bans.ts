@@ -12,7 +12,7 @@
 import { PeerError } from "../peer/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { Downloads } from "./_downloads.ts";
-import type { PeerPool } from "./_peer_pool.ts";
+import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSession } from "./peer_session.ts";
 import type { AssembledPiece, PieceAssembler } from "./piece_assembler.ts";
 import type { PiecePicker } from "./picker.ts";

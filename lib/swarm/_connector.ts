@@ -13,7 +13,7 @@ import { PeerError } from "../peer/errors.ts";
 import type { Transport } from "../peer/transport.ts";
 import { formatPeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import type { Logger } from "../util/log.ts";
-import type { PeerPool } from "./_peer_pool.ts";
+import type { PeerPool } from "../discovery/peer_pool.ts";
 
 /** Most distinct addresses counted as tried. */
 const MAX_COUNTED = 10_000;

@@ -31,7 +31,8 @@ import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";
 import { VERSION } from "../version.ts";
 import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
-import { PeerPool } from "./_peer_pool.ts";
+import { PeerPool } from "../discovery/peer_pool.ts";
+import type { PeerSourceKind } from "../discovery/peer_source.ts";
 import { PeerTable } from "./_peer_table.ts";
 import type { PiecePicker } from "./picker.ts";
 import { PieceAssembler } from "./piece_assembler.ts";
@@ -57,7 +58,7 @@ const RECHOKE_EVERY_TICKS = 10;
 /** Downloads one torrent from many peers, and serves it to them. */
 export class Swarm {
   /** Addresses to dial. */
-  readonly pool = new PeerPool();
+  readonly pool: PeerPool;
   readonly #options: SwarmOptions;
   readonly #picker: PiecePicker;
   readonly #peers: PeerTable;
@@ -85,6 +86,7 @@ export class Swarm {
     this.#options = options;
     const { torrent, log } = options;
     const picker = this.#picker = options.picker;
+    this.pool = new PeerPool({ private: torrent.private });
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, log);
     for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
       this.pool.ignore({ host, port: options.listenPort });
@@ -225,9 +227,10 @@ export class Swarm {
    *
    * @param addresses The peers.
    * @param source Where they come from: a tracker's URL, or `user` (the default).
+   * @param kind The kind of source (a private torrent takes only some kinds: see the pool).
    */
-  addPeers(addresses: readonly PeerAddress[], source?: string): void {
-    if (this.pool.add(addresses, source) > 0) this.#connector.fill();
+  addPeers(addresses: readonly PeerAddress[], source?: string, kind?: PeerSourceKind): void {
+    if (this.pool.add(addresses, source, kind) > 0) this.#connector.fill();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { PeerPool } from "../../lib/swarm/_peer_pool.ts";
+import { PeerPool } from "../../lib/discovery/peer_pool.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 
 const a = { host: "10.0.0.1", port: 6881 };
@@ -95,4 +95,20 @@ Deno.test("peer pool: an address given up and listed again gets one more try, no
   assertEquals(pool.take(1, 1), [a]);
   pool.failed("10.0.0.1:6881", 1);
   assertEquals(pool.size, 0, "given up again after one failure");
+});
+
+Deno.test("peer pool: a private torrent (BEP 27) takes tracker, user and incoming peers, never PEX, DHT or LSD ones", () => {
+  const pool = new PeerPool({ private: true });
+  for (const kind of ["pex", "dht", "lsd"] as const) {
+    assertEquals(pool.add([a], kind, kind), 0, kind);
+  }
+  assertEquals(pool.size, 0);
+  assertEquals(pool.add([a], "http://tracker/announce", "tracker"), 1);
+  assertEquals(pool.add([a], "pex", "pex"), 0);
+  assertEquals(pool.sources("10.0.0.1:6881"), ["http://tracker/announce"], "not even remembered");
+  assertEquals(pool.add([b], "user"), 1);
+  assert(pool.markConnected("10.0.0.3:50000", { host: "10.0.0.3", port: 50000 }));
+  // A public torrent takes them all.
+  const open = new PeerPool();
+  assertEquals(open.add([a], "dht", "dht") + open.add([b], "pex", "pex"), 2);
 });

@@ -8,6 +8,9 @@
  * port (BEP 10 `p`). A failed address is retried later with a growing
  * delay and given up after a few failures; a source that lists it again
  * brings it back.
+ * A private torrent (BEP 27) takes peers only from trackers, the user and
+ * peers that dial in: addresses from peer exchange, the DHT or local
+ * service discovery are refused here, whoever hands them in.
  * Bans are by IP: a peer that connects in comes from a new port each time,
  * so a ban by address would not outlast its reconnect. Misbehaviour short
  * of a ban earns a strike against the IP; enough strikes are a ban.
@@ -17,6 +20,7 @@
 
 import { formatPeerAddress, hostOfKey, type PeerAddress } from "../net/peer_address.ts";
 import { setNewest } from "../util/_bounded.ts";
+import { type PeerSourceKind, PRIVATE_TORRENT_SOURCES } from "./peer_source.ts";
 
 /** What the pool knows about one address. */
 interface Candidate {
@@ -53,6 +57,8 @@ export interface PeerPoolOptions {
   retryBaseMs?: number;
   /** Strikes after which an IP is banned. Default 2. */
   strikesBeforeBan?: number;
+  /** The torrent is private (BEP 27): only trackers', the user's and incoming peers are taken. */
+  private?: boolean;
 }
 
 /** Most IPs whose strikes are remembered (the oldest are forgotten first). */
@@ -65,6 +71,7 @@ export class PeerPool {
   readonly #maxFailures: number;
   readonly #retryBaseMs: number;
   readonly #strikesBeforeBan: number;
+  readonly #private: boolean;
   /** Banned IPs. */
   readonly #banned = new Set<string>();
   /** Strikes per IP, oldest first. */
@@ -74,12 +81,17 @@ export class PeerPool {
   readonly #givenUp = new Map<string, true>();
   #epoch = 0;
 
-  /** @param options Limits. */
+  /**
+   * Makes an empty pool.
+   *
+   * @param options Limits, and whether the torrent is private.
+   */
   constructor(options: PeerPoolOptions = {}) {
     this.#maxAddresses = options.maxAddresses ?? 2000;
     this.#maxFailures = options.maxFailures ?? 5;
     this.#retryBaseMs = options.retryBaseMs ?? 15_000;
     this.#strikesBeforeBan = options.strikesBeforeBan ?? 2;
+    this.#private = options.private ?? false;
   }
 
   /** Number of distinct addresses known (seen). */
@@ -101,11 +113,18 @@ export class PeerPool {
   /**
    * Adds addresses heard of from `source` (a tracker's URL, `user`, …);
    * ignored and banned ones are skipped, and known ones only remember the
-   * source.
+   * source. A private torrent refuses them all unless `kind` is one it
+   * takes (BEP 27).
    *
+   * @param kind What kind of source it is. Default `user` for the source `user`, else `tracker`.
    * @returns How many were new.
    */
-  add(addresses: readonly PeerAddress[], source = "user"): number {
+  add(
+    addresses: readonly PeerAddress[],
+    source = "user",
+    kind: PeerSourceKind = source === "user" ? "user" : "tracker",
+  ): number {
+    if (this.#private && !PRIVATE_TORRENT_SOURCES.has(kind)) return 0;
     let added = 0;
     for (const address of addresses) {
       const key = formatPeerAddress(address);
