@@ -116,7 +116,8 @@ export class PeerPool {
    * source. A private torrent refuses them all unless `kind` is one it
    * takes (BEP 27).
    *
-   * @param kind What kind of source it is. Default `user` for the source `user`, else `tracker`.
+   * @param kind What kind of source it is. Default `user` for the source `user`, else `tracker`
+   *   (peer exchange, the DHT and LSD must say so: a private torrent refuses them).
    * @returns How many were new.
    */
   add(
@@ -281,6 +282,20 @@ export class PeerPool {
    */
   get epoch(): number {
     return this.#epoch;
+  }
+
+  /**
+   * A new swarm takes over the pool (a torrent resumed): nothing is
+   * connected, and every address may be dialled now. Failures, sources,
+   * bans and strikes stay.
+   */
+  readyAgain(): void {
+    this.#epoch++;
+    for (const [key, candidate] of this.#candidates) {
+      if (!candidate.dialable) this.#candidates.delete(key);
+      candidate.connections = 0;
+      candidate.retryAt = 0;
+    }
   }
 
   /** Forgets every address (bans stay). */

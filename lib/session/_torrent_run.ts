@@ -22,6 +22,7 @@ import { PiecePicker } from "../swarm/picker.ts";
 import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
 import { type PeerSource, staticPeerSource } from "../discovery/peer_source.ts";
+import type { PeerPool } from "../discovery/peer_pool.ts";
 import { ShoalError } from "../errors.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { PieceRepair } from "./_piece_repair.ts";
@@ -61,6 +62,7 @@ export class TorrentRun {
   readonly #torrent: Torrent;
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
+  readonly #pool: PeerPool;
   readonly #events: RunEvents;
   readonly #paths: RunPaths;
   readonly #store: Storage;
@@ -97,6 +99,7 @@ export class TorrentRun {
    *
    * @param torrent The torrent.
    * @param options How it is run.
+   * @param pool The torrent's peers (kept by the handle across runs).
    * @param context The session's shared parts.
    * @param paths Where resume data is.
    * @param events Where the run reports.
@@ -104,12 +107,14 @@ export class TorrentRun {
   constructor(
     torrent: Torrent,
     options: AddTorrentOptions,
+    pool: PeerPool,
     context: SessionContext,
     paths: RunPaths,
     events: RunEvents,
   ) {
     this.#torrent = torrent;
     this.#options = options;
+    this.#pool = pool;
     this.#context = context;
     this.#paths = paths;
     this.#events = events;
@@ -142,6 +147,11 @@ export class TorrentRun {
       bytes: this.#bytesDone,
       bytesAtStart: this.#bytesAtStart,
     };
+  }
+
+  /** Whether what is on disk is known (restored from resume data, or checked). */
+  get restored(): boolean {
+    return this.#picker !== undefined;
   }
 
   /** While checking: pieces checked and pieces to check. */
@@ -269,7 +279,10 @@ export class TorrentRun {
       }
     };
     const writer = this.#writer;
+    // Addresses known from an earlier run are dialled again at once.
+    this.#pool.readyAgain();
     return new Swarm({
+      pool: this.#pool,
       readPiece: (index) => cache.read(index),
       seed: options.seed,
       choker: { slots: options.uploadSlots },

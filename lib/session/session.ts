@@ -111,6 +111,8 @@ export class Session {
   #closed = false;
   /** One tick a second for every running torrent. */
   readonly #clock = new Clock();
+  /** Torrents being removed: close() waits for their stop. */
+  readonly #removing = new Set<Promise<void>>();
 
   /**
    * Opens the listening port.
@@ -155,7 +157,8 @@ export class Session {
   /**
    * Adds a torrent and starts it, unless `options.paused` (then
    * `handle.resume()` starts it). A torrent added by magnet link is in the
-   * `metadata` state until `handle.setMetadata()` gives it its torrent.
+   * `metadata` state (once resumed, when added paused) until
+   * `handle.setMetadata()` gives it its torrent.
    *
    * @param source A torrent, or a magnet link (`parseMagnet`).
    * @throws {ShoalError} When the torrent is already in the session.
@@ -198,7 +201,14 @@ export class Session {
     const handle = this.#torrents.get(hex);
     if (!handle) throw new ShoalError(`The torrent ${hex} is not in this session`);
     this.#torrents.delete(hex);
-    await handle.stop();
+    // close() waits for it: nothing of the session runs once close() resolves.
+    const removing = handle.stop();
+    this.#removing.add(removing);
+    try {
+      await removing;
+    } finally {
+      this.#removing.delete(removing);
+    }
     if (options.deleteData) await handle.deleteData();
   }
 
@@ -234,6 +244,7 @@ export class Session {
     }
     await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
     await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
+    await Promise.all(this.#removing);
     this.#clock.stop();
     this.#udp.close();
     this.#http?.close();

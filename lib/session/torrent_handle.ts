@@ -27,6 +27,7 @@ import type { UdpTrackerClient } from "../tracker/udp.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
 import { TorrentRun } from "./_torrent_run.ts";
+import { PeerPool } from "../discovery/peer_pool.ts";
 
 /**
  * Where a torrent is in its life:
@@ -93,9 +94,9 @@ export interface TorrentStatus {
   peersSeen: number;
   /** Peers banned this session. */
   peersBanned: number;
-  /** Peers that sent at least one useful block. */
+  /** Peers that sent at least one useful block (since the torrent last started or resumed). */
   peersUsed: number;
-  /** Peers we sent at least one block to. */
+  /** Peers we sent at least one block to (since the torrent last started or resumed). */
   peersServed: number;
   /** Milliseconds since the torrent was added. */
   elapsedMs: number;
@@ -103,7 +104,7 @@ export interface TorrentStatus {
   completedAfterMs?: number;
   /** Every tracker's state. */
   trackers: TrackerStatus[];
-  /** Distinct peer addresses dialled. */
+  /** Distinct peer addresses dialled (since the torrent last started or resumed). */
   peersTried: number;
   /**
    * While downloading with nothing arriving for 5 s or more: for how long
@@ -277,6 +278,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly #stateDir: string;
   readonly #resumePath: string;
   #torrent?: Torrent;
+  /** The torrent's peers, kept across runs: bans, strikes and known addresses outlast a pause. */
+  #pool?: PeerPool;
   /** What a magnet link said, for a torrent added by one. */
   readonly #magnet?: MagnetLink;
   #lock?: StateLock;
@@ -290,11 +293,15 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** The run's start-up (lock, restore, files, swarm); its stop waits for it. */
   #starting: Promise<void> = Promise.resolve();
   /** Transfer counters of the runs before the last. */
-  #carried = { downloaded: 0, uploaded: 0, wasted: 0, hashFailures: 0 };
+  #carried = { downloaded: 0, uploaded: 0, wasted: 0, hashFailures: 0, banned: 0 };
+  /** The last run's progress, shown while the next one restores. */
+  #lastProgress = { pieces: 0, bytes: 0, bytesAtStart: 0 };
   #untick?: () => void;
   #pausing?: Promise<void>;
-  /** When seeding began (the download completed). */
+  /** When the torrent last became `seeding`, while it is. */
   #seedingSince?: number;
+  /** Time spent seeding before that (a pause stops the count). */
+  #seededMs = 0;
   #error?: Error;
   #completedAt?: number;
   #stopping?: Promise<void>;
@@ -361,7 +368,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     const run = this.#run;
     const swarm = run?.stats(now);
     const carried = this.#carried;
-    const progress = run?.progress ?? { pieces: 0, bytes: 0, bytesAtStart: 0 };
+    const progress = run?.restored ? run.progress : this.#lastProgress;
     const downloadRate = swarm?.downloadRate ?? 0;
     const left = torrent.totalLength - progress.bytes;
     const startedAt = run?.downloadStartedAt;
@@ -393,7 +400,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       hashFailures: carried.hashFailures + (swarm?.hashFailures ?? 0),
       peersConnected: swarm?.connected ?? 0,
       peersSeen: swarm?.seen ?? 0,
-      peersBanned: swarm?.banned ?? 0,
+      peersBanned: carried.banned + (swarm?.banned ?? 0),
       peersUsed: swarm?.peersUsed ?? 0,
       peersServed: swarm?.peersServed ?? 0,
       elapsedMs: now - this.#addedAt,
@@ -429,11 +436,18 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   /**
    * Starts the torrent (added `paused`, or paused since): checks or
-   * restores what is on disk, then downloads or seeds. Nothing happens
-   * when it runs already, or has stopped for good.
+   * restores what is on disk, then downloads or seeds (a torrent added by
+   * magnet link waits in `metadata`). A resume during a pause takes effect
+   * once the pause is over. Nothing happens when it runs already, or has
+   * stopped for good.
    */
   resume(): void {
-    if (this.#running || this.#stopping || this.#pausing) return;
+    if (this.#pausing) {
+      // Once the pause is over (unless the torrent is stopped for good meanwhile).
+      this.#pausing.then(() => this.resume());
+      return;
+    }
+    if (this.#running || this.#stopping) return;
     this.#running = true;
     this.#untick = this.#context.clock.subscribe((now) => this.#tick(now));
     if (!this.#torrent) return this.#setState("metadata");
@@ -441,6 +455,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       // A run is not started twice: the next one restores from the resume data the last saved.
       const last = this.#run!.stats();
       if (last) this.#carry(last);
+      this.#lastProgress = this.#run!.progress;
       this.#run = this.#newRun(this.#torrent);
     }
     this.#startRun(this.#run!);
@@ -490,8 +505,21 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   async deleteData(): Promise<void> {
     if (!this.#stopping) throw new ShoalError("Stop the torrent before deleting its data");
     await this.#stopping;
-    await this.#run?.store.delete();
-    await Deno.remove(this.#resumePath).catch(() => {});
+    const torrent = this.#torrent;
+    if (!torrent) return; // Nothing was ever stored.
+    if (this.#options.requireComplete) {
+      throw new ShoalError(
+        `${torrent.name} was seeded from data shoal only reads (requireComplete); it is not deleted`,
+      );
+    }
+    // Under the state lock, taken again: another shoal using the same data keeps it.
+    const lock = await lockState(this.#stateDir, torrent);
+    try {
+      await (this.#run ?? this.#newRun(torrent)).store.delete();
+      await Deno.remove(this.#resumePath).catch(() => {});
+    } finally {
+      lock.release();
+    }
   }
 
   /** Once a second, from the session's clock. */
@@ -504,7 +532,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #newRun(torrent: Torrent): TorrentRun {
     // A magnet link's peers are dialled besides those given.
     const peers = [...(this.#options.peers ?? []), ...(this.#magnet?.peers ?? [])];
-    return new TorrentRun(torrent, { ...this.#options, peers }, this.#context, {
+    this.#pool ??= new PeerPool({ private: torrent.private });
+    return new TorrentRun(torrent, { ...this.#options, peers }, this.#pool, this.#context, {
       resumePath: this.#resumePath,
       besideData: resumePath(defaultStateDir(this.#options.downloadDir), torrent),
     }, {
@@ -522,6 +551,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#carried.uploaded += stats.uploaded;
     this.#carried.wasted += stats.wasted;
     this.#carried.hashFailures += stats.hashFailures;
+    this.#carried.banned += stats.banned;
   }
 
   /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
@@ -537,7 +567,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     const uploaded = this.#carried.uploaded + (this.#run?.stats(now)?.uploaded ?? 0);
     const ratioReached = seedRatio !== undefined &&
       uploaded >= seedRatio * (this.#torrent?.totalLength ?? 0);
-    const timeReached = seedTimeMs !== undefined && now - this.#seedingSince >= seedTimeMs;
+    const seeded = this.#seededMs + now - this.#seedingSince;
+    const timeReached = seedTimeMs !== undefined && seeded >= seedTimeMs;
     if (!ratioReached && !timeReached) return;
     this.#context.log.info(
       ratioReached ? `seed ratio ${seedRatio} reached` : `seeded for ${seedTimeMs! / 1000} s`,
@@ -571,7 +602,6 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     }
     if (this.#completedAt !== undefined) return false;
     this.#completedAt = Date.now();
-    if (this.#options.seed) this.#seedingSince = this.#completedAt;
     this.emit("complete", undefined);
     this.#settle.resolve("complete");
     return true;
@@ -617,6 +647,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   #setState(state: TorrentState): void {
     if (this.#state === state) return;
+    // Seed time counts while seeding only.
+    const now = Date.now();
+    if (this.#seedingSince !== undefined) this.#seededMs += now - this.#seedingSince;
+    this.#seedingSince = state === "seeding" ? now : undefined;
     this.#state = state;
     this.emit("state", state);
   }

@@ -308,9 +308,10 @@ export class FileStore implements Storage {
         folders.add(joinInside(this.directory, file.path.slice(0, depth)));
       }
     }
-    // Deepest first; a folder that holds anything else stays.
+    // Deepest first; a folder that holds anything else stays, and a link to a folder is not one.
     for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
-      await Deno.remove(folder).catch(() => {});
+      const info = await Deno.lstat(folder).catch(() => undefined);
+      if (info?.isDirectory) await Deno.remove(folder).catch(() => {});
     }
   }
 

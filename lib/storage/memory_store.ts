@@ -14,7 +14,8 @@ import { type FileState, holdsBytes, type Storage, type StorageFactory } from ".
 const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
- * A {@linkcode StorageFactory} that keeps torrents in memory.
+ * A {@linkcode StorageFactory} that keeps torrents in memory, one store per
+ * torrent: a torrent paused and resumed gets its store back, with its data.
  *
  * @param maxBytes Most bytes of one torrent. Default 256 MiB.
  * @param made Called with each store made (to read the data back).
@@ -23,9 +24,14 @@ export function memoryStorage(
   maxBytes: number = DEFAULT_MAX_BYTES,
   made?: (store: MemoryStore) => void,
 ): StorageFactory {
+  const stores = new Map<string, MemoryStore>();
   return (torrent) => {
-    const store = new MemoryStore(torrent, maxBytes);
-    made?.(store);
+    let store = stores.get(torrent.infoHashHex);
+    if (!store) {
+      store = new MemoryStore(torrent, maxBytes);
+      stores.set(torrent.infoHashHex, store);
+      made?.(store);
+    }
     return store;
   };
 }
@@ -130,14 +136,14 @@ export class MemoryStore implements Storage {
     );
   }
 
-  /** Lets the bytes go. */
+  /** Nothing to let go: the data stays until {@linkcode delete} (a paused torrent resumes with it). */
   close(): Promise<void> {
-    this.#files.fill(undefined);
     return Promise.resolve();
   }
 
-  /** Drops the data (closing does already). */
+  /** Drops the data. */
   delete(): Promise<void> {
-    return this.close();
+    this.#files.fill(undefined);
+    return Promise.resolve();
   }
 }

@@ -281,10 +281,21 @@ export class Downloads {
     this.requestMore(peer, now);
   }
 
-  /** A block we never asked this peer for: counted as waste, and never put into a piece. */
-  unrequested(length: number): void {
-    this.meter.add(length, Date.now());
-    this.wasted += length;
+  /**
+   * A block we never asked this peer for: counted as waste, and never put
+   * into a piece. One read in place (for a request taken back and
+   * forgotten) has overwritten its block already: the block is marked as
+   * this peer's, for smart ban, and the placement ends.
+   */
+  unrequested(peer: PeerSession, { index, begin, data, inPlace }: ArrivedBlock): void {
+    this.meter.add(data.length, Date.now());
+    this.wasted += data.length;
+    if (!inPlace) return;
+    const assembler = this.#options.assembler;
+    const placed = assembler.placed(peer.id);
+    if (placed === undefined) return;
+    assembler.put(index, begin, data, peer.id, { fresh: false, inPlace: true });
+    assembler.maybeFinish(placed);
   }
 
   /** Once a second: peers that let requests time out are snubbed, and every pipeline is filled. */

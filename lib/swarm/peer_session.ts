@@ -87,8 +87,12 @@ export interface PeerSessionEvents {
   released(session: PeerSession, index: number, begin: number): void;
   /** A block we asked for arrived. */
   block(session: PeerSession, block: ArrivedBlock): void;
-  /** A block we never asked this peer for arrived (counted in `unrequestedBlocks`). */
-  unrequestedBlock(session: PeerSession, length: number): void;
+  /**
+   * A block we never asked this peer for arrived (counted in
+   * `unrequestedBlocks`). It may have been read in place all the same, for
+   * a request taken back and forgotten since (see `released`).
+   */
+  unrequestedBlock(session: PeerSession, block: ArrivedBlock): void;
   /** The peer's extension handshake (BEP 10); the session took `client`, `extensions` and `reqq`. */
   extensionHandshake(session: PeerSession, handshake: ExtensionHandshake): void;
   /**
@@ -525,7 +529,8 @@ export class PeerSession {
     inPlace: boolean,
   ): void {
     // A block read in place came for an outstanding request of the right length (see
-    // `blockTarget`), so none of the refusals below can leave a placement unended.
+    // `blockTarget`): its piece exists and its length is right, so every path below
+    // that can see one ends in `block` or `unrequestedBlock`, which end the placement.
     if (index >= this.#pieceCount) {
       return this.protocolError(`sent a block of piece ${index}, which does not exist`);
     }
@@ -550,6 +555,6 @@ export class PeerSession {
       return events.block(this, { index, begin, data, inPlace, late: true });
     }
     this.unrequestedBlocks++;
-    events.unrequestedBlock(this, data.length);
+    events.unrequestedBlock(this, { index, begin, data, inPlace, late: false });
   }
 }

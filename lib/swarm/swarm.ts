@@ -86,7 +86,7 @@ export class Swarm {
     this.#options = options;
     const { torrent, log } = options;
     const picker = this.#picker = options.picker;
-    this.pool = new PeerPool({ private: torrent.private });
+    this.pool = options.pool ?? new PeerPool({ private: torrent.private });
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, log);
     for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
       this.pool.ignore({ host, port: options.listenPort });
@@ -193,8 +193,8 @@ export class Swarm {
       request: (peer, request) => this.#uploads.onRequest(peer, request),
       released: (peer, index, begin) => downloads.released(peer, index, begin),
       block: (peer, block) => downloads.block(peer, block),
-      unrequestedBlock: (peer, length) => {
-        downloads.unrequested(length);
+      unrequestedBlock: (peer, block) => {
+        downloads.unrequested(peer, block);
         if (peer.unrequestedBlocks > MAX_UNREQUESTED_BLOCKS) {
           this.#bans.misbehaved(peer, "keeps sending blocks we did not ask for");
         }

@@ -12,6 +12,7 @@ import type { PieceVerifier } from "../metainfo/piece_verifier.ts";
 import type { Logger } from "../util/log.ts";
 import type { PipelineOptions } from "./peer_session.ts";
 import type { PiecePicker } from "./picker.ts";
+import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { ChokerOptions } from "./choker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
@@ -23,6 +24,11 @@ export interface SwarmOptions {
   peerId: Uint8Array;
   /** The port we listen on (sent in the extension handshake; never dialled). */
   listenPort: number;
+  /**
+   * The torrent's peer pool, when it outlives the swarm (a torrent paused
+   * and resumed keeps its bans and addresses). Default: a new one.
+   */
+  pool?: PeerPool;
   /** The picker, holding what we have. */
   picker: PiecePicker;
   /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */

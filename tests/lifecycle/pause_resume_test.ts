@@ -6,6 +6,7 @@
 import { parseMagnet, readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { memoryStorage, type MemoryStore } from "../../lib/storage/memory_store.ts";
 import { bytesEqual } from "../../lib/util/_bytes.ts";
+import { StateLockedError } from "../../lib/storage/state_lock.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { TorrentState } from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
@@ -195,3 +196,58 @@ testWithPrograms(
       }
     }),
 );
+
+Deno.test("lifecycle: data another shoal holds, or data seeded read-only, is never deleted by remove", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const path = `${fixture.dataDir}/${fixture.files[0].path}`;
+    const owner = new Session({ port: 0, host: "127.0.0.1" });
+    const other = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const seeding = owner.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      assertEquals(await seeding.done, "complete");
+      // The same data added elsewhere, never started: removing it with its data must not
+      // delete what the first one is seeding.
+      other.add(torrent, { downloadDir: fixture.dataDir, paused: true });
+      await assertRejects(
+        () => other.remove(torrent.infoHashHex, { deleteData: true }),
+        StateLockedError,
+      );
+      assertEquals((await Deno.stat(path)).size, 100_000);
+      await owner.remove(torrent.infoHashHex);
+      // Seeded read-only (as shoal seed does): never deleted.
+      const readOnly = owner.add(torrent, {
+        downloadDir: fixture.dataDir,
+        seed: true,
+        requireComplete: true,
+      });
+      assertEquals(await readOnly.done, "complete");
+      await assertRejects(
+        () => owner.remove(torrent.infoHashHex, { deleteData: true }),
+        Error,
+        "only reads",
+      );
+      assertEquals((await Deno.stat(path)).size, 100_000);
+    } finally {
+      await owner.close();
+      await other.close();
+    }
+  }));
+
+Deno.test("lifecycle: a resume during a pause takes effect once the pause is over", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      assertEquals(await handle.done, "complete");
+      const pausing = handle.pause();
+      handle.resume();
+      await pausing;
+      await until("seeding again", () => handle.state === "seeding", 5000);
+    } finally {
+      await session.close();
+    }
+  }));

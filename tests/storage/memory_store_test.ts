@@ -1,6 +1,13 @@
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { DiskError } from "../../lib/errors.ts";
-import { checkPieces, FileStore, MemoryStore, type Storage } from "../../lib/storage/mod.ts";
+import {
+  checkPieces,
+  FileStore,
+  memoryStorage,
+  MemoryStore,
+  type Storage,
+} from "../../lib/storage/mod.ts";
+import { createTorrent } from "../../lib/metainfo/create.ts";
 import { PieceReadCache } from "../../lib/storage/_read_cache.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { multiFileFixture } from "../helpers/content.ts";
@@ -33,6 +40,7 @@ Deno.test("memory store: the storage interface in memory; checks and the read ca
     assertEquals(await cache.read(last), expected);
     await files.close();
     await memory.close();
+    await memory.delete(); // Closing keeps the data (a paused torrent resumes with it); deleting drops it.
     await assertRejects(() => new PieceReadCache(memory, () => 16).read(0), DiskError);
   }));
 
@@ -41,3 +49,25 @@ Deno.test("memory store: a torrent larger than its limit is refused with a DiskE
     const torrent = await readTorrentFile((await multiFileFixture(dir)).torrent);
     assertThrows(() => new MemoryStore(torrent, 1000), DiskError, "more than a memory store takes");
   }));
+
+Deno.test("memory storage: one store per torrent, given back with its data (a paused torrent resumes with it)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/a.bin`, new Uint8Array(20_000).fill(3));
+    const { torrent } = await createTorrent(`${dir}/a.bin`, { pieceLength: 16384 });
+    const made: MemoryStore[] = [];
+    const factory = memoryStorage(undefined, (store) => made.push(store));
+    const request = { downloadDir: dir, mode: "write" as const };
+    const store = factory(torrent, request);
+    await store.create();
+    await store.writePiece(0, new Uint8Array(16384).fill(3));
+    await store.close();
+    assertEquals(factory(torrent, request), store);
+    assertEquals(made.length, 1);
+    assertEquals((await checkPieces(torrent, store)).count, 1, "closing keeps the data");
+    await store.delete();
+    assertEquals((await checkPieces(torrent, store)).count, 0, "deleting drops it");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -41,7 +41,7 @@ function connect({ fast = true } = {}) {
     released: (_session, index, begin) => void seen.push(`released ${index}/${begin}`),
     block: (_session, block) =>
       void seen.push(`block ${block.index}/${block.begin}${block.late ? " late" : ""}`),
-    unrequestedBlock: (_session, length) => void seen.push(`unrequested ${length}`),
+    unrequestedBlock: (_session, block) => void seen.push(`unrequested ${block.data.length}`),
     extensionHandshake: record("extensionHandshake"),
     extended: (_session, id, payload) => void seen.push(`extended ${id} ${payload.length}`),
     blockTarget: () => undefined,
