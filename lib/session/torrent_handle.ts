@@ -350,7 +350,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     }
     this.#torrent = torrent;
     this.#run = this.#newRun(torrent);
-    if (this.#running && !this.#stopping) this.#startRun(this.#run);
+    // Running (in `metadata`): it goes on now. Paused, or being paused: `resume()` starts it.
+    if (this.#running && !this.#stopping && !this.#pausing) this.#startRun(this.#run);
   }
 
   /** The current state. */

@@ -251,3 +251,26 @@ Deno.test("lifecycle: a resume during a pause takes effect once the pause is ove
       await session.close();
     }
   }));
+
+Deno.test("lifecycle: metadata given while a magnet-added torrent is being paused waits for resume()", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(parseMagnet(`magnet:?xt=urn:btih:${torrent.infoHashHex}`), {
+        downloadDir: fixture.dataDir,
+      });
+      assertEquals(handle.state, "metadata");
+      const pausing = handle.pause();
+      handle.setMetadata(torrent);
+      await pausing;
+      assertEquals(handle.state, "paused");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assertEquals(handle.state, "paused", "nothing started behind the pause");
+      handle.resume();
+      assertEquals(await handle.done, "complete"); // the data is all there already
+    } finally {
+      await session.close();
+    }
+  }));
