@@ -6,9 +6,9 @@
  * {@linkcode Session} to which torrents are added). Each layer has an entry
  * point of its own with the rest of its API: `lib/bencode/mod.ts`,
  * `lib/net/mod.ts`, `lib/metainfo/mod.ts`, `lib/tracker/mod.ts`,
- * `lib/peer/mod.ts`, `lib/extensions/mod.ts`, `lib/discovery/mod.ts`,
+ * `lib/wire/mod.ts`, `lib/extensions/mod.ts`, `lib/discovery/mod.ts`,
  * `lib/swarm/mod.ts`, `lib/storage/mod.ts` and `lib/session/mod.ts` (as a
- * package: `./bencode`, `./net`, `./metainfo`, `./tracker`, `./peer`,
+ * package: `./bencode`, `./net`, `./metainfo`, `./tracker`, `./wire`,
  * `./extensions`, `./discovery`, `./swarm`, `./storage`, `./session`). Files whose names begin with `_` are internal.
  *
  * @example Making a torrent, reading it, and its magnet link

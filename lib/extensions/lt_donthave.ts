@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { PeerExtension } from "../peer/extension_registry.ts";
-import { PeerError } from "../peer/errors.ts";
+import type { PeerExtension } from "../wire/extension_registry.ts";
+import { PeerError } from "../wire/errors.ts";
 
 /** The extension's name in the BEP 10 handshake. */
 export const LT_DONTHAVE = "lt_donthave";
@@ -43,7 +43,7 @@ export function decodeDontHave(payload: Uint8Array): number {
  *
  * @example Registering it
  * ```ts
- * import { ExtensionRegistry } from "../peer/extension_registry.ts";
+ * import { ExtensionRegistry } from "../wire/extension_registry.ts";
  * import { encodeDontHave, ltDontHave } from "./lt_donthave.ts";
  *
  * const registry = new ExtensionRegistry<string>([

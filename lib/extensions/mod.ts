@@ -1,6 +1,6 @@
 /**
  * Extensions of the peer protocol that plug into the extension protocol
- * (BEP 10) through the `ExtensionRegistry` of `lib/peer`: each is a
+ * (BEP 10) through the `ExtensionRegistry` of `lib/wire`: each is a
  * `PeerExtension` with its own message encoding.
  *
  * @example A DontHave message and back

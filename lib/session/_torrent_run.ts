@@ -11,7 +11,7 @@
 
 import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
-import type { PeerConnection } from "../peer/connection.ts";
+import type { PeerConnection } from "../wire/connection.ts";
 import { fileStorage, FileStore } from "../storage/file_store.ts";
 import type { FileState, Storage } from "../storage/storage.ts";
 import { checkPieces } from "../storage/piece_check.ts";

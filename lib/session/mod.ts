@@ -35,7 +35,7 @@ export * from "./session.ts";
 export * from "./torrent_handle.ts";
 export type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
 export type { PipelineOptions } from "../swarm/peer_session.ts";
-export type { PeerEncryption, PeerTimeouts } from "../peer/connection.ts";
+export type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
 export type { TrackerStatus } from "../tracker/announcer.ts";
 export { Emitter, type EventMap } from "../util/emitter.ts";
 export {

@@ -9,14 +9,14 @@
 import { permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { MagnetLink } from "../metainfo/magnet.ts";
-import { acceptPeer, type PeerTimeouts } from "../peer/connection.ts";
+import { acceptPeer, type PeerTimeouts } from "../wire/connection.ts";
 import {
   dialFrom,
   type IncomingStream,
   listenTcp,
   type PeerListener,
   type Transport,
-} from "../peer/transport.ts";
+} from "../wire/transport.ts";
 import { randomPeerId } from "../peer_id.ts";
 import { UdpTrackerClient } from "../tracker/udp.ts";
 import { RateLimiter } from "../swarm/rate_limiter.ts";

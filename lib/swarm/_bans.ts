@@ -9,7 +9,7 @@
  * @module
  */
 
-import { PeerError } from "../peer/errors.ts";
+import { PeerError } from "../wire/errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { Downloads } from "./_downloads.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";

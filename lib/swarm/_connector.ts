@@ -8,9 +8,9 @@
  * @module
  */
 
-import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../peer/connection.ts";
-import { PeerError } from "../peer/errors.ts";
-import type { Transport } from "../peer/transport.ts";
+import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../wire/connection.ts";
+import { PeerError } from "../wire/errors.ts";
+import type { Transport } from "../wire/transport.ts";
 import { formatPeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import type { Logger } from "../util/log.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";

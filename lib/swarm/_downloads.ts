@@ -15,7 +15,7 @@
  * @module
  */
 
-import { BLOCK_SIZE } from "../peer/messages.ts";
+import { BLOCK_SIZE } from "../wire/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import type { Logger } from "../util/log.ts";
 import { type ArrivedBlock, blockKey, type PeerSession } from "./peer_session.ts";

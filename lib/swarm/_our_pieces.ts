@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ExtensionRegistry } from "../peer/extension_registry.ts";
+import { ExtensionRegistry } from "../wire/extension_registry.ts";
 import { encodeDontHave, LT_DONTHAVE } from "../extensions/lt_donthave.ts";
 import type { Downloads } from "./_downloads.ts";
 import type { PeerSession } from "./peer_session.ts";

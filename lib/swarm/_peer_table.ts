@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { PeerConnection } from "../peer/connection.ts";
+import type { PeerConnection } from "../wire/connection.ts";
 import { hostOfKey } from "../net/peer_address.ts";
 import { bytesToBinary, compareBytes } from "../util/_bytes.ts";
 import type { Logger } from "../util/log.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { BLOCK_SIZE } from "../peer/messages.ts";
+import { BLOCK_SIZE } from "../wire/messages.ts";
 import { bytesEqual } from "../util/_bytes.ts";
 
 /** Bad pieces a peer may send alone before it is guilty. */

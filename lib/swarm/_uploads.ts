@@ -15,7 +15,7 @@
  * @module
  */
 
-import { BLOCK_SIZE } from "../peer/messages.ts";
+import { BLOCK_SIZE } from "../wire/messages.ts";
 import type { Logger } from "../util/log.ts";
 import { choke, type ChokerOptions, type ChokerState } from "./choker.ts";
 import { hostOfKey } from "../net/peer_address.ts";

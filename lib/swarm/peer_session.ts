@@ -15,12 +15,12 @@
  * @module
  */
 
-import type { PeerConnection } from "../peer/connection.ts";
-import { PeerError } from "../peer/errors.ts";
-import { decodeExtensionHandshake, type ExtensionHandshake } from "../peer/extension_handshake.ts";
-import { ExtensionRegistry } from "../peer/extension_registry.ts";
-import type { ReceivedMessage } from "../peer/message_reader.ts";
-import { BLOCK_SIZE, type PeerMessage } from "../peer/messages.ts";
+import type { PeerConnection } from "../wire/connection.ts";
+import { PeerError } from "../wire/errors.ts";
+import { decodeExtensionHandshake, type ExtensionHandshake } from "../wire/extension_handshake.ts";
+import { ExtensionRegistry } from "../wire/extension_registry.ts";
+import type { ReceivedMessage } from "../wire/message_reader.ts";
+import { BLOCK_SIZE, type PeerMessage } from "../wire/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { addNewest } from "../util/_bounded.ts";
 import type { Logger } from "../util/log.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { BLOCK_SIZE } from "../peer/messages.ts";
+import { BLOCK_SIZE } from "../wire/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { AvailabilityIndex } from "./_availability.ts";
 

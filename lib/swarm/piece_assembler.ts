@@ -13,7 +13,7 @@
  * @module
  */
 
-import { BLOCK_SIZE } from "../peer/messages.ts";
+import { BLOCK_SIZE } from "../wire/messages.ts";
 import { blockKey } from "./peer_session.ts";
 
 /** Piece buffers kept for reuse. */

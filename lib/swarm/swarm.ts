@@ -23,9 +23,9 @@
  * @module
  */
 
-import type { PeerConnection } from "../peer/connection.ts";
-import { encodeExtensionHandshake } from "../peer/extension_handshake.ts";
-import { ExtensionRegistry } from "../peer/extension_registry.ts";
+import type { PeerConnection } from "../wire/connection.ts";
+import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
+import { ExtensionRegistry } from "../wire/extension_registry.ts";
 import { ltDontHave } from "../extensions/lt_donthave.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";

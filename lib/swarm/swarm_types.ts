@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { PeerEncryption, PeerTimeouts } from "../peer/connection.ts";
-import type { Transport } from "../peer/transport.ts";
+import type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
+import type { Transport } from "../wire/transport.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceVerifier } from "../metainfo/piece_verifier.ts";
 import type { Logger } from "../util/log.ts";

@@ -1,10 +1,10 @@
 import { decodeDontHave, encodeDontHave, ltDontHave } from "../../lib/extensions/mod.ts";
-import { ExtensionRegistry } from "../../lib/peer/extension_registry.ts";
-import { PeerError } from "../../lib/peer/errors.ts";
+import { ExtensionRegistry } from "../../lib/wire/extension_registry.ts";
+import { PeerError } from "../../lib/wire/errors.ts";
 import {
   decodeExtensionHandshake,
   encodeExtensionHandshake,
-} from "../../lib/peer/extension_handshake.ts";
+} from "../../lib/wire/extension_handshake.ts";
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
 
 Deno.test("lt_donthave: the piece index is four bytes, big endian", () => {

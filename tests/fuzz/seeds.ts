@@ -11,9 +11,9 @@ import { magnetFromTorrent } from "../../lib/metainfo/magnet.ts";
 import { parseTorrent } from "../../lib/metainfo/torrent.ts";
 import { TorrentError } from "../../lib/metainfo/errors.ts";
 import { encodeDontHave } from "../../lib/extensions/lt_donthave.ts";
-import { encodeExtensionHandshake } from "../../lib/peer/extension_handshake.ts";
-import { encodeHandshake, ourReservedBytes } from "../../lib/peer/handshake.ts";
-import { encodeMessage, type PeerMessage } from "../../lib/peer/messages.ts";
+import { encodeExtensionHandshake } from "../../lib/wire/extension_handshake.ts";
+import { encodeHandshake, ourReservedBytes } from "../../lib/wire/handshake.ts";
+import { encodeMessage, type PeerMessage } from "../../lib/wire/messages.ts";
 import { concatBytes, toBase32, toHex } from "../../lib/util/_bytes.ts";
 import { CONFORMANCE_DIR } from "../helpers/paths.ts";
 import {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ByteSource } from "../../lib/peer/message_reader.ts";
+import type { ByteSource } from "../../lib/wire/message_reader.ts";
 
 /** Largest chunk sizes the control byte chooses between. */
 const MAX_CHUNKS = [1, 2, 3, 7, 16, 100, 4096, 1 << 30];

@@ -8,7 +8,7 @@
  */
 
 import type { PeerAddress } from "../../lib/net/peer_address.ts";
-import { PeerError, type PeerErrorKind } from "../../lib/peer/errors.ts";
+import { PeerError, type PeerErrorKind } from "../../lib/wire/errors.ts";
 import { assert } from "../helpers/assert.ts";
 
 /** One parser under fuzzing. */

@@ -7,15 +7,15 @@
 
 import { MAX_PIECES } from "../../lib/metainfo/limits.ts";
 import { encodeDontHave, LT_DONTHAVE, ltDontHave } from "../../lib/extensions/lt_donthave.ts";
-import { ExtensionRegistry } from "../../lib/peer/extension_registry.ts";
+import { ExtensionRegistry } from "../../lib/wire/extension_registry.ts";
 import {
   decodeExtensionHandshake,
   encodeExtensionHandshake,
   type ExtensionHandshake,
-} from "../../lib/peer/extension_handshake.ts";
-import { encodeHandshake, handshakeFeatures, readHandshake } from "../../lib/peer/handshake.ts";
-import { decodeMessage, MessageReader } from "../../lib/peer/message_reader.ts";
-import { BLOCK_SIZE, encodeMessage, maxMessageLength } from "../../lib/peer/messages.ts";
+} from "../../lib/wire/extension_handshake.ts";
+import { encodeHandshake, handshakeFeatures, readHandshake } from "../../lib/wire/handshake.ts";
+import { decodeMessage, MessageReader } from "../../lib/wire/message_reader.ts";
+import { BLOCK_SIZE, encodeMessage, maxMessageLength } from "../../lib/wire/messages.ts";
 import { bytesEqual, concatBytes, utf8 } from "../../lib/util/_bytes.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { CAPTURE_PEER_INFO_HASH, CAPTURE_PEER_PIECES } from "./captures.ts";
@@ -34,7 +34,7 @@ function messageTarget(): FuzzTarget {
   const expected = peerError("protocol");
   return {
     name: "message",
-    entry: "decodeMessage (lib/peer/message_reader.ts); encodeMessage",
+    entry: "decodeMessage (lib/wire/message_reader.ts); encodeMessage",
     seeds: messageSeeds(),
     expected,
     run(input) {
@@ -64,7 +64,7 @@ const BUFFER_SIZES = [64, 64 * 1024, 100, 1024];
 function messageStreamTarget(): FuzzTarget {
   return {
     name: "message-stream",
-    entry: "MessageReader.run (lib/peer/message_reader.ts) over a ByteSource",
+    entry: "MessageReader.run (lib/wire/message_reader.ts) over a ByteSource",
     seeds: messageStreamSeeds(),
     expected: peerError("protocol", "closed"),
     async run(input) {
@@ -114,7 +114,7 @@ function messageStreamTarget(): FuzzTarget {
 function handshakeTarget(): FuzzTarget {
   return {
     name: "handshake",
-    entry: "readHandshake (lib/peer/handshake.ts), then MessageReader with the rest",
+    entry: "readHandshake (lib/wire/handshake.ts), then MessageReader with the rest",
     seeds: handshakeSeeds(),
     expected: peerError("handshake"),
     async run(input) {
@@ -152,7 +152,7 @@ function checkExtensionHandshake(handshake: ExtensionHandshake): void {
 function extensionHandshakeTarget(): FuzzTarget {
   return {
     name: "extension-handshake",
-    entry: "decodeExtensionHandshake (lib/peer/extension_handshake.ts); encodeExtensionHandshake",
+    entry: "decodeExtensionHandshake (lib/wire/extension_handshake.ts); encodeExtensionHandshake",
     seeds: extensionHandshakeSeeds(),
     expected: peerError("protocol"),
     run(input) {
@@ -176,7 +176,7 @@ function extensionHandshakeTarget(): FuzzTarget {
 function extendedMessageTarget(): FuzzTarget {
   return {
     name: "extended-message",
-    entry: "ExtensionRegistry.route, .merge, .message (lib/peer/extension_registry.ts); " +
+    entry: "ExtensionRegistry.route, .merge, .message (lib/wire/extension_registry.ts); " +
       "decodeDontHave (lib/extensions/lt_donthave.ts)",
     seeds: extendedMessageSeeds(),
     expected: peerError("protocol"),

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PeerStream } from "../../lib/peer/stream.ts";
+import type { PeerStream } from "../../lib/wire/stream.ts";
 import { closeQuietly, dialLoopback } from "./wire.ts";
 
 /** Options of {@linkcode startAttack}. */

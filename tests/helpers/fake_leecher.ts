@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PeerStream } from "../../lib/peer/stream.ts";
+import type { PeerStream } from "../../lib/wire/stream.ts";
 import { dialLoopback, handshake, message, uint32, writeAll } from "./wire.ts";
 
 /** What the fake leecher has seen. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PeerStream } from "../../lib/peer/stream.ts";
+import type { PeerStream } from "../../lib/wire/stream.ts";
 
 class Pipe {
   readonly chunks: Uint8Array[] = [];

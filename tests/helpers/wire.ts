@@ -7,8 +7,8 @@
  * @module
  */
 
-import { dialWithNode } from "../../lib/peer/_node_dial.ts";
-import type { PeerStream } from "../../lib/peer/stream.ts";
+import { dialWithNode } from "../../lib/wire/_node_dial.ts";
+import type { PeerStream } from "../../lib/wire/stream.ts";
 
 /** `value` as 4 big-endian bytes. */
 export function uint32(value: number): Uint8Array {

@@ -1,10 +1,10 @@
 /** One connection's protocol (PeerSession), over an in-memory stream pair: no sockets. */
-import { PeerConnection } from "../../lib/peer/connection.ts";
-import { PeerError } from "../../lib/peer/errors.ts";
-import { encodeExtensionHandshake } from "../../lib/peer/extension_handshake.ts";
-import { ourReservedBytes } from "../../lib/peer/handshake.ts";
-import { MessageReader, type ReceivedMessage } from "../../lib/peer/message_reader.ts";
-import { BLOCK_SIZE, encodeMessage, type PeerMessage } from "../../lib/peer/messages.ts";
+import { PeerConnection } from "../../lib/wire/connection.ts";
+import { PeerError } from "../../lib/wire/errors.ts";
+import { encodeExtensionHandshake } from "../../lib/wire/extension_handshake.ts";
+import { ourReservedBytes } from "../../lib/wire/handshake.ts";
+import { MessageReader, type ReceivedMessage } from "../../lib/wire/message_reader.ts";
+import { BLOCK_SIZE, encodeMessage, type PeerMessage } from "../../lib/wire/messages.ts";
 import { blockKey, PeerSession, type PeerSessionEvents } from "../../lib/swarm/peer_session.ts";
 import { Bitfield } from "../../lib/util/bitfield.ts";
 import { silentLogger } from "../../lib/util/log.ts";

@@ -6,7 +6,7 @@
  */
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
-import { MAX_QUEUED_BYTES } from "../../lib/peer/connection.ts";
+import { MAX_QUEUED_BYTES } from "../../lib/wire/connection.ts";
 import { Session, type SessionOptions } from "../../lib/session/session.ts";
 import type { AddTorrentOptions, TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -15,7 +15,7 @@ import { connectFakeLeecher } from "../helpers/fake_leecher.ts";
 import { withTempDir } from "../helpers/tools.ts";
 import { type Attack, discardAll, startAttack } from "../helpers/attackers.ts";
 import { handshake, message, readExactly, uint32, writeAll } from "../helpers/wire.ts";
-import type { PeerStream } from "../../lib/peer/stream.ts";
+import type { PeerStream } from "../../lib/wire/stream.ts";
 
 interface Seed {
   dir: string;

@@ -5,9 +5,9 @@
  */
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
-import { connectToPeer, type PeerConnection } from "../../lib/peer/connection.ts";
-import type { EncryptionPreference } from "../../lib/peer/mse.ts";
-import { Rc4 } from "../../lib/peer/_rc4.ts";
+import { connectToPeer, type PeerConnection } from "../../lib/wire/connection.ts";
+import type { EncryptionPreference } from "../../lib/wire/mse.ts";
+import { Rc4 } from "../../lib/wire/_rc4.ts";
 import { randomPeerId } from "../../lib/peer_id.ts";
 import { Session } from "../../lib/session/session.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";

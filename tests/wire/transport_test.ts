@@ -5,9 +5,9 @@
  * by its signal; `dialFrom` picks the address of the peer's family and
  * refuses what a loopback binding cannot reach.
  */
-import { dialWithNode } from "../../lib/peer/_node_dial.ts";
-import { writeFully } from "../../lib/peer/stream.ts";
-import { dialFrom, listenTcp, tcpTransport } from "../../lib/peer/transport.ts";
+import { dialWithNode } from "../../lib/wire/_node_dial.ts";
+import { writeFully } from "../../lib/wire/stream.ts";
+import { dialFrom, listenTcp, tcpTransport } from "../../lib/wire/transport.ts";
 import { testWithIPv6 } from "../helpers/tools.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
 

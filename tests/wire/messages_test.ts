@@ -1,12 +1,12 @@
 /** The peer wire codec: every message round-trips, streams split anywhere parse the same, limits hold. */
 import fc from "fast-check";
-import { PeerError } from "../../lib/peer/errors.ts";
+import { PeerError } from "../../lib/wire/errors.ts";
 import {
   decodeMessage,
   MessageReader,
   type ReceivedMessage,
-} from "../../lib/peer/message_reader.ts";
-import { encodeMessage, type PeerMessage } from "../../lib/peer/messages.ts";
+} from "../../lib/wire/message_reader.ts";
+import { encodeMessage, type PeerMessage } from "../../lib/wire/messages.ts";
 import {
   assert,
   assertEquals,

@@ -1,15 +1,15 @@
 /** Handshakes (BEP 3 reserved bits for BEP 6 and 10) and the extension handshake (BEP 10). */
-import { PeerError } from "../../lib/peer/errors.ts";
+import { PeerError } from "../../lib/wire/errors.ts";
 import {
   decodeExtensionHandshake,
   encodeExtensionHandshake,
-} from "../../lib/peer/extension_handshake.ts";
+} from "../../lib/wire/extension_handshake.ts";
 import {
   encodeHandshake,
   handshakeFeatures,
   ourReservedBytes,
   readHandshake,
-} from "../../lib/peer/handshake.ts";
+} from "../../lib/wire/handshake.ts";
 import { assertEquals, assertRejects, assertThrows } from "../helpers/assert.ts";
 import { latin1 } from "../helpers/bytes.ts";
 
