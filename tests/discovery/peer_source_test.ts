@@ -13,6 +13,7 @@ import { assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
 import { startSeeder } from "../helpers/seeders.ts";
 import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { until } from "../helpers/until.ts";
 
 /** A source of the given kind that names `peers` when started, and counts its starts and stops. */
 function countingSource(kind: PeerSource["kind"], peers: PeerAddress[]) {
@@ -69,10 +70,7 @@ for (const isPrivate of [false, true]) {
           await assertSameContent(fixture, `${dir}/down`);
           await handle.pause();
           handle.resume();
-          for (let i = 0; i < 500 && handle.state !== "seeding"; i++) {
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          }
-          assertEquals(handle.state, "seeding");
+          await until(() => handle.state === "seeding", "seeding again", 5000);
           await handle.stop();
           assertEquals(dht.counts, { starts: 2, stops: 2 });
         } finally {

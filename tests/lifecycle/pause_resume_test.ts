@@ -10,17 +10,10 @@ import { StateLockedError } from "../../lib/storage/state_lock.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { TorrentState } from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals, assertRejects } from "../helpers/assert.ts";
+import { until } from "../helpers/until.ts";
 import { assertSameContent, multiFileFixture, singleFileFixture } from "../helpers/content.ts";
 import { startSeeder } from "../helpers/seeders.ts";
 import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
-
-async function until(what: string, condition: () => boolean, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function entries(dir: string): Promise<string[]> {
   const names: string[] = [];
@@ -57,16 +50,16 @@ testWithPrograms(
         assertEquals(await entries(`${dir}/down`), [], "a paused torrent creates nothing");
 
         handle.resume();
-        await until("a third of the pieces", () =>
-          handle.status().piecesDone > torrent.pieceCount / 3);
+        await until(
+          () => handle.status().piecesDone > torrent.pieceCount / 3,
+          "a third of the pieces",
+        );
         await handle.pause();
         assertEquals(handle.state, "paused");
         assertEquals(handle.peers(), []);
         const done = handle.status().piecesDone;
         assert(done < torrent.pieceCount, "paused before the end");
-        await new Promise((resolve) =>
-          setTimeout(resolve, 1200)
-        );
+        await new Promise((resolve) => setTimeout(resolve, 1200));
         assertEquals(handle.status().piecesDone, done, "nothing arrives while paused");
         assertEquals(handle.status().peersConnected, 0);
 
@@ -246,7 +239,7 @@ Deno.test("lifecycle: a resume during a pause takes effect once the pause is ove
       const pausing = handle.pause();
       handle.resume();
       await pausing;
-      await until("seeding again", () => handle.state === "seeding", 5000);
+      await until(() => handle.state === "seeding", "seeding again", 5000);
     } finally {
       await session.close();
     }

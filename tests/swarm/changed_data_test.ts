@@ -9,6 +9,7 @@ import type { Torrent } from "../../lib/metainfo/torrent.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { AddTorrentOptions, TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { until } from "../helpers/until.ts";
 import { LEECHER_PROGRAMS, startLeecher } from "../helpers/leechers.ts";
 import { startSeeder } from "../helpers/seeders.ts";
 import { connectFakeLeecher } from "../helpers/fake_leecher.ts";
@@ -16,15 +17,6 @@ import { testWithPrograms, withTempDir, writeRandomFile } from "../helpers/tools
 
 const PIECE = 32 * 1024;
 const FILE = 2 * 1024 * 1024;
-
-/** Polls until `condition` holds; fails with `what` after `limitMs`. */
-async function until(what: () => string, condition: () => boolean, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Content {
   torrent: Torrent;
@@ -82,11 +74,11 @@ testWithPrograms(
       );
       try {
         const leecherProgress = () => handle.peers()[0]?.progress ?? 0;
-        await until(() => `leecher at ${leecherProgress()}`, () => leecherProgress() >= 0.1);
+        await until(() => leecherProgress() >= 0.1, () => `leecher at ${leecherProgress()}`);
         // b.bin (pieces 64–127) cut to 512 KiB: pieces 64–79 are intact, 80–127 are gone.
         const cutAt = Date.now();
         await Deno.truncate(`${content.dataDir}/content/b.bin`, 512 * 1024);
-        await until(() => progressOf(handle), () => handle.status().fileError !== undefined);
+        await until(() => handle.status().fileError !== undefined, () => progressOf(handle));
         const noticedMs = Date.now() - cutAt;
         const status = handle.status();
         assertStringIncludes(status.fileError!, "b.bin was cut from 2097152 to 524288 bytes");
@@ -94,7 +86,7 @@ testWithPrograms(
         assertEquals(status.piecesDone, 80);
         assertEquals(status.state, "seeding");
         // libtorrent hears of it (lt_donthave) and takes every piece still offered.
-        await until(() => `leecher at ${leecherProgress()}`, () => leecherProgress() >= 80 / 128);
+        await until(() => leecherProgress() >= 80 / 128, () => `leecher at ${leecherProgress()}`);
         const tookMs = Date.now() - cutAt;
         assertEquals(handle.peers().length, 1, "the leecher stays connected");
         console.log(
@@ -111,7 +103,7 @@ testWithPrograms(
           downloadDir: `${dir}/late`,
           peers: [{ host: "127.0.0.1", port: session.port }],
         });
-        await until(() => progressOf(leech), () => leech.status().piecesDone === 80);
+        await until(() => leech.status().piecesDone === 80, () => progressOf(leech));
         assertEquals(leech.peers()[0]?.progress, 80 / 128);
         assertEquals(leech.status().hashFailures, 0);
         assertEquals(
@@ -136,7 +128,7 @@ Deno.test("changed data: a file overwritten under a seed is checked again before
         downloadDir: `${dir}/leech`,
         peers: [{ host: "127.0.0.1", port: session.port }],
       });
-      await until(() => progressOf(leech), () => leech.status().piecesDone >= 8);
+      await until(() => leech.status().piecesDone >= 8, () => progressOf(leech));
       // Overwrite bytes in the middle of a piece the leecher does not have yet.
       const copy = await Deno.readFile(`${dir}/leech/content/only.bin`);
       const original = content.files.get("only.bin")!;
@@ -151,15 +143,15 @@ Deno.test("changed data: a file overwritten under a seed is checked again before
       await file.write(new Uint8Array(100).fill(0xee));
       file.close();
       const changedAt = Date.now();
-      await until(() => progressOf(handle), () => handle.status().fileError !== undefined);
+      await until(() => handle.status().fileError !== undefined, () => progressOf(handle));
       const noticedMs = Date.now() - changedAt;
       assertStringIncludes(handle.status().fileError!, "only.bin was changed on disk");
       assertStringIncludes(handle.status().fileError!, "1 of its 64 pieces no longer match");
       assertEquals(handle.status().piecesDone, 63);
       // The leecher heard it (lt_donthave): the seed no longer counts as having that piece.
       await until(
-        () => `seed seen at ${leech.peers()[0]?.progress}`,
         () => leech.peers()[0]?.progress === 63 / 64,
+        () => `seed seen at ${leech.peers()[0]?.progress}`,
       );
       // Every other piece arrives (the changed one may have been on its way before the change).
       const others = (got: Uint8Array) =>
@@ -169,10 +161,10 @@ Deno.test("changed data: a file overwritten under a seed is checked again before
             !got.subarray(...range).every((byte, i) => byte === original[range[0] + i]);
         });
       let wrong: number[] = [];
-      await until(() => `${progressOf(leech)}, pieces still wrong: ${wrong}`, () => {
+      await until(() => {
         wrong = others(Deno.readFileSync(`${dir}/leech/content/only.bin`));
         return wrong.length === 0 && leech.status().piecesDone >= 63;
-      });
+      }, () => `${progressOf(leech)}, pieces still wrong: ${wrong}`);
       const status = leech.status();
       assertEquals(status.hashFailures, 0, "no bad piece was served");
       assertEquals(status.peersBanned, 0);
@@ -181,9 +173,9 @@ Deno.test("changed data: a file overwritten under a seed is checked again before
       // The file put back as it was: its piece is served again, and the leecher completes.
       await new Promise((resolve) => setTimeout(resolve, 20));
       await Deno.writeFile(`${content.dataDir}/content/only.bin`, original);
-      await until(() => progressOf(handle), () => handle.status().piecesDone === 64);
+      await until(() => handle.status().piecesDone === 64, () => progressOf(handle));
       assertEquals(handle.status().fileError, undefined, "cleared once whole again");
-      await until(() => progressOf(leech), () => leech.status().piecesDone === 64);
+      await until(() => leech.status().piecesDone === 64, () => progressOf(leech));
       assertEquals(await Deno.readFile(`${dir}/leech/content/only.bin`), original);
     } finally {
       await leechSession.close();
@@ -205,7 +197,7 @@ Deno.test("changed data: a read from a file cut since it was opened is refused a
       await Deno.truncate(`${content.dataDir}/content/only.bin`, 512 * 1024);
       await leecher.request(40, 0, 16384);
       await leecher.until((c) => c.rejects === 1);
-      await until(() => progressOf(handle), () => handle.status().fileError !== undefined);
+      await until(() => handle.status().fileError !== undefined, () => progressOf(handle));
       assertStringIncludes(handle.status().fileError!, "only.bin was cut from 2097152 to 524288");
       assertEquals(handle.status().piecesDone, 16);
       // What is left is served.
@@ -249,14 +241,14 @@ testWithPrograms(
           // the others are checked is good by the end of the check, and then none is reported.
           const eventsBefore = pieceEvents;
           let damage: string | undefined;
-          await until(() => progressOf(handle), () => {
+          await until(() => {
             damage ??= handle.status().fileError;
             return damage !== undefined || pieceEvents > eventsBefore;
-          });
+          }, () => progressOf(handle));
           if (damage !== undefined) assertStringIncludes(damage, "downloading them again");
           await until(
-            () => `${progressOf(handle)}, ${handle.status().fileError}`,
             () => handle.status().piecesDone === 64 && handle.status().fileError === undefined,
+            () => `${progressOf(handle)}, ${handle.status().fileError}`,
           );
           console.log(`  ${what}: whole again ${Date.now() - changedAt} ms after the change`);
           assertEquals(await Deno.readFile(path), content.files.get("only.bin"));

@@ -12,6 +12,7 @@ import type {
   TorrentStatus,
 } from "../../lib/session/torrent_handle.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { until } from "../helpers/until.ts";
 import { assertSameContent, type Fixture, singleFileFixture } from "../helpers/content.ts";
 import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
 import { withTempDir } from "../helpers/tools.ts";
@@ -206,7 +207,7 @@ Deno.test("fake peers: a peer sending blocks nobody asked for is dropped after 1
     const s = await scenario(dir);
     const pushy = startFakePeer(s.torrent, s.content, { unrequestedBlocks: 300 });
     await withLonePeer(dir, s, pushy, {}, async (handle) => {
-      await until(() => pushy.closedByClient >= 1);
+      await until(() => pushy.closedByClient >= 1, "the peer to be closed", 10_000);
       assertEquals(handle.status().piecesDone, 0);
     });
   }));
@@ -223,20 +224,12 @@ Deno.test("fake peers: fast extension — have all, allowed fast while choked, r
     assert(choking.blocksSent >= 1, "allowed-fast pieces were requested while choked");
   }));
 
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 Deno.test("fake peers: a peer that never answers the handshake is given up after the handshake timeout", () =>
   withTempDir(async (dir) => {
     const s = await scenario(dir);
     const mute = startFakePeer(s.torrent, s.content, { mute: true });
     await withLonePeer(dir, s, mute, { timeouts: { handshakeMs: 200 } }, async (handle) => {
-      await until(() => mute.closedByClient >= 1);
+      await until(() => mute.closedByClient >= 1, "the peer to be closed", 10_000);
       assertEquals(handle.status().peersConnected, 0);
     });
   }));
@@ -251,7 +244,7 @@ Deno.test("fake peers: keep-alives are sent when quiet, and a peer that sends no
       quiet,
       { timeouts: { keepAliveMs: 100, idleMs: 2500 } },
       async (handle) => {
-        await until(() => quiet.closedByClient >= 1);
+        await until(() => quiet.closedByClient >= 1, "the peer to be closed", 10_000);
         assert(quiet.keepAlives >= 1, "a keep-alive was sent before the peer was dropped");
         assertEquals(handle.status().piecesDone, 0);
       },

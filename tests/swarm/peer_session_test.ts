@@ -9,6 +9,7 @@ import { blockKey, PeerSession, type PeerSessionEvents } from "../../lib/swarm/p
 import { Bitfield } from "../../lib/util/bitfield.ts";
 import { silentLogger } from "../../lib/util/log.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { until } from "../helpers/until.ts";
 import { memoryStreamPair } from "../helpers/memory_stream.ts";
 
 const PIECES = 8;
@@ -60,12 +61,6 @@ function connect({ fast = true } = {}) {
   return { session, seen, received, send, ended, close };
 }
 
-/** Waits until `condition` holds (the pipe delivers on later turns). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
-  assert(condition(), "timed out waiting");
-}
-
 const types = (messages: ReceivedMessage[]) => messages.map((message) => message.type);
 
 Deno.test("peer session: the wire state under BEP 3 names, and the pieces the peer has", async () => {
@@ -83,13 +78,13 @@ Deno.test("peer session: the wire state under BEP 3 names, and the pieces the pe
   await send({ type: "have", index: 5 });
   await send({ type: "have", index: 5 });
   await send({ type: "have", index: 3 });
-  await until(() => seen.length >= 4);
+  await until(() => seen.length >= 4, "the messages", 1000);
   assertEquals(seen, ["pieces 0,3", "mayRequest", "interest", "have 5"]);
   assertEquals([session.peerChoking, session.peerInterested], [false, true]);
   assertEquals([...session.bits.indices()], [0, 3, 5]);
   assert(session.setInterested(true));
   assert(!session.setInterested(true), "no change, nothing sent");
-  await until(() => received.length >= 1);
+  await until(() => received.length >= 1, "the messages", 1000);
   assertEquals(types(received), ["interested"]);
   await close();
 });
@@ -100,7 +95,7 @@ Deno.test("peer session: a second piece list is taken as have messages", async (
   const bits = new Bitfield(PIECES);
   bits.set(2);
   await send({ type: "bitfield", bytes: bits.bytes });
-  await until(() => seen.length >= 2);
+  await until(() => seen.length >= 2, "the messages", 1000);
   assertEquals(seen, ["pieces ", "have 2"]);
   assert(session.bitsReceived);
   await close();
@@ -113,20 +108,20 @@ Deno.test("peer session: our requests are answered, taken back (a late block sti
     { index: 0, begin: BLOCK, length: BLOCK },
     { index: 1, begin: 0, length: BLOCK },
   ]);
-  await until(() => received.length >= 3);
+  await until(() => received.length >= 3, "the messages", 1000);
   assertEquals(types(received), ["request", "request", "request"]);
   const block = new Uint8Array(BLOCK);
   await send({ type: "piece", index: 0, begin: 0, block });
-  await until(() => seen.length >= 1);
+  await until(() => seen.length >= 1, "the messages", 1000);
   assertEquals(session.requests.size, 2);
   assert(session.roundTripMs !== undefined);
   assert(session.takeBack(blockKey(0, BLOCK), true) !== undefined);
-  await until(() => received.length >= 4);
+  await until(() => received.length >= 4, "the messages", 1000);
   assertEquals(received[3], { type: "cancel", index: 0, begin: BLOCK, length: BLOCK });
   await send({ type: "piece", index: 0, begin: BLOCK, block });
   await send({ type: "piece", index: 2, begin: 0, block });
   await send({ type: "reject", index: 1, begin: 0, length: BLOCK });
-  await until(() => seen.length >= 4);
+  await until(() => seen.length >= 4, "the messages", 1000);
   assertEquals(seen, ["block 0/0", "block 0/16384 late", `unrequested ${BLOCK}`, "released 1/0"]);
   assertEquals([session.requests.size, session.unrequestedBlocks], [0, 1]);
   await close();
@@ -176,12 +171,12 @@ Deno.test("peer session: choking the peer rejects its queued requests; a cancel 
   await send({ type: "request", index: 0, begin: 0, length: BLOCK });
   await send({ type: "request", index: 0, begin: BLOCK, length: BLOCK });
   await send({ type: "cancel", index: 0, begin: 0, length: BLOCK });
-  await until(() => seen.length >= 2 && session.uploadQueue.length === 1);
+  await until(() => seen.length >= 2 && session.uploadQueue.length === 1, "the messages", 1000);
   assertEquals(session.uploadQueue, [{ index: 0, begin: BLOCK, length: BLOCK }]);
   assert(session.lastRequestAt !== undefined);
   session.choke();
   assertEquals(session.uploadQueue, []);
-  await until(() => received.length >= 3);
+  await until(() => received.length >= 3, "the messages", 1000);
   assertEquals(types(received), ["unchoke", "choke", "reject"]);
   assertEquals(received[2], { type: "reject", index: 0, begin: BLOCK, length: BLOCK });
   await close();
@@ -196,7 +191,7 @@ Deno.test("peer session: the extension handshake sets client, extensions and req
   });
   await send({ type: "extended", id: 0, payload });
   await send({ type: "extended", id: 1, payload: new Uint8Array(4) });
-  await until(() => seen.length >= 2);
+  await until(() => seen.length >= 2, "the messages", 1000);
   assertEquals(seen, ["extensionHandshake", "extended 1 4"]);
   assertEquals(session.client, "Tester 1.0");
   assertEquals([...session.extensions], [["lt_donthave", 3]]);
@@ -211,7 +206,7 @@ Deno.test("peer session: our pieces go out as have none / have all with the fast
     session.sendPieces(have);
     have.setAll();
     session.sendPieces(have);
-    await until(() => received.length >= (fast ? 2 : 1));
+    await until(() => received.length >= (fast ? 2 : 1), "the messages", 1000);
     assertEquals(types(received), fast ? ["have-none", "have-all"] : ["bitfield"]);
     await close();
   }

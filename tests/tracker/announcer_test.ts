@@ -4,6 +4,7 @@
  * private torrents, deduplicated peers, and stopping.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
+import { until } from "../helpers/until.ts";
 import { type BencodeInput, encode } from "../../lib/bencode/mod.ts";
 import {
   Announcer,
@@ -85,14 +86,6 @@ function options(
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function withTrackers(
   behaviours: Behaviour[],
   fn: (trackers: FakeTracker[]) => Promise<void>,
@@ -114,7 +107,7 @@ Deno.test("announcer: falls back to the next tier when the first is dead", () =>
     });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => peers.length > 0, "peers");
+    await until(() => peers.length > 0, "peers", 5000);
     assertEquals(peers, [{ host: "10.0.0.1", port: 1001, source: alive.url }]);
     const [first, second] = announcer.statuses();
     assertEquals([first.tier, first.state, first.lastError], [
@@ -135,7 +128,7 @@ Deno.test("announcer: the tracker that answers moves to the front of its tier", 
     const opts = options([[dead.url, alive.url]], { maximumIntervalSeconds: 0.3 });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => alive.events.length >= 3, "three announces");
+    await until(() => alive.events.length >= 3, "three announces", 5000);
     await announcer.stop();
     // Only the first round tried the dead tracker; afterwards the live one is first.
     assertEquals(dead.events, ["started"]);
@@ -149,10 +142,10 @@ Deno.test("announcer: events: started once, completed, stopped", () =>
     const opts = options([[tracker.url]], { maximumIntervalSeconds: 0.3 });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => tracker.events.length >= 2, "a regular announce");
+    await until(() => tracker.events.length >= 2, "a regular announce", 5000);
     announcer.complete();
-    await until(() => tracker.events.includes("completed"), "completed");
-    await until(() => tracker.events.length >= 4, "another regular announce");
+    await until(() => tracker.events.includes("completed"), "completed", 5000);
+    await until(() => tracker.events.length >= 4, "another regular announce", 5000);
     await announcer.stop();
     const events = tracker.events;
     assertEquals(events.filter((e) => e === "started").length, 1);
@@ -179,7 +172,7 @@ Deno.test("announcer: completed owed at stop goes before stopped", () =>
     const opts = options([[tracker.url]], { stopTimeoutMs: 2000 });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => announcer.statuses()[0].state === "working", "started answered");
+    await until(() => announcer.statuses()[0].state === "working", "started answered", 5000);
     announcer.complete();
     await announcer.stop();
     assertEquals(tracker.events, ["started", "completed", "stopped"]);
@@ -193,7 +186,7 @@ Deno.test("announcer: the min interval wins over a shorter interval", () =>
       const opts = options([[tracker.url]], { minimumIntervalSeconds: 0 });
       const announcer = new Announcer(opts);
       announcer.start();
-      await until(() => tracker.events.length >= 2, "two announces");
+      await until(() => tracker.events.length >= 2, "two announces", 5000);
       await announcer.stop();
       const gap = tracker.times[1] - tracker.times[0];
       assert(gap >= 1990, `a gap of ${Math.round(gap)} ms: min interval 2 s, not interval 1 s`);
@@ -206,7 +199,7 @@ Deno.test("announcer: a failing tier backs off exponentially", () =>
     const opts = options([[tracker.url]], { retryBaseMs: 60 });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => tracker.events.length >= 4, "four tries");
+    await until(() => tracker.events.length >= 4, "four tries", 5000);
     await announcer.stop();
     const gaps = tracker.times.slice(1, 4).map((t, i) => t - tracker.times[i]);
     assert(
@@ -224,7 +217,7 @@ Deno.test("announcer: a public torrent announces every tier, a private one only 
       const opts = options([[a.url], [b.url]], { private: isPrivate });
       const announcer = new Announcer(opts);
       announcer.start();
-      await until(() => a.events.length >= 1, "first tier");
+      await until(() => a.events.length >= 1, "first tier", 5000);
       await new Promise((resolve) => setTimeout(resolve, 200));
       await announcer.stop();
       assertEquals(a.events, ["started", "stopped"]);
@@ -243,7 +236,7 @@ Deno.test("announcer: every reply's peers are passed on with their tracker; the 
     });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => a.events.length >= 2 && b.events.length >= 2, "two rounds");
+    await until(() => a.events.length >= 2 && b.events.length >= 2, "two rounds", 5000);
     await announcer.stop();
     assertEquals([...new Set(peers.map((p) => p.port))].sort(), [1, 2, 3]);
     // Listed again in the second round: passed on again (a pool that gave up on a peer takes it back).
@@ -263,8 +256,8 @@ Deno.test("announcer: stop() gives up on a tracker that hangs on stopped", () =>
       const opts = options([[tracker.url]], { stopTimeoutMs: 200 });
       const announcer = new Announcer(opts);
       announcer.start();
-      await until(() => tracker.events.length >= 1, "started");
-      await until(() => announcer.statuses()[0].state === "working", "an answer");
+      await until(() => tracker.events.length >= 1, "started", 5000);
+      await until(() => announcer.statuses()[0].state === "working", "an answer", 5000);
       const started = performance.now();
       await announcer.stop();
       assert(performance.now() - started < 2500, "stop() returned before the tracker did");
@@ -282,7 +275,7 @@ Deno.test("announcer: unsupported tracker kinds fail without stopping the others
     });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => peers.length > 0, "peers");
+    await until(() => peers.length > 0, "peers", 5000);
     await announcer.stop();
     const wss = announcer.statuses().find((s) => s.url.startsWith("wss:"));
     assertEquals(wss?.lastError, `Trackers of the kind "wss:" are not supported`);
@@ -307,16 +300,16 @@ Deno.test("announcer: a private torrent stays with its tracker until that one fa
     });
     const announcer = new Announcer(opts);
     announcer.start();
-    await until(() => backup.events.length >= 1, "the backup");
+    await until(() => backup.events.length >= 1, "the backup", 5000);
     // The primary recovers, but the backup has not failed: stay with it.
     primaryDown = false;
-    await until(() => backup.events.length >= 3, "more backup announces");
+    await until(() => backup.events.length >= 3, "more backup announces", 5000);
     assertEquals(primary.events, ["started"]);
     assertEquals(changes, []);
     // Now the backup fails: switch to the primary, and say so.
     backupDown = true;
     // The change is reported once the primary's reply is in, a moment after it sees the request.
-    await until(() => changes.length > 0, "the switch to the primary");
+    await until(() => changes.length > 0, "the switch to the primary", 5000);
     assertEquals(changes, [primary.url]);
     assert(primary.events.length >= 2, `primary announces: ${primary.events}`);
     // BEP 27: every peer is dropped on the switch; the new tracker's peers come after it, even one
@@ -325,6 +318,7 @@ Deno.test("announcer: a private torrent stays with its tracker until that one fa
     await until(
       () => peers.slice(switched).some((p) => p.port === 2 && p.source === primary.url),
       "peer 2 from the primary",
+      5000,
     );
     assert(peers.slice(switched).every((p) => p.source === primary.url));
     await announcer.stop();
@@ -391,7 +385,7 @@ Deno.test("announcer: our own address in a tracker's reply is neither counted no
       const opts = options([[tracker.url]], { onPeers: (peers) => found.push(...peers) });
       const announcer = new Announcer(opts);
       announcer.start();
-      await until(() => announcer.statuses()[0].state === "working", "an answer");
+      await until(() => announcer.statuses()[0].state === "working", "an answer", 5000);
       assertEquals(announcer.statuses()[0].peersReturned, 1);
       assertEquals(found.map((p) => `${p.host}:${p.port}`), ["10.0.0.2:6882"]);
       await announcer.stop();
