@@ -1,7 +1,7 @@
 /**
  * Who is banned, and why: a peer that sent corrupt data (found by
- * {@linkcode SmartBan}) or misbehaved twice. A ban is for the peer's IP
- * (and, on loopback, its peer id: see the pool) for the session: every
+ * {@linkcode SmartBan}) or misbehaved twice. A ban is for the peer's IP,
+ * kept in the torrent's peer pool (so it outlasts a pause): every
  * connection from it is closed, its requests go back to the picker, and the
  * blocks it put into pieces not yet being checked are taken out, to be
  * fetched elsewhere.

@@ -227,7 +227,7 @@ Deno.test("announcer: a public torrent announces every tier, a private one only 
   }
 });
 
-Deno.test("announcer: every reply's peers are passed on with their tracker; the peer pool deduplicates (tests/swarm/peer_pool_test.ts)", () =>
+Deno.test("announcer: every reply's peers are passed on with their tracker; the peer pool deduplicates (tests/discovery/peer_pool_test.ts)", () =>
   withTrackers([ok(1, 1, 2), ok(1, 2, 3)], async ([a, b]) => {
     const peers: DiscoveredPeer[] = [];
     const opts = options([[a.url], [b.url]], {

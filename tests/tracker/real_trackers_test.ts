@@ -217,7 +217,7 @@ testWithPrograms("tracker: the announcer against opentracker over UDP and HTTP t
     assertEquals(announcer.statuses().map((s) => s.state), ["working", "working"]);
     assertEquals(announcer.statuses().map((s) => [s.seeders, s.leechers]), [[1, 2], [1, 2]]);
     const others = found.filter((p) => p.port !== 40009);
-    // Both tiers list both peers; the peer pool keeps one of each (tests/swarm/peer_pool_test.ts).
+    // Both tiers list both peers; the peer pool keeps one of each (tests/discovery/peer_pool_test.ts).
     assertEquals([...new Set(others.map((p) => p.port))].sort(), [40001, 40002]);
     assert(others.every((p) => p.source === tracker.udp || p.source === tracker.http));
     await announcer.stop();
