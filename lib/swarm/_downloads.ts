@@ -111,13 +111,11 @@ export class Downloads {
     this.updateInterest(peer);
   }
 
-  /** We have piece `index` now: peers that have it have one piece fewer that we want. */
-  gained(index: number): void {
-    for (const peer of this.#options.peers.values()) {
-      if (!peer.bits.has(index)) continue;
-      peer.wantedPieces--;
-      if (peer.amInterested && !this.#wantsFrom(peer)) this.updateInterest(peer);
-    }
+  /** We have piece `index` now: if `peer` has it, it has one piece fewer that we want. */
+  gained(peer: PeerSession, index: number): void {
+    if (!peer.bits.has(index)) return;
+    peer.wantedPieces--;
+    if (peer.amInterested && !this.#wantsFrom(peer)) this.updateInterest(peer);
   }
 
   /** We lost pieces we want again: peers that have them have more that we want. */

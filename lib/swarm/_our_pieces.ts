@@ -51,8 +51,10 @@ export class OurPieces {
     picker.pieceVerified(index);
     // Its buffer is free: peers waiting for piece memory may ask again now, not at the next tick.
     downloads.requestAllSoon();
-    for (const peer of this.#options.peers()) peer.send({ type: "have", index });
-    downloads.gained(index);
+    for (const peer of this.#options.peers()) {
+      peer.send({ type: "have", index });
+      downloads.gained(peer, index);
+    }
     this.#options.onPieceVerified?.(index);
     if (picker.missing === 0 && !this.#completeReported) {
       this.#completeReported = true;
