@@ -22,6 +22,7 @@ import { ExtensionRegistry } from "../wire/extension_registry.ts";
 import type { ReceivedMessage } from "../wire/message_reader.ts";
 import { BLOCK_SIZE, type PeerMessage } from "../wire/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
+import { MAX_PIECES } from "../metainfo/limits.ts";
 import { addNewest } from "../util/_bounded.ts";
 import type { Logger } from "../util/log.ts";
 import type { BlockRequest } from "./picker.ts";
@@ -118,6 +119,19 @@ const RTT_WINDOW_MS = 10_000;
 const MAX_RELEASED = 2048;
 /** Most allowed-fast pieces believed. */
 const MAX_ALLOWED_FAST = 256;
+/** Most `have` messages kept while the piece count is unknown (the rest come again as the peer's pieces grow). */
+const MAX_EARLY_HAVES = 65_536;
+
+/**
+ * The pieces a peer announced before the torrent's piece count was known
+ * (its metadata was being fetched), kept to be applied once it is.
+ */
+interface EarlyPieces {
+  /** Its bitfield's bytes (a copy), or have all / have none. */
+  list?: Uint8Array | "all" | "none";
+  /** Its `have` messages. */
+  haves: Set<number>;
+}
 
 /** A key for a block address, unique within a torrent. */
 export function blockKey(index: number, begin: number): number {
@@ -212,7 +226,11 @@ export class PeerSession {
   readonly download: RateMeter;
   /** Payload bytes sent to the peer. */
   readonly upload: RateMeter;
-  readonly #pieceCount: number;
+  #pieceCount: number | undefined;
+  /** What the peer announced while the piece count was unknown. */
+  #early?: EarlyPieces;
+  #events?: PeerSessionEvents;
+  #ended?: Promise<PeerError | undefined>;
   readonly #log: Logger;
   readonly #pipeline: Required<PipelineOptions>;
   /** The fastest answer to a request in this window and in the last one (ms): the round trip without queueing. */
@@ -223,14 +241,16 @@ export class PeerSession {
    *
    * @param id Number for the picker.
    * @param connection The open connection, not yet reading.
-   * @param pieceCount The torrent's piece count.
+   * @param pieceCount The torrent's piece count; `undefined` while its
+   *   metadata is fetched (the pieces the peer announces are kept until
+   *   {@linkcode learnPieceCount}).
    * @param log Where protocol errors are logged.
    * @param pipeline Pipeline sizing.
    */
   constructor(
     id: number,
     connection: PeerConnection,
-    pieceCount: number,
+    pieceCount: number | undefined,
     log: Logger,
     pipeline: PipelineOptions = {},
   ) {
@@ -238,8 +258,9 @@ export class PeerSession {
     this.connection = connection;
     this.key = connection.label;
     this.poolKey = connection.label;
-    this.bits = new Bitfield(pieceCount);
+    this.bits = new Bitfield(pieceCount ?? 0);
     this.#pieceCount = pieceCount;
+    if (pieceCount === undefined) this.#early = { haves: new Set() };
     this.#log = log;
     this.#pipeline = {
       targetSeconds: pipeline.targetSeconds ?? 2,
@@ -260,16 +281,66 @@ export class PeerSession {
    * @returns The error that closed the connection, if any.
    */
   run(events: PeerSessionEvents): Promise<PeerError | undefined> {
-    return this.connection.run({
-      onMessage: (message) => this.#onMessage(events, message),
+    if (this.#ended) throw new Error("A peer session runs once");
+    this.#events = events;
+    this.#ended = this.connection.run({
+      onMessage: (message) => this.#onMessage(this.#events!, message),
       blockTarget: (index, begin, length) => {
         const request = this.requests.get(blockKey(index, begin));
         return request?.length === length
-          ? events.blockTarget(this, index, begin, length)
+          ? this.#events!.blockTarget(this, index, begin, length)
           : undefined;
       },
-      throttle: events.throttle ? (bytes) => events.throttle!(bytes) : undefined,
+      // Whoever takes the session over has the same download limit, or none.
+      throttle: events.throttle
+        ? (bytes) => this.#events!.throttle?.(bytes) ?? Promise.resolve()
+        : undefined,
     }, this.#pieceCount);
+    return this.#ended;
+  }
+
+  /**
+   * Resolves when the connection ends, with the error that closed it, if
+   * any (what `run` returned).
+   */
+  get ended(): Promise<PeerError | undefined> {
+    if (!this.#ended) throw new Error("The peer session has not been run");
+    return this.#ended;
+  }
+
+  /**
+   * Hands the running session to another owner (the swarm that downloads,
+   * once the metadata phase is over): what happens from now on is told to
+   * `events`.
+   */
+  reportTo(events: PeerSessionEvents): void {
+    this.#events = events;
+  }
+
+  /**
+   * The torrent's piece count, now that its metadata is known: the pieces
+   * the peer announced meanwhile are checked (a peer whose bitfield does
+   * not fit, or that named a piece that does not exist, is dropped) and
+   * reported as if they came now.
+   */
+  learnPieceCount(pieceCount: number): void {
+    if (this.#pieceCount !== undefined) return;
+    const early = this.#early!;
+    this.#pieceCount = pieceCount;
+    this.#early = undefined;
+    this.bits = new Bitfield(pieceCount);
+    this.connection.pieceCount = pieceCount;
+    const events = this.#events!;
+    const list = early.list;
+    if (list instanceof Uint8Array) {
+      this.#onMessage(events, { type: "bitfield", bytes: list });
+    } else if (list) {
+      this.#onMessage(events, { type: list === "all" ? "have-all" : "have-none" });
+    }
+    for (const index of early.haves) {
+      if (this.connection.closed) return;
+      this.#onHave(events, index);
+    }
   }
 
   /** What displays show of the peer. */
@@ -435,16 +506,30 @@ export class PeerSession {
         this.peerInterested = message.type === "interested";
         return events.interest(this);
       case "have":
+        if (this.#early) return this.#keepHave(message.index);
         return this.#onHave(events, message.index);
       case "bitfield":
-        if (Bitfield.hasSpareBits(this.#pieceCount, message.bytes)) {
+        if (this.#early) {
+          this.#early.list ??= message.bytes.slice();
+          return;
+        }
+        if (message.bytes.length !== Math.ceil(this.#pieceCount! / 8)) {
+          return this.protocolError(
+            `sent a bitfield of ${message.bytes.length} bytes for ${this.#pieceCount} pieces`,
+          );
+        }
+        if (Bitfield.hasSpareBits(this.#pieceCount!, message.bytes)) {
           return this.protocolError("sent a bitfield with spare bits set");
         }
-        return this.#onPieces(events, new Bitfield(this.#pieceCount, message.bytes));
+        return this.#onPieces(events, new Bitfield(this.#pieceCount!, message.bytes));
       case "have-all":
       case "have-none": {
         if (!this.#fast(message.type)) return;
-        const bits = new Bitfield(this.#pieceCount);
+        if (this.#early) {
+          this.#early.list ??= message.type === "have-all" ? "all" : "none";
+          return;
+        }
+        const bits = new Bitfield(this.#pieceCount!);
         if (message.type === "have-all") bits.setAll();
         return this.#onPieces(events, bits);
       }
@@ -473,7 +558,10 @@ export class PeerSession {
       }
       case "allowed-fast":
         if (!this.#fast("allowed fast")) return;
-        if (message.index < this.#pieceCount && this.allowedFast.size < MAX_ALLOWED_FAST) {
+        if (
+          this.#pieceCount !== undefined && message.index < this.#pieceCount &&
+          this.allowedFast.size < MAX_ALLOWED_FAST
+        ) {
           this.allowedFast.add(message.index);
           events.mayRequest(this);
         }
@@ -513,8 +601,16 @@ export class PeerSession {
     events.pieces(this, bits);
   }
 
+  /** A `have` before the piece count is known: kept, up to the most pieces a torrent may have. */
+  #keepHave(index: number): void {
+    if (index >= MAX_PIECES) {
+      return this.protocolError(`sent have for piece ${index}, which no torrent has`);
+    }
+    if (this.#early!.haves.size < MAX_EARLY_HAVES) this.#early!.haves.add(index);
+  }
+
   #onHave(events: PeerSessionEvents, index: number): void {
-    if (index >= this.#pieceCount) {
+    if (index >= this.#pieceCount!) {
       return this.protocolError(`sent have for piece ${index}, which does not exist`);
     }
     this.bitsReceived = true;
@@ -531,7 +627,7 @@ export class PeerSession {
     // A block read in place came for an outstanding request of the right length (see
     // `blockTarget`): its piece exists and its length is right, so every path below
     // that can see one ends in `block` or `unrequestedBlock`, which end the placement.
-    if (index >= this.#pieceCount) {
+    if (this.#pieceCount === undefined || index >= this.#pieceCount) {
       return this.protocolError(`sent a block of piece ${index}, which does not exist`);
     }
     const now = Date.now();

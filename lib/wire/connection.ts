@@ -365,6 +365,7 @@ export class PeerConnection {
   #lastReceived = Date.now();
   #lastSent = Date.now();
   #closed = false;
+  #reader?: MessageReader;
   #closeError: PeerError | undefined;
   readonly #whenClosed = Promise.withResolvers<void>();
 
@@ -414,14 +415,23 @@ export class PeerConnection {
   }
 
   /**
+   * The torrent's piece count, once known when the connection started
+   * without it (fetching metadata): it bounds the bitfield from the next
+   * message on.
+   */
+  set pieceCount(count: number) {
+    if (this.#reader) this.#reader.pieceCount = count;
+  }
+
+  /**
    * Reads messages until the connection ends.
    *
    * @param handlers Where messages go.
-   * @param pieceCount The torrent's piece count (bounds the bitfield).
+   * @param pieceCount The torrent's piece count (bounds the bitfield); unknown while metadata is fetched.
    * @returns Resolves when the connection is closed; with the error that closed it, if any.
    */
-  async run(handlers: PeerHandlers, pieceCount: number): Promise<PeerError | undefined> {
-    const reader = new MessageReader(this.#conn, {
+  async run(handlers: PeerHandlers, pieceCount?: number): Promise<PeerError | undefined> {
+    const reader = this.#reader = new MessageReader(this.#conn, {
       pieceCount,
       // Once closed, no more blocks are read into the owner's buffers: their messages
       // would not be delivered, so the owner could not tell the placement ended.

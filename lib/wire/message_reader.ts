@@ -26,7 +26,12 @@ export interface ByteSource {
 
 /** Options of {@linkcode MessageReader}. */
 export interface MessageReaderOptions {
-  /** The torrent's piece count, which fixes the bitfield size. Default: the largest allowed. */
+  /**
+   * The torrent's piece count, which fixes the bitfield size. Default:
+   * unknown (a torrent still fetching its metadata): a bitfield of any
+   * length up to the largest allowed, until {@linkcode MessageReader.pieceCount}
+   * is set.
+   */
   pieceCount?: number;
   /**
    * Where the block of a `piece` message should be written: a view of exactly
@@ -72,7 +77,11 @@ function expectLength(payload: Uint8Array, length: number, name: string): void {
  * @param payload The message body; views into it are returned, not copies.
  * @param pieceCount The torrent's piece count.
  */
-export function decodeMessage(payload: Uint8Array, pieceCount: number = MAX_PIECES): PeerMessage {
+export function decodeMessage(
+  payload: Uint8Array,
+  pieceCount: number = MAX_PIECES,
+  exactBitfield = true,
+): PeerMessage {
   if (payload.length === 0) return { type: "keep-alive" };
   const id = payload[0];
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -107,7 +116,7 @@ export function decodeMessage(payload: Uint8Array, pieceCount: number = MAX_PIEC
     case MessageId.AllowedFast:
       return { type: "allowed-fast", index: index("allowed fast") };
     case MessageId.Bitfield:
-      expectLength(payload, 1 + Math.ceil(pieceCount / 8), "bitfield");
+      if (exactBitfield) expectLength(payload, 1 + Math.ceil(pieceCount / 8), "bitfield");
       return { type: "bitfield", bytes: payload.subarray(1) };
     case MessageId.Request:
       return { type: "request", ...block("request") };
@@ -139,7 +148,7 @@ export function decodeMessage(payload: Uint8Array, pieceCount: number = MAX_PIEC
 /** Reads messages from a {@linkcode ByteSource} until it ends. */
 export class MessageReader {
   readonly #source: ByteSource;
-  readonly #pieceCount: number;
+  #pieceCount: number | undefined;
   readonly #options: MessageReaderOptions;
   #buffer: Uint8Array;
   #start = 0;
@@ -155,13 +164,25 @@ export class MessageReader {
   constructor(source: ByteSource, options: MessageReaderOptions = {}, initial?: Uint8Array) {
     this.#source = source;
     this.#options = options;
-    this.#pieceCount = options.pieceCount ?? MAX_PIECES;
+    this.#pieceCount = options.pieceCount;
     this.#buffer = new Uint8Array(Math.max(options.bufferSize ?? 64 * 1024, 64));
     if (initial?.length) {
       if (initial.length > this.#buffer.length) this.#buffer = new Uint8Array(initial.length);
       this.#buffer.set(initial);
       this.#end = initial.length;
     }
+  }
+
+  /**
+   * The torrent's piece count, once known (it fixes the bitfield's size
+   * from the next message on).
+   */
+  set pieceCount(count: number) {
+    this.#pieceCount = count;
+  }
+
+  #decode(payload: Uint8Array): PeerMessage {
+    return decodeMessage(payload, this.#pieceCount ?? MAX_PIECES, this.#pieceCount !== undefined);
   }
 
   /**
@@ -191,7 +212,7 @@ export class MessageReader {
       }
       if (this.#end - start < 5) break;
       const id = buffer[start + 4];
-      const limit = maxMessageLength(id, this.#pieceCount);
+      const limit = maxMessageLength(id, this.#pieceCount ?? MAX_PIECES);
       if (length > limit) {
         throw protocolError(
           `The peer sent a message of ${length} bytes (id ${id}; at most ${limit} allowed)`,
@@ -204,7 +225,7 @@ export class MessageReader {
       }
       if (this.#end - start >= 4 + length) {
         this.#start += 4 + length;
-        handle(decodeMessage(buffer.subarray(start + 4, start + 4 + length), this.#pieceCount));
+        handle(this.#decode(buffer.subarray(start + 4, start + 4 + length)));
         continue;
       }
       if (4 + length > buffer.length) {
@@ -214,7 +235,7 @@ export class MessageReader {
         payload.set(buffer.subarray(start + 4, this.#end));
         this.#start = this.#end = 0;
         await this.#readExactly(payload.subarray(have));
-        handle(decodeMessage(payload, this.#pieceCount));
+        handle(this.#decode(payload));
         continue;
       }
       break;
