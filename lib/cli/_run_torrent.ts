@@ -11,7 +11,10 @@ import { InterruptedError, NetworkError, ShoalError } from "../errors.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import { loadTorrentSource } from "../metainfo/source.ts";
+import { torrentFileFromMetadata } from "../metainfo/from_metadata.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { MagnetLink } from "../metainfo/magnet.ts";
+import { saveTorrentFile } from "../session/_metadata_phase.ts";
 import { Session } from "../session/session.ts";
 import type { TorrentHandle, TorrentStatus } from "../session/torrent_handle.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
@@ -44,8 +47,16 @@ export interface TorrentRunFlags {
   json?: boolean;
 }
 
+/** The flags of a download from a magnet link. */
+export interface MagnetFlags {
+  /** `--max-metadata-size`: the largest info dictionary accepted from peers. */
+  maxMetadataSize?: number;
+  /** `--save-torrent`: where a copy of the fetched `.torrent` goes. */
+  saveTorrent?: string;
+}
+
 /** What {@linkcode runTorrent} does beyond the shared flags. */
-export interface RunTorrentOptions extends TorrentRunFlags {
+export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags {
   /** "downloading" or "seeding", for the log, the header and the summary. */
   verb: "downloading" | "seeding";
   /** Keep seeding after completion (until Ctrl-C, the ratio or the time). */
@@ -61,20 +72,31 @@ export interface RunTorrentOptions extends TorrentRunFlags {
 }
 
 /**
- * Loads a .torrent (a path or URL) for download or seed; magnet links are
- * refused until BEP 9 lands.
+ * Loads a .torrent (a path or URL), or a magnet link or bare info hash for
+ * a download (its metadata is then fetched from peers).
  *
  * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to be dialled).
+ * @param magnets Whether a magnet link may be given (`download`; a seed needs the data's torrent).
  */
 export async function loadTorrentForRun(
   input: string,
   peers: PeerAddress[] | undefined,
-): Promise<Torrent> {
+  magnets = false,
+): Promise<Torrent | MagnetLink> {
   const source = await loadTorrentSource(input);
   if (source.kind === "magnet") {
-    throw new ShoalError(
-      "Downloading from a magnet link needs the metadata exchange (BEP 9), which this version of shoal cannot do yet; use the .torrent file",
-    );
+    const magnet = source.magnet;
+    if (!magnets) {
+      throw new ShoalError(
+        "Seeding needs the torrent's metadata: give its .torrent file (shoal download fetches a magnet link's)",
+      );
+    }
+    if (magnet.trackers.length === 0 && magnet.peers.length === 0 && !peers?.length) {
+      throw new NetworkError(
+        "The magnet link names no trackers and no peers (x.pe); name peers to fetch its metadata from with --peer host:port",
+      );
+    }
+    return magnet;
   }
   const torrent = source.torrent;
   if (peers && torrent.trackers.length === 0 && peers.length === 0) {
@@ -83,6 +105,11 @@ export async function loadTorrentForRun(
     );
   }
   return torrent;
+}
+
+/** The torrent's name, or a magnet link's (its `dn`, else its info hash) until the metadata is known. */
+function nameOf(source: Torrent | MagnetLink): string {
+  return "name" in source ? source.name : source.displayName ?? source.infoHashHex;
 }
 
 /** Where the torrent's content lands: the file of a single-file torrent, else its folder. */
@@ -204,8 +231,14 @@ function watchFileError(display: LiveDisplay) {
   };
 }
 
-/** Runs one torrent with the download flags: download, then seed if asked. */
-export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): Promise<void> {
+/**
+ * Runs one torrent with the download flags: for a magnet link, its
+ * metadata first; then download, then seed if asked.
+ */
+export async function runTorrent(
+  source: Torrent | MagnetLink,
+  options: RunTorrentOptions,
+): Promise<void> {
   const directory = options.downloadDir;
   const mode = displayMode(options);
   const stateDir = await chooseStateDir({
@@ -226,7 +259,7 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     mirror: mode === "terminal" || mode === "plain" ? (line) => display.message(line) : undefined,
   });
   log.info(
-    `shoal ${VERSION}: ${options.verb} ${torrent.name} (${torrent.infoHashHex}) in ${directory}`,
+    `shoal ${VERSION}: ${options.verb} ${nameOf(source)} (${source.infoHashHex}) in ${directory}`,
   );
   let session: Session;
   try {
@@ -245,9 +278,9 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     writeOut(
       [
         `shoal ${VERSION}`,
-        `Torrent:            ${torrent.name} (${
-          formatBytes(torrent.totalLength)
-        }, ${torrent.infoHashHex})`,
+        `Torrent:            ${nameOf(source)} (${
+          "totalLength" in source ? formatBytes(source.totalLength) : "magnet link"
+        }, ${source.infoHashHex})`,
         `Download directory: ${directory}`,
         `Port:               ${formatListening(session)}`,
         `Max peers:          ${options.maxPeers}`,
@@ -256,8 +289,14 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     );
   }
   const seeding = options.seed || options.seedRatio !== undefined || options.seedTime !== undefined;
-  const handle = session.add(torrent, {
+  if ("selectOnly" in source && source.selectOnly) {
+    display.message(
+      "Notice: the magnet link selects files (so=); this version of shoal downloads every file",
+    );
+  }
+  const handle = session.add(source, {
     downloadDir: directory,
+    maxMetadataSize: options.maxMetadataSize,
     stateDir,
     peers: options.peer,
     maxPeers: options.maxPeers,
@@ -269,7 +308,33 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     stallTimeoutMs: options.stallTimeout === undefined ? undefined : options.stallTimeout * 1000,
   });
   let failure: Error | undefined;
+  const copies: Promise<void>[] = [];
   handle.on("error", (error) => failure = error);
+  handle.on("metadata", (torrent) => {
+    display.event(
+      "metadata",
+      { name: torrent.name, size: torrent.totalLength, pieces: torrent.pieceCount },
+      `Metadata: ${torrent.name} (${formatBytes(torrent.totalLength)}, ${torrent.files.length} ${
+        torrent.files.length === 1 ? "file" : "files"
+      })`,
+    );
+    log.info(`metadata: ${torrent.name}, ${torrent.totalLength} bytes`);
+    if (options.saveTorrent) {
+      const path = options.saveTorrent;
+      copies.push(
+        saveTorrentFile(
+          path,
+          torrentFileFromMetadata(torrent.infoBytes, {
+            trackers: torrent.trackers.flat(),
+            webSeeds: torrent.webSeeds,
+          }),
+        ).then(
+          () => log.info(`torrent saved to ${path}`),
+          (error) => display.message(`Could not save the torrent: ${(error as Error).message}`),
+        ),
+      );
+    }
+  });
   handle.on("tracker", (status) => {
     display.event("tracker", trackerEvent(status), formatTrackerChange(status));
   });
@@ -289,6 +354,7 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
     clearInterval(timer);
     stopResize();
     await session.close();
+    await Promise.all(copies);
     interrupt.remove();
     display.finish(handle.status());
   };
@@ -313,9 +379,10 @@ export async function runTorrent(torrent: Torrent, options: RunTorrentOptions): 
   log.info(outcome === "complete" ? "complete" : "stopped by the user");
   await log.close();
   if (mode === "terminal" || mode === "plain") {
-    const summary = options.verb === "seeding"
-      ? formatSeedSummary(status)
-      : formatSummary(status, contentLocation(torrent, directory));
+    const summary = options.verb === "seeding" ? formatSeedSummary(status) : formatSummary(
+      status,
+      handle.torrent ? contentLocation(handle.torrent, directory) : directory,
+    );
     writeOut("\n" + summary + "\n");
   }
   if (outcome === "stopped") {

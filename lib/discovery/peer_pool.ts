@@ -35,6 +35,8 @@ interface Candidate {
   dialable: boolean;
   /** Where it was heard of, first first (a few at most). */
   sources: string[];
+  /** The kinds of those sources. */
+  kinds: Set<PeerSourceKind>;
 }
 
 /** Most sources remembered per address. */
@@ -71,7 +73,7 @@ export class PeerPool {
   readonly #maxFailures: number;
   readonly #retryBaseMs: number;
   readonly #strikesBeforeBan: number;
-  readonly #private: boolean;
+  #private: boolean;
   /** Banned IPs. */
   readonly #banned = new Set<string>();
   /** Strikes per IP, oldest first. */
@@ -92,6 +94,20 @@ export class PeerPool {
     this.#retryBaseMs = options.retryBaseMs ?? 15_000;
     this.#strikesBeforeBan = options.strikesBeforeBan ?? 2;
     this.#private = options.private ?? false;
+  }
+
+  /**
+   * The torrent turned out to be private (BEP 27; a magnet link's metadata
+   * says so only once fetched): addresses from sources a private torrent
+   * refuses are forgotten, and no more are taken.
+   */
+  makePrivate(): void {
+    this.#private = true;
+    for (const [key, candidate] of this.#candidates) {
+      if (![...candidate.kinds].some((kind) => PRIVATE_TORRENT_SOURCES.has(kind))) {
+        this.#candidates.delete(key);
+      }
+    }
   }
 
   /** Number of distinct addresses known (seen). */
@@ -132,6 +148,7 @@ export class PeerPool {
       const known = this.#candidates.get(key);
       if (known) {
         addSource(known, source);
+        known.kinds.add(kind);
         continue;
       }
       if (this.#ignored.has(key) || this.isBanned(key)) continue;
@@ -145,6 +162,7 @@ export class PeerPool {
         banned: false,
         dialable: true,
         sources: [source],
+        kinds: new Set([kind]),
       });
       added++;
     }
@@ -195,6 +213,7 @@ export class PeerPool {
       banned: false,
       dialable: false,
       sources: ["incoming"],
+      kinds: new Set(["incoming"]),
     });
     return true;
   }
@@ -217,6 +236,7 @@ export class PeerPool {
     if (known) {
       known.connections++;
       addSource(known, "incoming");
+      known.kinds.add("incoming");
     } else {
       this.#candidates.set(listenKey, { ...incoming, address, key: listenKey, dialable: true });
     }

@@ -14,3 +14,13 @@
  */
 
 export { decodeDontHave, encodeDontHave, LT_DONTHAVE, ltDontHave } from "./lt_donthave.ts";
+export {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  METADATA_PIECE_SIZE,
+  type MetadataMessage,
+  metadataPieceCount,
+  metadataPieceLength,
+  UT_METADATA,
+  utMetadata,
+} from "./ut_metadata.ts";

@@ -48,3 +48,4 @@ export {
 } from "./create.ts";
 export * from "./source.ts";
 export * from "./fetch.ts";
+export { torrentFileFromMetadata, torrentFromMetadata } from "./from_metadata.ts";

@@ -22,6 +22,8 @@ export interface ReachInput {
   tried: number;
   /** Why the last dial failed, if it did. */
   lastDialError?: string;
+  /** While a magnet link's metadata is fetched: the connected peers that offer it. */
+  metadataSources?: number;
 }
 
 /**
@@ -55,6 +57,11 @@ function trackerPart(trackers: readonly TrackerStatus[]): string {
 }
 
 function peerPart(input: ReachInput): string {
+  if (input.connected > 0 && input.metadataSources === 0) {
+    return `${
+      formatQuantity(input.connected, "peer")
+    } connected, none offering the metadata (ut_metadata)`;
+  }
   if (input.connected > 0) {
     return `${formatQuantity(input.connected, "peer")} connected, none sending data`;
   }

@@ -1,9 +1,11 @@
 /**
  * One run of a torrent, from start to stop (a torrent that is paused and
- * resumed has several): restores what is on disk (resume data, or a check
- * of the files), creates the files, runs the swarm and the announcer, writes
- * verified pieces, watches the files, saves resume data when due, and stops
- * in a fixed order. The handle (`torrent_handle.ts`) owns the torrent's
+ * resumed has several): for a magnet link, the metadata (saved by an
+ * earlier run, or fetched from the swarm while the announcer runs, then
+ * saved); then restores what is on disk (resume data, or a check of the
+ * files), creates the files, runs the swarm (with the peers the metadata
+ * came from) and the announcer, writes verified pieces, watches the files,
+ * saves resume data when due, and stops in a fixed order. The handle (`torrent_handle.ts`) owns the torrent's
  * life across runs: its state, its events, its lock and its `done`.
  *
  * @module
@@ -11,6 +13,7 @@
 
 import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
+import type { MagnetLink } from "../metainfo/magnet.ts";
 import type { PeerConnection } from "../wire/connection.ts";
 import { fileStorage, FileStore } from "../storage/file_store.ts";
 import type { FileState, Storage } from "../storage/storage.ts";
@@ -23,14 +26,26 @@ import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
 import { type PeerSource, staticPeerSource } from "../discovery/peer_source.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
+import type { PeerSourceKind } from "../discovery/peer_source.ts";
 import { ShoalError } from "../errors.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { PieceRepair } from "./_piece_repair.ts";
+import type { MetadataProgress } from "../swarm/metadata_swarm.ts";
+import type { PeerSession } from "../swarm/peer_session.ts";
+import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_phase.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
 
+/**
+ * The `left` announced before the metadata is known (the size is not): a
+ * leecher's, so that trackers send seeds.
+ */
+const METADATA_LEFT = 16 * 1024;
+
 /** What a run tells its handle. */
 export interface RunEvents {
+  /** A magnet link's torrent is known (fetched, or saved by an earlier run); `file` is its `.torrent`. */
+  metadata(torrent: Torrent, file?: Uint8Array): void;
   /** Existing data is being checked. */
   checking(): void;
   /** The swarm runs: downloading, or seeding when every piece is in. */
@@ -55,24 +70,35 @@ export interface RunPaths {
   resumePath: string;
   /** The resume file beside the data (an earlier download's), when it is another. */
   besideData: string;
+  /** Where a magnet link's `.torrent` is kept in the state directory. */
+  savedTorrent: string;
 }
 
 /** A torrent from one start to the next stop. */
 export class TorrentRun {
-  readonly #torrent: Torrent;
+  #torrent?: Torrent;
+  /** The magnet link, for a run that starts without the metadata. */
+  readonly #magnet?: MagnetLink;
+  /** While the metadata is fetched. */
+  #metadata?: MetadataPhase;
+  /** Peers the metadata phase banned (counted with the swarm's). */
+  #metadataBans = 0;
+  /** Sessions from the metadata phase, open, until the swarm takes them. */
+  #handedOver: PeerSession[] = [];
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
   readonly #pool: PeerPool;
   readonly #events: RunEvents;
   readonly #paths: RunPaths;
-  readonly #store: Storage;
+  #store?: Storage;
   /** The store, when it is files on disk: pieces are then written by a worker, and files watched. */
-  readonly #files?: FileStore;
+  #files?: FileStore;
   /** Hashes and writes finished pieces in a worker (files only, and not for a seed that only reads). */
   #writer?: PieceWriter;
   #picker?: PiecePicker;
   #swarm?: Swarm;
   readonly #announcer?: Announcer;
+  #announcing = false;
   /** Where peers come from besides the trackers: the user's, and those the options add. */
   readonly #sources: readonly PeerSource[];
   #sourcesStarted = false;
@@ -93,11 +119,13 @@ export class TorrentRun {
   #saving: Promise<void> = Promise.resolve();
   readonly #checkAbort = new AbortController();
   #stopping = false;
+  /** Ends the wait for metadata: with a torrent given, or with nothing when the run stops. */
+  #metadataWait?: PromiseWithResolvers<Torrent | undefined>;
 
   /**
    * Prepares a run; nothing starts before {@linkcode start}.
    *
-   * @param torrent The torrent.
+   * @param source The torrent, or the magnet link of one whose metadata is to be fetched.
    * @param options How it is run.
    * @param pool The torrent's peers (kept by the handle across runs).
    * @param context The session's shared parts.
@@ -105,19 +133,34 @@ export class TorrentRun {
    * @param events Where the run reports.
    */
   constructor(
-    torrent: Torrent,
+    source: Torrent | MagnetLink,
     options: AddTorrentOptions,
     pool: PeerPool,
     context: SessionContext,
     paths: RunPaths,
     events: RunEvents,
   ) {
-    this.#torrent = torrent;
     this.#options = options;
     this.#pool = pool;
     this.#context = context;
     this.#paths = paths;
     this.#events = events;
+    if ("pieceMap" in source) this.#openStore(source);
+    else this.#magnet = source;
+    this.#sources = [
+      staticPeerSource("user", "user", options.peers ?? []),
+      ...(options.peerSources ?? []),
+    ];
+    const trackers = this.#torrent?.trackers ?? source.trackers.map((url) => [url as string]);
+    if ((options.announce ?? true) && trackers.length > 0) {
+      // Made now (it sends nothing before start) so its trackers show from the first status.
+      this.#announcer = this.#makeAnnouncer(trackers, this.#torrent?.private ?? false);
+    }
+  }
+
+  #openStore(torrent: Torrent): void {
+    const options = this.#options;
+    this.#torrent = torrent;
     this.#store = (options.storage ?? fileStorage)(torrent, {
       downloadDir: options.downloadDir,
       maxOpenFiles: options.maxOpenFiles,
@@ -125,19 +168,16 @@ export class TorrentRun {
       beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
     });
     if (this.#store instanceof FileStore) this.#files = this.#store;
-    this.#sources = [
-      staticPeerSource("user", "user", options.peers ?? []),
-      ...(options.peerSources ?? []),
-    ];
-    if ((options.announce ?? true) && torrent.trackers.length > 0) {
-      // Made now (it sends nothing before start) so its trackers show from the first status.
-      this.#announcer = this.#makeAnnouncer();
-    }
   }
 
-  /** The storage the run uses. */
-  get store(): Storage {
+  /** The storage the run uses, once the torrent's metadata is known. */
+  get store(): Storage | undefined {
     return this.#store;
+  }
+
+  /** While the metadata of a magnet link is fetched: how far it is. */
+  get metadata(): MetadataProgress | undefined {
+    return this.#metadata?.swarm.progress();
   }
 
   /** Verified pieces and their bytes, and the bytes verified when downloading began. */
@@ -174,9 +214,29 @@ export class TorrentRun {
     return this.#picker !== undefined && this.#picker.missing === 0;
   }
 
-  /** The swarm's counters, once it runs. */
+  /** The swarm's counters, once it runs (while metadata is fetched, its peers only). */
   stats(now: number = Date.now()): SwarmStats | undefined {
-    return this.#swarm?.stats(now);
+    if (this.#swarm) {
+      const stats = this.#swarm.stats(now);
+      return { ...stats, banned: stats.banned + this.#metadataBans };
+    }
+    const metadata = this.metadata;
+    if (!metadata) return undefined;
+    return {
+      connected: metadata.connected,
+      seen: metadata.seen,
+      downloadRate: 0,
+      uploadRate: 0,
+      downloaded: 0,
+      uploaded: 0,
+      wasted: 0,
+      hashFailures: 0,
+      banned: metadata.banned,
+      peersUsed: 0,
+      peersTried: metadata.tried,
+      peersServed: 0,
+      lastDialError: metadata.lastDialError,
+    };
   }
 
   /** Every tracker's state. */
@@ -191,16 +251,24 @@ export class TorrentRun {
 
   /** Adds peer addresses to connect to. */
   addPeers(addresses: readonly PeerAddress[]): void {
-    this.#swarm?.addPeers(addresses);
+    this.#addPeers(addresses);
+  }
+
+  /** To the swarm, or to the metadata phase's; kept in the pool between the two. */
+  #addPeers(addresses: readonly PeerAddress[], source?: string, kind?: PeerSourceKind): void {
+    if (this.#swarm) this.#swarm.addPeers(addresses, source, kind);
+    else if (this.#metadata) this.#metadata.swarm.addPeers(addresses, source, kind);
+    else this.#pool.add(addresses, source, kind);
   }
 
   /** Hands over a connection a peer opened to us; false when refused. */
   adopt(connection: PeerConnection): boolean {
-    if (!this.#swarm || this.#stopping) {
+    const swarm = this.#swarm ?? this.#metadata?.swarm;
+    if (!swarm || this.#stopping) {
       connection.close();
       return false;
     }
-    return this.#swarm.adopt(connection);
+    return swarm.adopt(connection);
   }
 
   /**
@@ -210,13 +278,22 @@ export class TorrentRun {
    */
   async start(): Promise<void> {
     if (this.#stopping) return;
-    const torrent = this.#torrent;
     const options = this.#options;
+    // Addresses known from an earlier run are dialled again at once.
+    this.#pool.readyAgain();
+    if (!this.#torrent && !(await this.#fetchMetadata())) return;
+    if (options.metadataOnly && this.#magnet) {
+      for (const session of this.#handedOver) session.connection.close();
+      this.#handedOver = [];
+      this.#events.complete();
+      return;
+    }
+    const torrent = this.#torrent!;
     const have = await this.#restore();
     if (this.#stopping) return;
     // A seed only reads: its data is complete, or it fails below.
     if (!options.requireComplete) {
-      await this.#store.create();
+      await this.#store!.create();
       if (this.#stopping) return;
       if (this.#files) this.#writer = new PieceWriter(torrent, this.#files);
     }
@@ -241,30 +318,112 @@ export class TorrentRun {
       this.#events.complete();
       return;
     }
-    const cache = new PieceReadCache(this.#store, (index) => torrent.pieceMap.pieceSize(index));
+    const cache = new PieceReadCache(this.#store!, (index) => torrent.pieceMap.pieceSize(index));
     // Files on disk are watched for changes by other programs; other stores are ours alone.
     const repair = this.#repair = this.#files
       ? await this.#makeRepair(cache, this.#files)
       : undefined;
     if (this.#stopping) return;
     this.#swarm = this.#makeSwarm(picker, cache, repair);
+    this.#swarm.adoptSessions(this.#handedOver);
+    this.#handedOver = [];
     this.#downloadStartedAt = Date.now();
     this.#events.running(picker.missing === 0);
     if (picker.missing === 0) this.#events.complete();
     this.#swarm.start();
-    this.#announcer?.start();
-    this.#sourcesStarted = true;
-    for (const source of this.#sources) {
-      source.start((peers, name) => this.#swarm?.addPeers(peers, name, source.kind));
-    }
+    this.#startDiscovery();
     const now = Date.now();
     this.#lastArrival = { at: now, downloaded: 0 };
     this.#nextResumeAt = now + (options.resumeIntervalMs ?? 10_000);
     if (repair) this.#nextFileCheckAt = now + (options.fileCheckIntervalMs ?? 10_000);
   }
 
+  /** The announcer and the other peer sources, once per run (they go on from the metadata phase). */
+  #startDiscovery(): void {
+    if (!this.#announcing) this.#announcer?.start();
+    this.#announcing = true;
+    if (this.#sourcesStarted) return;
+    this.#sourcesStarted = true;
+    for (const source of this.#sources) {
+      source.start((peers, name) => this.#addPeers(peers, name, source.kind));
+    }
+  }
+
+  /**
+   * A magnet link's torrent: the one an earlier run saved, or the metadata
+   * fetched from peers (then saved, unless `saveTorrent` is false).
+   *
+   * @returns False when the run was stopped first.
+   * @throws {TorrentError} When the metadata is not a torrent shoal can download.
+   */
+  async #fetchMetadata(): Promise<boolean> {
+    const magnet = this.#magnet!;
+    const options = this.#options;
+    const context = this.#context;
+    const saved = await loadSavedTorrent(this.#paths.savedTorrent, magnet);
+    if (this.#stopping) return false;
+    if (saved) {
+      context.log.info(`metadata read from ${this.#paths.savedTorrent}`);
+      this.#openStore(saved);
+      this.#events.metadata(saved);
+      return true;
+    }
+    const phase = this.#metadata = new MetadataPhase(magnet, {
+      infoHash: magnet.infoHash,
+      peerId: context.peerId,
+      listenPort: context.port,
+      pool: this.#pool,
+      log: context.log,
+      maxMetadataSize: options.maxMetadataSize,
+      maxPeers: options.maxPeers,
+      timeouts: options.timeouts,
+      transport: context.transport,
+      downloadLimiter: context.downloadLimiter,
+    });
+    this.#lastArrival = { at: Date.now(), downloaded: 0 };
+    phase.swarm.start();
+    this.#startDiscovery();
+    const wait = this.#metadataWait = Promise.withResolvers<Torrent | undefined>();
+    const fetched = await Promise.race([phase.fetched, wait.promise]);
+    this.#metadataWait = undefined;
+    if (!fetched) return false;
+    if (!("sessions" in fetched)) {
+      // Given by the owner (from a .torrent file): the peers stay all the same.
+      this.#handedOver = phase.swarm.handOver();
+      this.#metadata = undefined;
+      await phase.swarm.stop();
+      this.#openStore(fetched);
+      this.#events.metadata(fetched);
+      return !this.#stopping;
+    }
+    this.#handedOver = fetched.sessions;
+    this.#metadataBans = phase.swarm.progress().banned;
+    this.#metadata = undefined;
+    await phase.swarm.stop(); // Dials in flight; the sessions are the new swarm's.
+    this.#openStore(fetched.torrent);
+    if (options.saveTorrent ?? true) {
+      await saveTorrentFile(this.#paths.savedTorrent, fetched.file).catch((error) =>
+        context.log.warn(`${(error as Error).message}; the metadata is fetched again next time`)
+      );
+    }
+    this.#events.metadata(fetched.torrent, fetched.file);
+    return !this.#stopping;
+  }
+
+  /**
+   * The metadata of a magnet link, from elsewhere (a `.torrent` file),
+   * while this run fetches it: the run goes on with it, keeping its peers.
+   *
+   * @returns False when the run is not fetching metadata now.
+   */
+  giveMetadata(torrent: Torrent): boolean {
+    if (!this.#metadataWait || this.#stopping) return false;
+    this.#metadataWait.resolve(torrent);
+    return true;
+  }
+
   #makeSwarm(picker: PiecePicker, cache: PieceReadCache, repair?: PieceRepair): Swarm {
-    const torrent = this.#torrent;
+    const torrent = this.#torrent!;
     const options = this.#options;
     const context = this.#context;
     const writing = async <T>(index: number, write: () => Promise<T>, valid: (r: T) => boolean) => {
@@ -279,8 +438,6 @@ export class TorrentRun {
       }
     };
     const writer = this.#writer;
-    // Addresses known from an earlier run are dialled again at once.
-    this.#pool.readyAgain();
     return new Swarm({
       pool: this.#pool,
       readPiece: (index) => cache.read(index),
@@ -293,7 +450,7 @@ export class TorrentRun {
       listenPort: context.port,
       picker,
       writePiece: (index, data) =>
-        writing(index, () => this.#store.writePiece(index, data), () => true),
+        writing(index, () => this.#store!.writePiece(index, data), () => true),
       verifyAndWrite: writer
         ? (index, data) => writing(index, () => writer.verifyAndWrite(index, data), (r) => r.valid)
         : undefined,
@@ -322,6 +479,7 @@ export class TorrentRun {
   /** Once a second, from the session's clock: the swarm's housekeeping, file checks and resume saves when due. */
   tick(now: number): void {
     if (this.#stopping) return;
+    this.#metadata?.swarm.tick(now);
     this.#swarm?.tick(now);
     if (now >= this.#nextFileCheckAt) {
       this.#nextFileCheckAt = now + (this.#options.fileCheckIntervalMs ?? 10_000);
@@ -343,13 +501,13 @@ export class TorrentRun {
     const writable = !this.#options.requireComplete;
     const log = this.#context.log;
     return new PieceRepair({
-      torrent: this.#torrent,
+      torrent: this.#torrent!,
       store: files,
       known: (!writable && this.#restoredStates) || await files.states(),
       has: (index) => this.#picker!.have.has(index),
       lose: (pieces) => {
         const lost = this.#swarm?.losePieces(pieces) ?? [];
-        for (const piece of lost) this.#bytesDone -= this.#torrent.pieceMap.pieceSize(piece);
+        for (const piece of lost) this.#bytesDone -= this.#torrent!.pieceMap.pieceSize(piece);
         if (lost.length > 0) this.#resumeDirty = true;
         return lost;
       },
@@ -372,23 +530,23 @@ export class TorrentRun {
     });
   }
 
-  #makeAnnouncer(): Announcer {
-    const torrent = this.#torrent;
+  #makeAnnouncer(trackers: string[][], isPrivate: boolean): Announcer {
     const context = this.#context;
     return new Announcer({
-      infoHash: torrent.infoHash,
+      infoHash: this.#torrent?.infoHash ?? this.#magnet!.infoHash,
       peerId: context.peerId,
       port: context.port,
-      trackers: torrent.trackers,
-      private: torrent.private,
+      trackers,
+      private: isPrivate,
       udp: context.udp,
       http: context.http ? { client: context.http } : undefined,
       stats: () => {
         const stats = this.#swarm?.stats();
+        const torrent = this.#torrent!;
         return {
           uploaded: stats?.uploaded ?? 0,
           downloaded: stats?.downloaded ?? 0,
-          left: torrent.totalLength - this.#bytesDone,
+          left: torrent ? torrent.totalLength - this.#bytesDone : METADATA_LEFT,
         };
       },
       onTrackerChange: (url) => {
@@ -396,10 +554,11 @@ export class TorrentRun {
           `private torrent: now using tracker ${url}; dropping peers from the previous one`,
         );
         this.#swarm?.dropAllPeers();
+        this.#metadata?.swarm.dropAllPeers();
       },
       onPeers: (peers) => {
         context.log.debug(`tracker ${peers[0]?.source}: ${peers.length} peers`);
-        this.#swarm?.addPeers(peers, peers[0]?.source, "tracker");
+        this.#addPeers(peers, peers[0]?.source, "tracker");
       },
       onStatusChange: (status) => this.#events.tracker(status),
       log: context.log,
@@ -408,8 +567,9 @@ export class TorrentRun {
 
   /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
   waiting(now: number): { forMs: number; reason: string } | undefined {
-    if (!this.#swarm || this.#picker?.missing === 0) return undefined;
-    const stats = this.#swarm.stats(now);
+    if (this.#picker?.missing === 0) return undefined;
+    const stats = this.stats(now);
+    if (!stats) return undefined;
     if (stats.downloaded > this.#lastArrival.downloaded) {
       this.#lastArrival = { at: now, downloaded: stats.downloaded };
     }
@@ -421,6 +581,7 @@ export class TorrentRun {
       seen: stats.seen,
       tried: stats.peersTried,
       lastDialError: stats.lastDialError,
+      metadataSources: this.metadata?.sources,
     });
     return { forMs, reason };
   }
@@ -428,13 +589,13 @@ export class TorrentRun {
   /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
   async #restore(): Promise<Bitfield> {
     const log = this.#context.log;
-    const torrent = this.#torrent;
+    const torrent = this.#torrent!;
     const { resumePath, besideData } = this.#paths;
     const [resume, states] = await Promise.all([
       loadResume(resumePath, torrent).then((found) =>
         found ?? (besideData === resumePath ? undefined : loadResume(besideData, torrent))
       ),
-      this.#store.states(),
+      this.#store!.states(),
     ]);
     this.#restoredStates = states;
     if (resume && filesUnchanged(resume, states)) {
@@ -445,7 +606,7 @@ export class TorrentRun {
     log.info("checking existing data");
     this.#checking = { checked: 0, total: 0 };
     this.#events.checking();
-    const pieces = await checkPieces(torrent, this.#store, {
+    const pieces = await checkPieces(torrent, this.#store!, {
       signal: this.#checkAbort.signal,
       onProgress: (checked, total) => this.#checking = { checked, total },
     });
@@ -474,6 +635,9 @@ export class TorrentRun {
     };
     this.#stopping = true;
     this.#checkAbort.abort();
+    this.#metadataWait?.resolve(undefined);
+    for (const session of this.#handedOver) session.connection.close();
+    await step("closing peers", () => this.#metadata?.swarm.stop());
     await starting;
     await step("closing peers", () => this.#swarm?.stop());
     await step("checking changed files", () => this.#repair?.stop());
@@ -489,7 +653,7 @@ export class TorrentRun {
     }
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
     await step("closing the piece writer", () => this.#writer?.close());
-    await step("closing files", () => this.#store.close());
+    await step("closing files", () => this.#store?.close());
   }
 
   /** Saves resume data; saves never overlap. */
@@ -506,8 +670,8 @@ export class TorrentRun {
       // Pieces first, then file times: a write after the snapshot changes a
       // time and forces a check, never the other way round.
       const pieces = new Bitfield(picker.have.size, picker.have.bytes);
-      const files = await this.#store.states();
-      await saveResume(this.#paths.resumePath, this.#torrent, { pieces, files });
+      const files = await this.#store!.states();
+      await saveResume(this.#paths.resumePath, this.#torrent!, { pieces, files });
     });
     return this.#saving;
   }

@@ -157,8 +157,9 @@ export class Session {
   /**
    * Adds a torrent and starts it, unless `options.paused` (then
    * `handle.resume()` starts it). A torrent added by magnet link is in the
-   * `metadata` state (once resumed, when added paused) until
-   * `handle.setMetadata()` gives it its torrent.
+   * `metadata` state (once resumed, when added paused) until its metadata
+   * is fetched from peers (BEP 9), read from the `.torrent` an earlier start
+   * saved in the state directory, or given by `handle.setMetadata()`.
    *
    * @param source A torrent, or a magnet link (`parseMagnet`).
    * @throws {ShoalError} When the torrent is already in the session.
@@ -253,7 +254,8 @@ export class Session {
   /** Info hashes of the torrents that take peers now. */
   *#servedInfoHashes(): Iterable<Uint8Array> {
     for (const handle of this.#torrents.values()) {
-      if (handle.state === "downloading" || handle.state === "seeding") {
+      const state = handle.state;
+      if (state === "downloading" || state === "seeding" || state === "metadata") {
         yield handle.infoHash;
       }
     }

@@ -28,6 +28,7 @@ import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
 import { TorrentRun } from "./_torrent_run.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
+import { savedTorrentPath } from "./_metadata_phase.ts";
 
 /**
  * Where a torrent is in its life:
@@ -72,6 +73,12 @@ export interface TorrentStatus {
   progress: number;
   /** While checking: pieces checked and pieces to check. */
   checking?: { checked: number; total: number };
+  /**
+   * In the `metadata` state: metadata pieces received, and in all (0
+   * until a peer announces the size), and how many connected peers offer
+   * the metadata.
+   */
+  metadata?: { received: number; total: number; peers: number };
   /** Bytes per second received now (5 s average). */
   downloadRate: number;
   /** Bytes per second received on average since downloading began. */
@@ -135,6 +142,8 @@ export type TorrentEvents = {
   error: Error;
   /** A tracker started working, failed, or failed for another reason. */
   tracker: TrackerStatus;
+  /** A torrent added by magnet link has its metadata (fetched from peers, read from the state directory, or given). */
+  metadata: Torrent;
 };
 
 /** How a torrent is run. */
@@ -170,6 +179,24 @@ export interface AddTorrentOptions {
   maxBufferedBytes?: number;
   /** Announce to the torrent's trackers. Default true. */
   announce?: boolean;
+  /**
+   * A torrent added by magnet link: the largest info dictionary accepted
+   * from peers, in bytes (a peer announcing more is not asked). Default
+   * 16 MiB.
+   */
+  maxMetadataSize?: number;
+  /**
+   * A torrent added by magnet link: keep its `.torrent` in the state
+   * directory once its metadata is fetched, so the next start needs no
+   * peer for it. Default true.
+   */
+  saveTorrent?: boolean;
+  /**
+   * A torrent added by magnet link: stop once the metadata is known (state
+   * `complete`, `done` settles), downloading nothing, as `aria2c
+   * --bt-metadata-only` does. `handle.torrent` then holds it. Default false.
+   */
+  metadataOnly?: boolean;
   /** How often resume data is saved while downloading, in ms. Default 10 s. */
   resumeIntervalMs?: number;
   /** A peer that answers no request for this long is snubbed. Default 20 s. */
@@ -326,7 +353,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
     // Made now (it starts nothing) so that a paused torrent's trackers show.
-    if (this.#torrent) this.#run = this.#newRun(this.#torrent);
+    this.#run = this.#newRun(source);
   }
 
   /** The torrent, once its metadata is known (one added by magnet link has none until then). */
@@ -348,7 +375,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         `The metadata is for ${torrent.infoHashHex}, not for ${this.infoHashHex}`,
       );
     }
-    this.#torrent = torrent;
+    // Fetching it now: the run goes on with this torrent and the peers it has.
+    if (this.#running && this.#runStarted && this.#run!.giveMetadata(torrent)) return;
+    this.#learnMetadata(torrent);
     this.#run = this.#newRun(torrent);
     // Running (in `metadata`): it goes on now. Paused, or being paused: `resume()` starts it.
     if (this.#running && !this.#stopping && !this.#pausing) this.#startRun(this.#run);
@@ -389,6 +418,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
         ? 1
         : progress.bytes / torrent.totalLength,
       checking: this.#state === "checking" ? run?.checking : undefined,
+      metadata: this.#metadataProgress(),
       downloadRate,
       averageDownloadRate: elapsedDownloading > 0
         ? (swarm?.downloaded ?? 0) / elapsedDownloading
@@ -426,9 +456,22 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (this.#running) this.#run?.addPeers(addresses);
   }
 
+  #metadataProgress(): TorrentStatus["metadata"] {
+    if (this.#state !== "metadata") return undefined;
+    const progress = this.#run?.metadata;
+    return {
+      received: progress?.received ?? 0,
+      total: progress?.total ?? 0,
+      peers: progress?.sources ?? 0,
+    };
+  }
+
   /** Hands over a connection a peer opened to us; false when refused. */
   adopt(connection: PeerConnection): boolean {
-    if (!this.#running || (this.#state !== "downloading" && this.#state !== "seeding")) {
+    const state = this.#state;
+    if (
+      !this.#running || (state !== "downloading" && state !== "seeding" && state !== "metadata")
+    ) {
       connection.close();
       return false;
     }
@@ -451,25 +494,31 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     if (this.#running || this.#stopping) return;
     this.#running = true;
     this.#untick = this.#context.clock.subscribe((now) => this.#tick(now));
-    if (!this.#torrent) return this.#setState("metadata");
     if (this.#runStarted) {
       // A run is not started twice: the next one restores from the resume data the last saved.
       const last = this.#run!.stats();
       if (last) this.#carry(last);
       this.#lastProgress = this.#run!.progress;
-      this.#run = this.#newRun(this.#torrent);
+      this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
     }
     this.#startRun(this.#run!);
   }
 
   #startRun(run: TorrentRun): void {
-    const torrent = this.#torrent!;
     this.#runStarted = true;
-    this.#setState("checking");
+    this.#setState(this.#torrent ? "checking" : "metadata");
+    const name = this.#torrent?.name ?? this.#magnet?.displayName ?? this.infoHashHex;
     this.#starting = (async () => {
-      this.#lock ??= await lockState(this.#stateDir, torrent);
+      this.#lock ??= await lockState(this.#stateDir, { infoHashHex: this.infoHashHex, name });
       await run.start();
     })().catch((error) => this.#fail(error));
+  }
+
+  /** The metadata is known: status and events show the torrent from now on. */
+  #learnMetadata(torrent: Torrent): void {
+    this.#torrent = torrent;
+    if (torrent.private) this.#pool?.makePrivate();
+    this.emit("metadata", torrent);
   }
 
   /**
@@ -516,7 +565,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     // Under the state lock, taken again: another shoal using the same data keeps it.
     const lock = await lockState(this.#stateDir, torrent);
     try {
-      await (this.#run ?? this.#newRun(torrent)).store.delete();
+      await (this.#run?.store ?? this.#newRun(torrent).store!).delete();
       await Deno.remove(this.#resumePath).catch(() => {});
     } finally {
       lock.release();
@@ -530,14 +579,16 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#checkSeedLimits(now);
   }
 
-  #newRun(torrent: Torrent): TorrentRun {
+  #newRun(source: Torrent | MagnetLink): TorrentRun {
     // A magnet link's peers are dialled besides those given.
     const peers = [...(this.#options.peers ?? []), ...(this.#magnet?.peers ?? [])];
-    this.#pool ??= new PeerPool({ private: torrent.private });
-    return new TorrentRun(torrent, { ...this.#options, peers }, this.#pool, this.#context, {
+    this.#pool ??= new PeerPool({ private: this.#torrent?.private ?? false });
+    return new TorrentRun(source, { ...this.#options, peers }, this.#pool, this.#context, {
       resumePath: this.#resumePath,
-      besideData: resumePath(defaultStateDir(this.#options.downloadDir), torrent),
+      besideData: resumePath(defaultStateDir(this.#options.downloadDir), source),
+      savedTorrent: savedTorrentPath(this.#stateDir, source),
     }, {
+      metadata: (torrent) => this.#learnMetadata(torrent),
       checking: () => this.#setState("checking"),
       running: (seeding) => this.#setState(seeding ? "seeding" : "downloading"),
       piece: (index) => this.emit("piece", index),
@@ -557,7 +608,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
   #waiting(now: number): { forMs: number; reason: string } | undefined {
-    if (this.#state !== "downloading" || !this.#running) return undefined;
+    const state = this.#state;
+    if ((state !== "downloading" && state !== "metadata") || !this.#running) return undefined;
     return this.#run?.waiting(now);
   }
 

@@ -44,3 +44,8 @@ export {
   type PieceAssemblerOptions,
 } from "./piece_assembler.ts";
 export type { PeerSummary, SwarmStats } from "./swarm_types.ts";
+export {
+  type MetadataProgress,
+  MetadataSwarm,
+  type MetadataSwarmOptions,
+} from "./metadata_swarm.ts";

@@ -26,7 +26,14 @@
 import type { PeerConnection } from "../wire/connection.ts";
 import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
 import { ExtensionRegistry } from "../wire/extension_registry.ts";
-import { ltDontHave } from "../extensions/lt_donthave.ts";
+import {
+  encodeMetadataMessage,
+  METADATA_PIECE_SIZE,
+  type MetadataMessage,
+  metadataPieceCount,
+  UT_METADATA,
+} from "../extensions/ut_metadata.ts";
+import { ourExtensions } from "./_extensions.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";
 import { VERSION } from "../version.ts";
@@ -171,12 +178,14 @@ export class Swarm {
       downloads: this.#downloads,
       log,
     });
-    this.#extensions = new ExtensionRegistry<PeerSession>([
-      ltDontHave((peer, index) => {
+    this.#extensions = ourExtensions({
+      dontHave: (peer, index) => {
         if (index < torrent.pieceCount) return this.#downloads.lost(peer, index);
         peer.protocolError(`sent lt_donthave for piece ${index}, which does not exist`);
-      }),
-    ]);
+      },
+      metadata: (peer, message) => this.#serveMetadata(peer, message),
+      metadataSize: () => torrent.infoBytes.length,
+    });
     this.#events = this.#sessionEvents();
   }
 
@@ -311,6 +320,29 @@ export class Swarm {
     this.#tasks.add(owned);
   }
 
+  /**
+   * Takes over the peer sessions of the metadata phase
+   * ({@linkcode MetadataSwarm.handOver}), still open: each learns the piece
+   * count (what the peer announced meanwhile counts now), hears our
+   * extension handshake again (now with `metadata_size`) and our pieces.
+   * Call before {@linkcode start}.
+   */
+  adoptSessions(sessions: readonly PeerSession[]): void {
+    const epoch = this.pool.epoch;
+    for (const peer of sessions) {
+      this.#nextPeerId = Math.max(this.#nextPeerId, peer.id + 1);
+      if (this.#stopped || peer.connection.closed) {
+        peer.connection.close();
+        this.pool.disconnected(peer.poolKey, Date.now(), epoch);
+        continue;
+      }
+      this.#peers.add(peer);
+      peer.reportTo(this.#events);
+      this.#spawn(this.#attend(peer, epoch, true), `peer ${peer.key}`);
+      peer.learnPieceCount(this.#options.torrent.pieceCount);
+    }
+  }
+
   /** Runs a connection to its end; `epoch` is the pool's when it was dialled or accepted. */
   async #run(connection: PeerConnection, epoch: number): Promise<void> {
     const { log, torrent, pipeline } = this.#options;
@@ -328,9 +360,16 @@ export class Swarm {
     }
     const how = { none: "", handshake: ", encrypted handshake", rc4: ", encrypted" };
     log.debug(`peer ${peer.key}: connected (${connection.direction}${how[connection.encryption]})`);
-    connection.onDrain = () => this.#uploads.serve(peer);
-    this.#greet(peer);
-    const error = await peer.run(this.#events);
+    peer.run(this.#events);
+    await this.#attend(peer, epoch, false);
+  }
+
+  /** Serves a running session until its connection ends, then forgets it. */
+  async #attend(peer: PeerSession, epoch: number, adopted: boolean): Promise<void> {
+    const log = this.#options.log;
+    peer.connection.onDrain = () => this.#uploads.serve(peer);
+    this.#greet(peer, adopted);
+    const error = await peer.ended;
     this.#peers.remove(peer);
     this.#downloads.forget(peer);
     this.#bans.forget(peer);
@@ -340,7 +379,12 @@ export class Swarm {
     this.#connector.fill();
   }
 
-  #greet(peer: PeerSession): void {
+  /**
+   * Our extension handshake and our pieces. A peer adopted from the
+   * metadata phase has heard "have none" (or nothing) already: it hears
+   * each piece we have as `have`.
+   */
+  #greet(peer: PeerSession, adopted: boolean): void {
     if (peer.connection.features.extensions) {
       peer.send({
         type: "extended",
@@ -353,7 +397,29 @@ export class Swarm {
         }, this.#extensions.handshakeFields()),
       });
     }
-    peer.sendPieces(this.#picker.have);
+    if (!adopted) return peer.sendPieces(this.#picker.have);
+    for (const index of this.#picker.have.indices()) peer.send({ type: "have", index });
+  }
+
+  /** Answers ut_metadata requests from the info dictionary (BEP 9); late answers to our own requests are ignored. */
+  #serveMetadata(peer: PeerSession, message: MetadataMessage): void {
+    if (message.type !== "request") return;
+    const info = this.#options.torrent.infoBytes;
+    const piece = message.piece;
+    const reply: MetadataMessage = piece < metadataPieceCount(info.length)
+      ? {
+        type: "data",
+        piece,
+        totalSize: info.length,
+        data: info.subarray(piece * METADATA_PIECE_SIZE, (piece + 1) * METADATA_PIECE_SIZE),
+      }
+      : { type: "reject", piece };
+    const framed = ExtensionRegistry.message(
+      peer.extensions,
+      UT_METADATA,
+      encodeMetadataMessage(reply),
+    );
+    if (framed) peer.send(framed);
   }
 
   /**

@@ -138,12 +138,34 @@ export function formatSeedingBlock(
   return lines;
 }
 
+/** `fetching metadata (3/7 pieces, 2 peers)`: a magnet link's torrent before its metadata is known. */
+export function formatMetadataProgress(status: TorrentStatus): string {
+  const metadata = status.metadata ?? { received: 0, total: 0, peers: 0 };
+  const pieces = metadata.total > 0
+    ? `${formatCount(metadata.received)}/${formatCount(metadata.total)} pieces, `
+    : "";
+  return `fetching metadata (${pieces}${formatQuantity(metadata.peers, "peer")})`;
+}
+
+/** The block of a torrent whose metadata is being fetched. */
+function formatMetadataBlock(status: TorrentStatus, options: ProgressBlockOptions): string[] {
+  const lines = [
+    `Metadata: ${formatMetadataProgress(status)}`,
+    formatPeers(status, options),
+    `Time:     ${formatDuration(status.elapsedMs / 1000)} elapsed`,
+    `Trackers: ${formatTrackerLine(status.trackers)}`,
+  ];
+  if (status.waiting) lines.push(`Waiting:  ${formatWaiting(status.waiting)}`);
+  return lines;
+}
+
 /** The block redrawn in place on a terminal, one string per line (fitting is the display's job). */
 export function formatProgressBlock(
   status: TorrentStatus,
   options: ProgressBlockOptions = {},
 ): string[] {
   if (status.state === "seeding") return formatSeedingBlock(status, options);
+  if (status.state === "metadata") return formatMetadataBlock(status, options);
   const label = status.state === "checking" ? "Checking:" : "Progress:";
   const after = ` ${percent(status)} (${formatCount(status.piecesDone)}/${
     formatCount(status.pieceCount)
@@ -178,6 +200,11 @@ export function formatProgressBlock(
 
 /** The plain line printed every few seconds when output is not a terminal. */
 export function formatProgressLine(status: TorrentStatus): string {
+  if (status.state === "metadata") {
+    return `[metadata] ${
+      formatMetadataProgress(status)
+    }, ${status.peersConnected}/${status.peersSeen} peers`;
+  }
   if (status.state === "checking" && !status.checking?.total) {
     return "[starting] looking at existing data";
   }
@@ -215,6 +242,7 @@ export function statusToJson(status: TorrentStatus): Record<string, unknown> {
     bytesDone: status.bytesDone,
     totalBytes: status.totalBytes,
     checking: status.checking ?? null,
+    metadata: status.metadata ?? null,
     downloadRate: Math.round(status.downloadRate),
     uploadRate: Math.round(status.uploadRate),
     etaSeconds: status.etaSeconds === undefined ? null : Math.round(status.etaSeconds),

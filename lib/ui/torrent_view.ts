@@ -227,7 +227,14 @@ export function formatMagnet(magnet: MagnetLink): string {
   for (const url of json.trackers) out.push(`  ${url}`);
   if (json.webSeeds.length > 0) out.push("Web seeds:", ...json.webSeeds.map((u) => `  ${u}`));
   if (json.peers.length > 0) out.push("Peers:", ...json.peers.map((p) => `  ${p}`));
-  if (json.selectOnly) out.push(field("Files wanted", json.selectOnly));
+  if (json.selectOnly) {
+    out.push(
+      field(
+        "Files wanted",
+        `${json.selectOnly} (so=; not supported yet: every file is downloaded)`,
+      ),
+    );
+  }
   out.push("Size and files are known once the metadata arrives from peers.");
   return safeLines(out);
 }

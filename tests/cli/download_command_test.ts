@@ -77,8 +77,8 @@ Deno.test("cli download: errors a user can act on", () =>
       "lists no trackers; name peers to connect to with --peer host:port",
     );
     const magnet = await runShoal([`magnet:?xt=urn:btih:${"a".repeat(40)}`]);
-    assertEquals(magnet.code, 1);
-    assertStringIncludes(magnet.stderr, "magnet link");
+    assertEquals(magnet.code, 4);
+    assertStringIncludes(magnet.stderr, "The magnet link names no trackers and no peers");
     const badPeer = await runShoal(["download", fixture.torrent, "--peer", "nonsense"]);
     assertEquals(badPeer.code, 2);
     assertStringIncludes(badPeer.stderr, "expected host:port");

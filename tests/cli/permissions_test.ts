@@ -10,6 +10,8 @@ import { encode } from "../../lib/bencode/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, seededFixture, singleFileFixture } from "../helpers/content.ts";
 import { run, SHOAL_CLI, withTempDir } from "../helpers/tools.ts";
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { Session } from "../../lib/session/session.ts";
 import { freePort } from "../helpers/trackers.ts";
 
 /** Runs the CLI with exactly `permissions` (and no prompt), in `cwd`. */
@@ -146,6 +148,37 @@ Deno.test("permissions: download with read and write for its folder, the network
       assertMatch(bound.stdout, /Port: +\d+ on 127\.0\.0\.1\n/);
       await assertSameContent(fixture, out);
     } finally {
+      await peer.stop();
+    }
+  }));
+
+Deno.test("permissions: a magnet download and info --fetch need no more than a .torrent's", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seededFixture(dir, 400_000);
+    const seed = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const torrent = await readTorrentFile(fixture.torrent);
+      const handle = seed.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await handle.done;
+      const magnet = `magnet:?xt=urn:btih:${torrent.infoHashHex}&x.pe=127.0.0.1:${seed.port}`;
+      const out = `${dir}/dl`;
+      const bound = ["-p", String(freePort()), "--bind", "127.0.0.1"];
+      const download = await shoalWith(
+        [`--allow-read=${out}`, `--allow-write=${out}`, "--allow-net=127.0.0.1", "--unstable-net"],
+        ["download", magnet, "-d", out, ...bound],
+        dir,
+      );
+      assertEquals(download.code, 0, download.stderr);
+      await assertSameContent(fixture, out);
+      const info = await shoalWith(
+        ["--allow-read", "--allow-write", "--allow-net=127.0.0.1", "--unstable-net"],
+        ["info", "--fetch", magnet, ...bound],
+        dir,
+      );
+      assertEquals(info.code, 0, info.stderr);
+      assertStringIncludes(info.stdout, "single.bin");
+    } finally {
+      await seed.close();
       await peer.stop();
     }
   }));

@@ -131,7 +131,7 @@ Deno.test("lifecycle: Session.remove takes the torrent out; with deleteData its 
   }));
 
 testWithPrograms(
-  "lifecycle: a magnet link waits in the metadata state; given its metadata it downloads (into memory storage)",
+  "lifecycle: a magnet link without peers waits in the metadata state; given its metadata it downloads (into memory storage)",
   ["python3-libtorrent"],
   () =>
     withTempDir(async (dir) => {
@@ -142,7 +142,7 @@ testWithPrograms(
       const stores: MemoryStore[] = [];
       try {
         const magnet = parseMagnet(
-          `magnet:?xt=urn:btih:${torrent.infoHashHex}&dn=From%20a%20link&x.pe=127.0.0.1:${seeder.port}`,
+          `magnet:?xt=urn:btih:${torrent.infoHashHex}&dn=From%20a%20link`,
         );
         const handle = session.add(magnet, {
           downloadDir: `${dir}/down`,
@@ -170,9 +170,10 @@ testWithPrograms(
           refused = (error as Error).message.includes("not for");
         }
         assert(refused, "metadata of another torrent is refused");
-        // The metadata exchange (BEP 9) is the next issue; here the torrent file gives it.
+        // No peer to fetch it from: the torrent file gives it, then the seed is added.
         handle.setMetadata(torrent);
-        assertEquals(handle.torrent, torrent);
+        await until(() => handle.torrent === torrent, "the torrent taken");
+        handle.addPeers([{ host: "127.0.0.1", port: seeder.port }]);
         assertEquals(await handle.done, "complete");
         assertEquals(stores.length, 1);
         const source = await Deno.readFile(`${fixture.dataDir}/${fixture.files[0].path}`);

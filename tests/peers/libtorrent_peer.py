@@ -2,6 +2,10 @@
 
 Usage: libtorrent_peer.py seed TORRENT DATA_DIR PORT
        libtorrent_peer.py leech TORRENT SAVE_DIR PORT PEER_HOST PEER_PORT
+A leecher's TORRENT may be a magnet link: the metadata is then fetched from PEER.
+       libtorrent_peer.py metadata MAGNET SAVE_DIR PORT [PEER_HOST PEER_PORT]
+fetches only the metadata (from PEER, or from the link's trackers and x.pe peers), prints
+METADATA <seconds from adding the link> and exits 0 (the benchmark's libtorrent figure).
 A seeder prints READY once its data is verified and runs until killed.
 A leecher connects to PEER, prints DONE once every piece is checked and exits 0
 (1 after two minutes without finishing).
@@ -38,10 +42,15 @@ session = lt.session({
     "allow_multiple_connections_per_ip": True,
     "stop_tracker_timeout": 1,
     "alert_mask": 0,
+    "max_metadata_size": 64 * 1024 * 1024,
 })
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent_path)
+if torrent_path.startswith("magnet:"):
+    params = lt.parse_magnet_uri(torrent_path)
+else:
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent_path)
 params.save_path = data_dir
+added_at = time.time()
 handle = session.add_torrent(params)
 running = True
 
@@ -62,6 +71,18 @@ if mode == "seed":
             ready = True
         time.sleep(0.1)
     sys.exit(0)
+
+if mode == "metadata":
+    if len(sys.argv) > 6:
+        handle.connect_peer((sys.argv[5], int(sys.argv[6])))
+    deadline = time.time() + 120
+    while running and time.time() < deadline:
+        if handle.status().has_metadata:
+            print("METADATA", f"{time.time() - added_at:.4f}", flush=True)
+            sys.exit(0)
+        time.sleep(0.002)
+    print("NO METADATA", flush=True)
+    sys.exit(1)
 
 peer = (sys.argv[5], int(sys.argv[6]))
 handle.connect_peer(peer)

@@ -2,7 +2,8 @@
 // Usage: node webtorrent_peer.mjs seed TORRENT DATA_DIR PORT
 //        node webtorrent_peer.mjs leech TORRENT SAVE_DIR PORT PEER_HOST:PEER_PORT
 // A seeder prints READY once its data is verified and runs until killed; a
-// leecher connects to PEER, prints DONE when complete and exits 0.
+// leecher connects to PEER, prints DONE when complete and exits 0. A
+// leecher's TORRENT may be a magnet link (the metadata then comes from PEER).
 // DHT, local discovery, UPnP, NAT-PMP, PEX and uTP are off: webtorrent-cli
 // cannot turn them off, which is why tests use this wrapper
 // (shared/reference/peers.md). Protocol encryption is off for the leecher:
@@ -28,7 +29,8 @@ const fail = (error) => {
   process.exit(1);
 };
 client.on("error", fail);
-const torrent = client.add(fs.readFileSync(torrentPath), { path: dataDir });
+const source = torrentPath.startsWith("magnet:") ? torrentPath : fs.readFileSync(torrentPath);
+const torrent = client.add(source, { path: dataDir });
 torrent.on("error", fail);
 const stop = () => client.destroy(() => process.exit(0));
 process.on("SIGTERM", stop);

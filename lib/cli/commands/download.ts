@@ -7,7 +7,12 @@
  */
 
 import { type Command, Option } from "../_commander.ts";
-import { loadTorrentForRun, runTorrent, type TorrentRunFlags } from "../_run_torrent.ts";
+import {
+  loadTorrentForRun,
+  type MagnetFlags,
+  runTorrent,
+  type TorrentRunFlags,
+} from "../_run_torrent.ts";
 import {
   bindArgument,
   durationArgument,
@@ -21,7 +26,7 @@ import {
 } from "../_arguments.ts";
 
 /** Options of the download command. */
-export interface DownloadCommandOptions extends TorrentRunFlags {
+export interface DownloadCommandOptions extends TorrentRunFlags, MagnetFlags {
   /** `--stall-timeout`, in seconds. */
   stallTimeout?: number;
 }
@@ -31,8 +36,8 @@ export async function runDownload(
   input: string,
   options: DownloadCommandOptions & SeedFlags,
 ): Promise<void> {
-  const torrent = await loadTorrentForRun(input, options.peer);
-  await runTorrent(torrent, { ...options, verb: "downloading" });
+  const source = await loadTorrentForRun(input, options.peer, true);
+  await runTorrent(source, { ...options, verb: "downloading" });
 }
 
 /** The seeding flags of `download`. */
@@ -83,8 +88,18 @@ export function addDownloadCommand(program: Command): void {
   addTorrentRunFlags(
     program.command("download")
       .description("download a torrent (shoal <torrent> does the same)")
-      .argument("<torrent>", "a .torrent file or its http(s) URL"),
+      .argument("<torrent>", "a .torrent file or its http(s) URL, a magnet link or an info hash"),
   )
+    .addOption(
+      new Option(
+        "--max-metadata-size <size>",
+        "magnet links: the largest metadata (info dictionary) accepted from peers",
+      ).argParser(memoryArgument).default(16 * 1024 * 1024, "16m"),
+    )
+    .option(
+      "--save-torrent <file>",
+      "magnet links: also write the fetched .torrent here (it is always kept in the state directory)",
+    )
     .option("--seed", "keep seeding after the download completes, until Ctrl-C")
     .option(
       "--seed-ratio <ratio>",
@@ -111,6 +126,8 @@ Examples:
   shoal ubuntu.torrent
   shoal download ubuntu.torrent -d ~/Downloads -p 51413 -m 80
   shoal download x.torrent --peer 127.0.0.1:51413 --json
+  shoal download 'magnet:?xt=urn:btih:…&tr=udp://tracker.example:6969' --save-torrent x.torrent
+  shoal download 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:51413
   shoal download x.torrent --seed-ratio 2 --seed-time 1h
   shoal download https://example.org/x.torrent --stall-timeout 10m`,
     )

@@ -1,31 +1,113 @@
 /**
- * `shoal info <torrent-file | magnet>`: what a torrent or magnet link holds.
+ * `shoal info <torrent-file | magnet>`: what a torrent or magnet link
+ * holds; with `--fetch`, a magnet link's metadata is fetched from its peers
+ * first (like `aria2c --bt-metadata-only`) and the full torrent is shown.
  *
  * @module
  */
 
 import type { Command } from "../_commander.ts";
+import { NetworkError } from "../../errors.ts";
+import type { MagnetLink } from "../../metainfo/magnet.ts";
+import { torrentFileFromMetadata } from "../../metainfo/from_metadata.ts";
 import { loadTorrentSource } from "../../metainfo/source.ts";
+import type { Torrent } from "../../metainfo/torrent.ts";
+import type { PeerAddress } from "../../net/peer_address.ts";
+import { Session } from "../../session/session.ts";
+import { saveTorrentFile } from "../../session/_metadata_phase.ts";
 import { formatMagnet, formatTorrent, magnetToJson, torrentToJson } from "../../ui/torrent_view.ts";
-import { writeOut } from "../output.ts";
+import { bindArgument, durationArgument, peerArgument, portArgument } from "../_arguments.ts";
+import { writeErr, writeOut } from "../output.ts";
 
 /** Options of the info command. */
 export interface InfoOptions {
   /** Print the stable JSON form. */
   json?: boolean;
+  /** Fetch a magnet link's metadata from its peers. */
+  fetch?: boolean;
+  /** With `fetch`: more peers to ask. */
+  peer?: PeerAddress[];
+  /** With `fetch`: the port to listen on and announce. */
+  port?: number;
+  /** With `fetch`: give up after this many seconds. */
+  timeout?: number;
+  /** With `fetch`: write the fetched `.torrent` here. */
+  saveTorrent?: string;
+  /** With `fetch`: addresses to listen on and connect from. */
+  bind?: string[];
+}
+
+/** Fetches a magnet link's metadata from its trackers and peers, writing nothing else. */
+async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<Torrent> {
+  const peers = options.peer ?? [];
+  if (magnet.trackers.length === 0 && magnet.peers.length === 0 && peers.length === 0) {
+    throw new NetworkError(
+      "The magnet link names no trackers and no peers (x.pe); name peers to fetch its metadata from with --peer host:port",
+    );
+  }
+  const stateDir = await Deno.makeTempDir({ prefix: "shoal-info-" });
+  const session = new Session({
+    port: options.port ?? 0,
+    bind: options.bind?.length ? options.bind : undefined,
+  });
+  const seconds = options.timeout ?? 60;
+  try {
+    const handle = session.add(magnet, {
+      downloadDir: stateDir,
+      stateDir,
+      peers,
+      metadataOnly: true,
+      saveTorrent: false,
+      stallTimeoutMs: seconds * 1000,
+    });
+    const progress = setInterval(() => {
+      const status = handle.status();
+      const metadata = status.metadata;
+      if (metadata && !options.json) {
+        writeErr(
+          `fetching metadata: ${metadata.received}/${
+            metadata.total || "?"
+          } pieces, ${status.peersConnected} peers connected\n`,
+        );
+      }
+    }, 5000);
+    try {
+      await handle.done;
+    } finally {
+      clearInterval(progress);
+    }
+    if (!handle.torrent) throw new NetworkError("The metadata could not be fetched");
+    return handle.torrent;
+  } finally {
+    await session.close();
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  }
 }
 
 /** Prints a torrent file or magnet link, human-readable or as JSON. */
 export async function runInfo(input: string, options: InfoOptions): Promise<void> {
   const source = await loadTorrentSource(input);
+  let torrent = source.kind === "torrent" ? source.torrent : undefined;
+  if (source.kind === "magnet" && options.fetch) {
+    torrent = await fetchTorrent(source.magnet, options);
+    if (options.saveTorrent) {
+      await saveTorrentFile(
+        options.saveTorrent,
+        torrentFileFromMetadata(torrent.infoBytes, {
+          trackers: torrent.trackers.flat(),
+          webSeeds: torrent.webSeeds,
+        }),
+      );
+    }
+  }
   if (options.json) {
-    const json = source.kind === "torrent"
-      ? torrentToJson(source.torrent)
-      : magnetToJson(source.magnet);
+    const json = torrent
+      ? torrentToJson(torrent)
+      : magnetToJson((source as { magnet: MagnetLink }).magnet);
     writeOut(JSON.stringify(json, null, 2) + "\n");
   } else {
     writeOut(
-      (source.kind === "torrent" ? formatTorrent(source.torrent) : formatMagnet(source.magnet)) +
+      (torrent ? formatTorrent(torrent) : formatMagnet((source as { magnet: MagnetLink }).magnet)) +
         "\n",
     );
   }
@@ -37,9 +119,24 @@ export function addInfoCommand(program: Command): void {
     .description("show what a torrent file or magnet link holds")
     .argument("<torrent>", "a .torrent file or URL, a magnet link or an info hash")
     .option("--json", "print a stable machine-readable form")
+    .option("--fetch", "magnet links: fetch the metadata from peers and show the whole torrent")
+    .option("--peer <host:port>", "with --fetch: ask this peer too; repeatable", peerArgument, [])
+    .option("-p, --port <port>", "with --fetch: port to listen on and announce", portArgument, 6881)
+    .option(
+      "--timeout <duration>",
+      "with --fetch: give up when nothing arrives for this long, such as 30s (default 60s)",
+      durationArgument,
+    )
+    .option("--save-torrent <file>", "with --fetch: also write the fetched .torrent here")
+    .option(
+      "--bind <address>",
+      "with --fetch: an address to listen on and connect from; repeatable (default: all)",
+      bindArgument,
+      [],
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  shoal info ubuntu.torrent\n  shoal info --json 'magnet:?xt=urn:btih:…'",
+      "\nExamples:\n  shoal info ubuntu.torrent\n  shoal info --json 'magnet:?xt=urn:btih:…'\n  shoal info --fetch 'magnet:?xt=urn:btih:…&tr=udp://tracker.example:6969' --save-torrent x.torrent",
     )
     .action(runInfo);
 }
