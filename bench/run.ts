@@ -13,6 +13,7 @@ import { printPickerBench } from "./picker.ts";
 import { benchDownload } from "./download.ts";
 import { benchUpload } from "./upload.ts";
 import { benchSpread } from "./spread.ts";
+import { benchMetadata } from "./metadata.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -37,6 +38,15 @@ try {
 
 console.log("\n== Piece picker scaling (goal: linear in pieces, 200 peers)");
 printPickerBench();
+
+console.log(
+  "\n== Time to metadata (BEP 9) over loopback from a libtorrent seeder, shoal vs libtorrent (goal: under 100 ms from a given peer)",
+);
+if (!hasProgram("python3-libtorrent") || !hasProgram("opentracker")) {
+  console.log("  skipped: python3-libtorrent and opentracker are needed");
+} else {
+  await benchMetadata();
+}
 
 console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");
 const missing = ["opentracker", "aria2c", "node", "/usr/bin/time"].filter((program) =>

@@ -43,7 +43,7 @@ export interface MetadataFetcherOptions {
   infoHash: Uint8Array;
   /** Largest `metadata_size` believed. Default {@linkcode DEFAULT_MAX_METADATA_SIZE}. */
   maxSize?: number;
-  /** Requests outstanding per peer. Default 8. */
+  /** Requests outstanding per peer. Default 8 (libtorrent drops requests past a few dozen outstanding). */
   perPeer?: number;
   /** A request unanswered this long is asked of another peer (ms). Default 5 s. */
   timeoutMs?: number;
