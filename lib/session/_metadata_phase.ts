@@ -11,7 +11,7 @@ import type { MagnetLink } from "../metainfo/magnet.ts";
 import { torrentFromMetadata } from "../metainfo/from_metadata.ts";
 import { readTorrentFile, type Torrent } from "../metainfo/torrent.ts";
 import { bytesEqual } from "../util/_bytes.ts";
-import { diskError } from "../errors.ts";
+import { writeAtomically } from "../storage/_atomic_write.ts";
 import { MetadataSwarm, type MetadataSwarmOptions } from "../swarm/metadata_swarm.ts";
 import type { PeerSession } from "../swarm/peer_session.ts";
 
@@ -41,16 +41,8 @@ export async function loadSavedTorrent(
  *
  * @throws {DiskError} When it cannot be written.
  */
-export async function saveTorrentFile(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw diskError(error, "save the torrent file to", path);
-  }
+export function saveTorrentFile(path: string, bytes: Uint8Array): Promise<void> {
+  return writeAtomically(path, bytes, "save the torrent file to");
 }
 
 /** What the metadata phase ends with. */

@@ -14,7 +14,7 @@ import { type BencodeValue } from "../bencode/types.ts";
 import { decode } from "../bencode/decode.ts";
 import { encode } from "../bencode/encode.ts";
 import { isBytes, isDict, isInteger, isList } from "../bencode/read.ts";
-import { diskError } from "../errors.ts";
+import { writeAtomically } from "./_atomic_write.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { bytesEqual } from "../util/_bytes.ts";
@@ -94,15 +94,7 @@ export async function saveResume(path: string, torrent: Torrent, data: ResumeDat
       ["pieces", data.pieces.bytes],
     ]),
   );
-  const temporary = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw diskError(error, "save resume data to", path);
-  }
+  await writeAtomically(path, bytes, "save resume data to");
 }
 
 /** Whether the files on disk are exactly as they were when `data` was saved. */

@@ -7,6 +7,9 @@
  */
 
 import { ExtensionRegistry } from "../wire/extension_registry.ts";
+import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
+import { VERSION } from "../version.ts";
+import { OUR_REQUEST_QUEUE } from "./_uploads.ts";
 import { ltDontHave } from "../extensions/lt_donthave.ts";
 import { type MetadataMessage, utMetadata } from "../extensions/ut_metadata.ts";
 import type { PeerSession } from "./peer_session.ts";
@@ -19,6 +22,29 @@ export interface ExtensionHandlers {
   metadata(peer: PeerSession, message: MetadataMessage): void;
   /** The size of the info dictionary we serve, once we have it. */
   metadataSize(): number | undefined;
+}
+
+/**
+ * Sends our extension handshake (BEP 10) to a peer that speaks the
+ * extension protocol: our ids, client, listen port, request queue, and
+ * what the extensions add (`metadata_size` once we have the metadata).
+ */
+export function sendExtensionHandshake(
+  peer: PeerSession,
+  registry: ExtensionRegistry<PeerSession>,
+  listenPort: number,
+): void {
+  if (!peer.connection.features.extensions) return;
+  peer.send({
+    type: "extended",
+    id: 0,
+    payload: encodeExtensionHandshake({
+      extensions: registry.localIds(),
+      client: `shoal ${VERSION}`,
+      listenPort: listenPort || undefined,
+      requestQueue: OUR_REQUEST_QUEUE,
+    }, registry.handshakeFields()),
+  });
 }
 
 /** Our extensions, under the same ids in every swarm. */

@@ -12,7 +12,6 @@
  */
 
 import type { PeerConnection, PeerTimeouts } from "../wire/connection.ts";
-import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
 import { ExtensionRegistry } from "../wire/extension_registry.ts";
 import type { Transport } from "../wire/transport.ts";
 import {
@@ -25,12 +24,11 @@ import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSourceKind } from "../discovery/peer_source.ts";
 import type { Logger } from "../util/log.ts";
-import { VERSION } from "../version.ts";
 import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
 import { PeerTable } from "./_peer_table.ts";
 import { Connector } from "./_connector.ts";
-import { ourExtensions } from "./_extensions.ts";
-import { OUR_REQUEST_QUEUE } from "./_uploads.ts";
+import { ourExtensions, sendExtensionHandshake } from "./_extensions.ts";
+import { OwnedTasks } from "../util/_owned_tasks.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Metadata pieces a peer may send that we did not ask it for before it is dropped. */
@@ -97,7 +95,7 @@ export class MetadataSwarm {
   readonly #connector: Connector;
   readonly #extensions: ExtensionRegistry<PeerSession>;
   readonly #events: PeerSessionEvents;
-  readonly #tasks = new Set<Promise<void>>();
+  readonly #tasks: OwnedTasks;
   readonly #abort = new AbortController();
   /** Resolves each session's task when the session is handed over. */
   readonly #released = new Map<PeerSession, () => void>();
@@ -115,6 +113,7 @@ export class MetadataSwarm {
    */
   constructor(options: MetadataSwarmOptions) {
     this.#options = options;
+    this.#tasks = new OwnedTasks(options.log);
     this.#fetcher = new MetadataFetcher({
       infoHash: options.infoHash,
       maxSize: options.maxMetadataSize,
@@ -249,16 +248,11 @@ export class MetadataSwarm {
     this.#stopped = true;
     this.#abort.abort();
     for (const peer of this.#peers.values()) peer.connection.close();
-    while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+    await this.#tasks.settle();
   }
 
   #spawn(task: Promise<void>, what: string): void {
-    const owned: Promise<void> = task.catch((error) => {
-      this.#options.log.error(
-        `${what}: ${(error as Error)?.stack ?? error} (a bug; please report it)`,
-      );
-    }).finally(() => this.#tasks.delete(owned));
-    this.#tasks.add(owned);
+    this.#tasks.spawn(task, what);
   }
 
   async #run(connection: PeerConnection, epoch: number): Promise<void> {
@@ -291,18 +285,7 @@ export class MetadataSwarm {
   }
 
   #greet(peer: PeerSession): void {
-    if (peer.connection.features.extensions) {
-      peer.send({
-        type: "extended",
-        id: 0,
-        payload: encodeExtensionHandshake({
-          extensions: this.#extensions.localIds(),
-          client: `shoal ${VERSION}`,
-          listenPort: this.#options.listenPort || undefined,
-          requestQueue: OUR_REQUEST_QUEUE,
-        }, this.#extensions.handshakeFields()),
-      });
-    }
+    sendExtensionHandshake(peer, this.#extensions, this.#options.listenPort);
     if (peer.connection.features.fast) peer.send({ type: "have-none" });
   }
 

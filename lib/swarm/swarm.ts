@@ -24,7 +24,6 @@
  */
 
 import type { PeerConnection } from "../wire/connection.ts";
-import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
 import { ExtensionRegistry } from "../wire/extension_registry.ts";
 import {
   encodeMetadataMessage,
@@ -33,10 +32,10 @@ import {
   metadataPieceCount,
   UT_METADATA,
 } from "../extensions/ut_metadata.ts";
-import { ourExtensions } from "./_extensions.ts";
+import { ourExtensions, sendExtensionHandshake } from "./_extensions.ts";
+import { OwnedTasks } from "../util/_owned_tasks.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";
-import { VERSION } from "../version.ts";
 import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSourceKind } from "../discovery/peer_source.ts";
@@ -45,7 +44,7 @@ import type { PiecePicker } from "./picker.ts";
 import { PieceAssembler } from "./piece_assembler.ts";
 import { Connector } from "./_connector.ts";
 import { Downloads } from "./_downloads.ts";
-import { OUR_REQUEST_QUEUE, Uploads } from "./_uploads.ts";
+import { Uploads } from "./_uploads.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { Bans } from "./_bans.ts";
 import { OurPieces } from "./_our_pieces.ts";
@@ -71,7 +70,7 @@ export class Swarm {
   readonly #peers: PeerTable;
   readonly #upload = new RateMeter();
   /** Dials, connections and upload loops, and pieces being written: `stop()` waits for them. */
-  readonly #tasks = new Set<Promise<void>>();
+  readonly #tasks: OwnedTasks;
   readonly #bans: Bans;
   readonly #abort = new AbortController();
   readonly #peersServed = new Set<string>();
@@ -91,6 +90,7 @@ export class Swarm {
   /** @param options The torrent, the picker, storage and limits. */
   constructor(options: SwarmOptions) {
     this.#options = options;
+    this.#tasks = new OwnedTasks(options.log);
     const { torrent, log } = options;
     const picker = this.#picker = options.picker;
     this.pool = options.pool ?? new PeerPool({ private: torrent.private });
@@ -303,7 +303,7 @@ export class Swarm {
     this.#abort.abort();
     this.#uploads.stop();
     for (const peer of this.#peers.values()) peer.connection.close();
-    while (this.#tasks.size > 0) await Promise.all([...this.#tasks]);
+    await this.#tasks.settle();
   }
 
   /**
@@ -312,12 +312,7 @@ export class Swarm {
    * `stop()` waits for it.
    */
   #spawn(task: Promise<void>, what: string): void {
-    const owned: Promise<void> = task.catch((error) => {
-      this.#options.log.error(
-        `${what}: ${(error as Error)?.stack ?? error} (a bug; please report it)`,
-      );
-    }).finally(() => this.#tasks.delete(owned));
-    this.#tasks.add(owned);
+    this.#tasks.spawn(task, what);
   }
 
   /**
@@ -385,18 +380,7 @@ export class Swarm {
    * each piece we have as `have`.
    */
   #greet(peer: PeerSession, adopted: boolean): void {
-    if (peer.connection.features.extensions) {
-      peer.send({
-        type: "extended",
-        id: 0,
-        payload: encodeExtensionHandshake({
-          extensions: this.#extensions.localIds(),
-          client: `shoal ${VERSION}`,
-          listenPort: this.#options.listenPort || undefined,
-          requestQueue: OUR_REQUEST_QUEUE,
-        }, this.#extensions.handshakeFields()),
-      });
-    }
+    sendExtensionHandshake(peer, this.#extensions, this.#options.listenPort);
     if (!adopted) return peer.sendPieces(this.#picker.have);
     for (const index of this.#picker.have.indices()) peer.send({ type: "have", index });
   }
