@@ -91,11 +91,7 @@ export async function loadTorrentForRun(
         "Seeding needs the torrent's metadata: give its .torrent file (shoal download fetches a magnet link's)",
       );
     }
-    if (magnet.trackers.length === 0 && magnet.peers.length === 0 && !peers?.length) {
-      throw new NetworkError(
-        "The magnet link names no trackers and no peers (x.pe); name peers to fetch its metadata from with --peer host:port",
-      );
-    }
+    checkMagnetHasPeers(magnet, peers ?? []);
     return magnet;
   }
   const torrent = source.torrent;
@@ -105,6 +101,31 @@ export async function loadTorrentForRun(
     );
   }
   return torrent;
+}
+
+/**
+ * A magnet link's metadata can come only from peers: it must name a
+ * tracker or a peer, or `--peer` must.
+ *
+ * @throws {NetworkError} When there is nobody to ask.
+ */
+export function checkMagnetHasPeers(magnet: MagnetLink, peers: readonly PeerAddress[]): void {
+  if (magnet.trackers.length === 0 && magnet.peers.length === 0 && peers.length === 0) {
+    throw new NetworkError(
+      "The magnet link names no trackers and no peers (x.pe); name peers to fetch its metadata from with --peer host:port",
+    );
+  }
+}
+
+/** Writes a fetched torrent's `.torrent` where the user asked (`--save-torrent`). */
+export function saveTorrentCopy(path: string, torrent: Torrent): Promise<void> {
+  return saveTorrentFile(
+    path,
+    torrentFileFromMetadata(torrent.infoBytes, {
+      trackers: torrent.trackers.flat(),
+      webSeeds: torrent.webSeeds,
+    }),
+  );
 }
 
 /** The torrent's name, or a magnet link's (its `dn`, else its info hash) until the metadata is known. */
@@ -322,13 +343,7 @@ export async function runTorrent(
     if (options.saveTorrent) {
       const path = options.saveTorrent;
       copies.push(
-        saveTorrentFile(
-          path,
-          torrentFileFromMetadata(torrent.infoBytes, {
-            trackers: torrent.trackers.flat(),
-            webSeeds: torrent.webSeeds,
-          }),
-        ).then(
+        saveTorrentCopy(path, torrent).then(
           () => log.info(`torrent saved to ${path}`),
           (error) => display.message(`Could not save the torrent: ${(error as Error).message}`),
         ),

@@ -120,6 +120,11 @@ export class PeerPool {
     this.ignoreKey(formatPeerAddress(address));
   }
 
+  /** Never dial our own listening port on this machine's addresses (trackers list us too). */
+  ignoreOurPort(port: number): void {
+    for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) this.ignore({ host, port });
+  }
+
   /** Never dial the address `key` again (it turned out to be ourselves); its IP is not banned. */
   ignoreKey(key: string): void {
     this.#ignored.add(key);

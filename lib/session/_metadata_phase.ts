@@ -1,8 +1,8 @@
 /**
  * The start of a torrent added by magnet link: its `.torrent` saved by an
  * earlier start, or its metadata fetched from the swarm (BEP 9) and saved
- * for the next one. The peers it was fetched from stay connected: their
- * sessions go to the swarm that downloads.
+ * for the next one. The peers it was fetched from stay connected: the run
+ * hands their sessions to the swarm that downloads.
  *
  * @module
  */
@@ -13,7 +13,6 @@ import { readTorrentFile, type Torrent } from "../metainfo/torrent.ts";
 import { bytesEqual } from "../util/_bytes.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { MetadataSwarm, type MetadataSwarmOptions } from "../swarm/metadata_swarm.ts";
-import type { PeerSession } from "../swarm/peer_session.ts";
 
 /** Where a magnet link's `.torrent` is kept in a state directory. */
 export function savedTorrentPath(
@@ -51,8 +50,6 @@ export interface FetchedMetadata {
   torrent: Torrent;
   /** The bytes of its `.torrent` file (the info dictionary, with the magnet's trackers and web seeds). */
   file: Uint8Array;
-  /** The peers' sessions, still open, for the swarm that downloads. */
-  sessions: PeerSession[];
 }
 
 /**
@@ -79,8 +76,7 @@ export class MetadataPhase {
       ...options,
       onMetadata: (metadata) => {
         try {
-          const { torrent, file } = torrentFromMetadata(metadata, magnet);
-          result.resolve({ torrent, file, sessions: this.swarm.handOver() });
+          result.resolve(torrentFromMetadata(metadata, magnet));
         } catch (error) {
           result.reject(error);
         }

@@ -384,29 +384,25 @@ export class TorrentRun {
     phase.swarm.start();
     this.#startDiscovery();
     const wait = this.#metadataWait = Promise.withResolvers<Torrent | undefined>();
-    const fetched = await Promise.race([phase.fetched, wait.promise]);
+    // Fetched from the peers, or given by the owner (from a .torrent file, not saved here).
+    const ended = await Promise.race([
+      phase.fetched,
+      wait.promise.then((torrent) => torrent && { torrent, file: undefined }),
+    ]);
     this.#metadataWait = undefined;
-    if (!fetched) return false;
-    if (!("sessions" in fetched)) {
-      // Given by the owner (from a .torrent file): the peers stay all the same.
-      this.#handedOver = phase.swarm.handOver();
-      this.#metadata = undefined;
-      await phase.swarm.stop();
-      this.#openStore(fetched);
-      this.#events.metadata(fetched);
-      return !this.#stopping;
-    }
-    this.#handedOver = fetched.sessions;
+    if (!ended) return false;
+    // The peers stay connected: their sessions are the downloading swarm's.
+    this.#handedOver = phase.swarm.handOver();
     this.#metadataBans = phase.swarm.progress().banned;
     this.#metadata = undefined;
-    await phase.swarm.stop(); // Dials in flight; the sessions are the new swarm's.
-    this.#openStore(fetched.torrent);
-    if (options.saveTorrent ?? true) {
-      await saveTorrentFile(this.#paths.savedTorrent, fetched.file).catch((error) =>
+    await phase.swarm.stop(); // Dials in flight.
+    this.#openStore(ended.torrent);
+    if (ended.file && (options.saveTorrent ?? true)) {
+      await saveTorrentFile(this.#paths.savedTorrent, ended.file).catch((error) =>
         context.log.warn(`${(error as Error).message}; the metadata is fetched again next time`)
       );
     }
-    this.#events.metadata(fetched.torrent, fetched.file);
+    this.#events.metadata(ended.torrent, ended.file);
     return !this.#stopping;
   }
 
@@ -542,7 +538,7 @@ export class TorrentRun {
       http: context.http ? { client: context.http } : undefined,
       stats: () => {
         const stats = this.#swarm?.stats();
-        const torrent = this.#torrent!;
+        const torrent = this.#torrent;
         return {
           uploaded: stats?.uploaded ?? 0,
           downloaded: stats?.downloaded ?? 0,

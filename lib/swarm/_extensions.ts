@@ -11,7 +11,14 @@ import { encodeExtensionHandshake } from "../wire/extension_handshake.ts";
 import { VERSION } from "../version.ts";
 import { OUR_REQUEST_QUEUE } from "./_uploads.ts";
 import { ltDontHave } from "../extensions/lt_donthave.ts";
-import { type MetadataMessage, utMetadata } from "../extensions/ut_metadata.ts";
+import {
+  encodeMetadataMessage,
+  type MetadataMessage,
+  UT_METADATA,
+  utMetadata,
+} from "../extensions/ut_metadata.ts";
+import type { ExtensionHandshake } from "../wire/extension_handshake.ts";
+import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSession } from "./peer_session.ts";
 
 /** What each extension does with what arrives. */
@@ -45,6 +52,33 @@ export function sendExtensionHandshake(
       requestQueue: OUR_REQUEST_QUEUE,
     }, registry.handshakeFields()),
   });
+}
+
+/** Sends a ut_metadata message under the peer's id for it; nothing when it does not speak it. */
+export function sendMetadataMessage(peer: PeerSession, message: MetadataMessage): void {
+  const framed = ExtensionRegistry.message(
+    peer.extensions,
+    UT_METADATA,
+    encodeMetadataMessage(message),
+  );
+  if (framed) peer.send(framed);
+}
+
+/**
+ * A peer that dialled in is known in the pool by its listen port from its
+ * extension handshake on, not by its source port.
+ */
+export function learnListenPort(
+  peer: PeerSession,
+  handshake: ExtensionHandshake,
+  pool: PeerPool,
+): void {
+  if (
+    handshake.listenPort && peer.connection.direction === "incoming" &&
+    peer.poolKey === peer.key
+  ) {
+    peer.poolKey = pool.listensOn(peer.poolKey, handshake.listenPort);
+  }
 }
 
 /** Our extensions, under the same ids in every swarm. */

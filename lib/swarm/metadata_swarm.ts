@@ -12,13 +12,9 @@
  */
 
 import type { PeerConnection, PeerTimeouts } from "../wire/connection.ts";
-import { ExtensionRegistry } from "../wire/extension_registry.ts";
+import type { ExtensionRegistry } from "../wire/extension_registry.ts";
 import type { Transport } from "../wire/transport.ts";
-import {
-  encodeMetadataMessage,
-  type MetadataMessage,
-  UT_METADATA,
-} from "../extensions/ut_metadata.ts";
+import { type MetadataMessage, UT_METADATA } from "../extensions/ut_metadata.ts";
 import { MetadataFetcher } from "../metadata/metadata_fetcher.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
@@ -27,7 +23,12 @@ import type { Logger } from "../util/log.ts";
 import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
 import { PeerTable } from "./_peer_table.ts";
 import { Connector } from "./_connector.ts";
-import { ourExtensions, sendExtensionHandshake } from "./_extensions.ts";
+import {
+  learnListenPort,
+  ourExtensions,
+  sendExtensionHandshake,
+  sendMetadataMessage,
+} from "./_extensions.ts";
 import { OwnedTasks } from "../util/_owned_tasks.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
@@ -120,9 +121,7 @@ export class MetadataSwarm {
       timeoutMs: options.metadataTimeoutMs,
     });
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, options.log);
-    for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
-      options.pool.ignore({ host, port: options.listenPort });
-    }
+    options.pool.ignoreOurPort(options.listenPort);
     this.#connector = new Connector({
       ...options,
       maxConnecting: options.maxConnecting ?? 10,
@@ -148,12 +147,7 @@ export class MetadataSwarm {
       block: () => {},
       unrequestedBlock: () => {},
       extensionHandshake: (peer, handshake) => {
-        if (
-          handshake.listenPort && peer.connection.direction === "incoming" &&
-          peer.poolKey === peer.key
-        ) {
-          peer.poolKey = this.#options.pool.listensOn(peer.poolKey, handshake.listenPort);
-        }
+        learnListenPort(peer, handshake, options.pool);
         const size = handshake.metadataSize;
         if (!peer.extensions.get(UT_METADATA) || size === undefined) return;
         if (!this.#fetcher.offer(peer.key, size)) {
@@ -293,24 +287,15 @@ export class MetadataSwarm {
   #ask(peer: PeerSession, now: number = Date.now()): void {
     if (this.#handedOver || this.#stopped) return;
     for (const piece of this.#fetcher.next(peer.key, now)) {
-      this.#send(peer, { type: "request", piece });
+      sendMetadataMessage(peer, { type: "request", piece });
     }
-  }
-
-  #send(peer: PeerSession, message: MetadataMessage): void {
-    const framed = ExtensionRegistry.message(
-      peer.extensions,
-      UT_METADATA,
-      encodeMetadataMessage(message),
-    );
-    if (framed) peer.send(framed);
   }
 
   #onMetadata(peer: PeerSession, message: MetadataMessage): void {
     if (this.#handedOver) return;
     switch (message.type) {
       case "request":
-        return this.#send(peer, { type: "reject", piece: message.piece });
+        return sendMetadataMessage(peer, { type: "reject", piece: message.piece });
       case "reject":
         this.#fetcher.rejected(peer.key, message.piece);
         return this.#askAll();

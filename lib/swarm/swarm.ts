@@ -24,15 +24,18 @@
  */
 
 import type { PeerConnection } from "../wire/connection.ts";
-import { ExtensionRegistry } from "../wire/extension_registry.ts";
+import type { ExtensionRegistry } from "../wire/extension_registry.ts";
 import {
-  encodeMetadataMessage,
   METADATA_PIECE_SIZE,
   type MetadataMessage,
   metadataPieceCount,
-  UT_METADATA,
 } from "../extensions/ut_metadata.ts";
-import { ourExtensions, sendExtensionHandshake } from "./_extensions.ts";
+import {
+  learnListenPort,
+  ourExtensions,
+  sendExtensionHandshake,
+  sendMetadataMessage,
+} from "./_extensions.ts";
 import { OwnedTasks } from "../util/_owned_tasks.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";
@@ -95,9 +98,7 @@ export class Swarm {
     const picker = this.#picker = options.picker;
     this.pool = options.pool ?? new PeerPool({ private: torrent.private });
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, log);
-    for (const host of ["127.0.0.1", "::1", "0.0.0.0", "localhost"]) {
-      this.pool.ignore({ host, port: options.listenPort });
-    }
+    this.pool.ignoreOurPort(options.listenPort);
     const spawn = (task: Promise<void>, what: string) => this.#spawn(task, what);
     this.#connector = new Connector({
       ...options,
@@ -208,15 +209,7 @@ export class Swarm {
           this.#bans.misbehaved(peer, "keeps sending blocks we did not ask for");
         }
       },
-      extensionHandshake: (peer, handshake) => {
-        // A peer that dialled in is known by its listen port from now on, not its source port.
-        if (
-          handshake.listenPort && peer.connection.direction === "incoming" &&
-          peer.poolKey === peer.key
-        ) {
-          peer.poolKey = this.pool.listensOn(peer.poolKey, handshake.listenPort);
-        }
-      },
+      extensionHandshake: (peer, handshake) => learnListenPort(peer, handshake, this.pool),
       extended: (peer, id, payload) => void this.#extensions.route(peer, id, payload),
       blockTarget: (peer, index, begin, length) =>
         downloads.blockTarget(peer, index, begin, length),
@@ -398,12 +391,7 @@ export class Swarm {
         data: info.subarray(piece * METADATA_PIECE_SIZE, (piece + 1) * METADATA_PIECE_SIZE),
       }
       : { type: "reject", piece };
-    const framed = ExtensionRegistry.message(
-      peer.extensions,
-      UT_METADATA,
-      encodeMetadataMessage(reply),
-    );
-    if (framed) peer.send(framed);
+    sendMetadataMessage(peer, reply);
   }
 
   /**

@@ -9,12 +9,11 @@
 import type { Command } from "../_commander.ts";
 import { NetworkError } from "../../errors.ts";
 import type { MagnetLink } from "../../metainfo/magnet.ts";
-import { torrentFileFromMetadata } from "../../metainfo/from_metadata.ts";
 import { loadTorrentSource } from "../../metainfo/source.ts";
 import type { Torrent } from "../../metainfo/torrent.ts";
 import type { PeerAddress } from "../../net/peer_address.ts";
 import { Session } from "../../session/session.ts";
-import { saveTorrentFile } from "../../session/_metadata_phase.ts";
+import { checkMagnetHasPeers, saveTorrentCopy } from "../_run_torrent.ts";
 import { formatMagnet, formatTorrent, magnetToJson, torrentToJson } from "../../ui/torrent_view.ts";
 import { bindArgument, durationArgument, peerArgument, portArgument } from "../_arguments.ts";
 import { writeErr, writeOut } from "../output.ts";
@@ -40,11 +39,7 @@ export interface InfoOptions {
 /** Fetches a magnet link's metadata from its trackers and peers, writing nothing else. */
 async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<Torrent> {
   const peers = options.peer ?? [];
-  if (magnet.trackers.length === 0 && magnet.peers.length === 0 && peers.length === 0) {
-    throw new NetworkError(
-      "The magnet link names no trackers and no peers (x.pe); name peers to fetch its metadata from with --peer host:port",
-    );
-  }
+  checkMagnetHasPeers(magnet, peers);
   const stateDir = await Deno.makeTempDir({ prefix: "shoal-info-" });
   const session = new Session({
     port: options.port ?? 0,
@@ -90,15 +85,7 @@ export async function runInfo(input: string, options: InfoOptions): Promise<void
   let torrent = source.kind === "torrent" ? source.torrent : undefined;
   if (source.kind === "magnet" && options.fetch) {
     torrent = await fetchTorrent(source.magnet, options);
-    if (options.saveTorrent) {
-      await saveTorrentFile(
-        options.saveTorrent,
-        torrentFileFromMetadata(torrent.infoBytes, {
-          trackers: torrent.trackers.flat(),
-          webSeeds: torrent.webSeeds,
-        }),
-      );
-    }
+    if (options.saveTorrent) await saveTorrentCopy(options.saveTorrent, torrent);
   }
   if (options.json) {
     const json = torrent
