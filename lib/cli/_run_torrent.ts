@@ -42,6 +42,8 @@ export interface TorrentRunFlags {
   maxUp?: number;
   bind: string[];
   stateDir?: string;
+  /** False with `--no-pex`. */
+  pex?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -321,6 +323,7 @@ export async function runTorrent(
     stateDir,
     peers: options.peer,
     maxPeers: options.maxPeers,
+    pex: options.pex,
     maxBufferedBytes: options.maxMemory,
     seed: seeding,
     seedRatio: options.seedRatio,

@@ -24,3 +24,12 @@ export {
   UT_METADATA,
   utMetadata,
 } from "./ut_metadata.ts";
+export {
+  decodePexMessage,
+  encodePexMessage,
+  PexFlags,
+  type PexMessage,
+  type PexPeer,
+  UT_PEX,
+  utPex,
+} from "./ut_pex.ts";

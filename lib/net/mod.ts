@@ -14,4 +14,10 @@
  */
 
 export * from "./peer_address.ts";
-export { type CompactPeers, formatIpv6, MAX_COMPACT_PEERS, parseCompactPeers } from "./compact.ts";
+export {
+  compactPeer,
+  type CompactPeers,
+  formatIpv6,
+  MAX_COMPACT_PEERS,
+  parseCompactPeers,
+} from "./compact.ts";

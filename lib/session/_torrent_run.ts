@@ -32,6 +32,7 @@ import { Bitfield } from "../util/bitfield.ts";
 import { PieceRepair } from "./_piece_repair.ts";
 import type { MetadataProgress } from "../swarm/metadata_swarm.ts";
 import type { PeerSession } from "../swarm/peer_session.ts";
+import { PeerExchange } from "../swarm/peer_exchange.ts";
 import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_phase.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
@@ -88,6 +89,8 @@ export class TorrentRun {
   readonly #options: AddTorrentOptions;
   readonly #context: SessionContext;
   readonly #pool: PeerPool;
+  /** Peer exchange, through the metadata phase and the swarm after it. */
+  readonly #exchange: PeerExchange;
   readonly #events: RunEvents;
   readonly #paths: RunPaths;
   #store?: Storage;
@@ -147,6 +150,9 @@ export class TorrentRun {
     this.#events = events;
     if ("pieceMap" in source) this.#openStore(source);
     else this.#magnet = source;
+    this.#exchange = new PeerExchange({
+      enabled: (options.pex ?? true) && !this.#torrent?.private,
+    });
     this.#sources = [
       staticPeerSource("user", "user", options.peers ?? []),
       ...(options.peerSources ?? []),
@@ -373,6 +379,7 @@ export class TorrentRun {
       peerId: context.peerId,
       listenPort: context.port,
       pool: this.#pool,
+      exchange: this.#exchange,
       log: context.log,
       maxMetadataSize: options.maxMetadataSize,
       maxPeers: options.maxPeers,
@@ -396,6 +403,8 @@ export class TorrentRun {
     this.#metadataBans = phase.swarm.progress().banned;
     this.#metadata = undefined;
     await phase.swarm.stop(); // Dials in flight.
+    // BEP 27: a private torrent's peers hear our handshake again, without ut_pex.
+    if (ended.torrent.private) this.#exchange.disable();
     this.#openStore(ended.torrent);
     if (ended.file && (options.saveTorrent ?? true)) {
       await saveTorrentFile(this.#paths.savedTorrent, ended.file).catch((error) =>
@@ -436,6 +445,7 @@ export class TorrentRun {
     const writer = this.#writer;
     return new Swarm({
       pool: this.#pool,
+      exchange: this.#exchange,
       readPiece: (index) => cache.read(index),
       seed: options.seed,
       choker: { slots: options.uploadSlots },

@@ -173,6 +173,12 @@ export interface AddTorrentOptions {
    * `user` and `incoming` peers from them.
    */
   peerSources?: PeerSource[];
+  /**
+   * Exchange peers with peers (BEP 11 ut_pex): tell each connected peer
+   * whom else we are connected to, and dial whom they name. Never for a
+   * private torrent. Default true.
+   */
+  pex?: boolean;
   /** Most connections. Default 50. */
   maxPeers?: number;
   /** Most bytes of unverified pieces held in memory. Default 64 MiB. */

@@ -17,6 +17,7 @@ import {
   UT_METADATA,
   utMetadata,
 } from "../extensions/ut_metadata.ts";
+import { type PexMessage, utPex } from "../extensions/ut_pex.ts";
 import type { ExtensionHandshake } from "../wire/extension_handshake.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSession } from "./peer_session.ts";
@@ -29,6 +30,10 @@ export interface ExtensionHandlers {
   metadata(peer: PeerSession, message: MetadataMessage): void;
   /** The size of the info dictionary we serve, once we have it. */
   metadataSize(): number | undefined;
+  /** ut_pex: the peers a peer names. */
+  pex(peer: PeerSession, message: PexMessage): void;
+  /** Whether we exchange peers now (never for a private torrent). */
+  pexEnabled(): boolean;
 }
 
 /**
@@ -86,5 +91,6 @@ export function ourExtensions(handlers: ExtensionHandlers): ExtensionRegistry<Pe
   return new ExtensionRegistry<PeerSession>([
     ltDontHave((peer, index) => handlers.dontHave(peer, index)),
     utMetadata(() => handlers.metadataSize(), (peer, message) => handlers.metadata(peer, message)),
+    utPex((peer, message) => handlers.pex(peer, message), () => handlers.pexEnabled()),
   ]);
 }

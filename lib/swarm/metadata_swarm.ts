@@ -30,6 +30,8 @@ import {
   sendMetadataMessage,
 } from "./_extensions.ts";
 import { OwnedTasks } from "../util/_owned_tasks.ts";
+import type { PexMessage } from "../extensions/ut_pex.ts";
+import { PeerExchange } from "./peer_exchange.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Metadata pieces a peer may send that we did not ask it for before it is dropped. */
@@ -45,6 +47,11 @@ export interface MetadataSwarmOptions {
   listenPort: number;
   /** The torrent's peer pool (kept by the torrent: the swarm that downloads uses it next). */
   pool: PeerPool;
+  /**
+   * The torrent's peer exchange (the swarm that downloads uses it next):
+   * this swarm takes what peers name but names nobody. Default: a new one.
+   */
+  exchange?: PeerExchange;
   /** Where events are logged. */
   log: Logger;
   /** Largest `metadata_size` believed. Default 16 MiB. */
@@ -95,6 +102,7 @@ export class MetadataSwarm {
   readonly #peers: PeerTable;
   readonly #connector: Connector;
   readonly #extensions: ExtensionRegistry<PeerSession>;
+  readonly #exchange: PeerExchange;
   readonly #events: PeerSessionEvents;
   readonly #tasks: OwnedTasks;
   readonly #abort = new AbortController();
@@ -130,10 +138,13 @@ export class MetadataSwarm {
       spawn: (task, what) => this.#spawn(task, what),
       run: (connection, epoch) => this.#run(connection, epoch),
     });
+    const exchange = this.#exchange = options.exchange ?? new PeerExchange();
     this.#extensions = ourExtensions({
       dontHave: () => {}, // Pieces are counted once the piece count is known.
       metadata: (peer, message) => this.#onMetadata(peer, message),
       metadataSize: () => undefined,
+      pex: (peer, message) => this.#onPex(peer, message),
+      pexEnabled: () => exchange.enabled,
     });
     const limiter = options.downloadLimiter;
     this.#events = {
@@ -205,7 +216,12 @@ export class MetadataSwarm {
     return true;
   }
 
-  /** Once a second: timeouts of metadata requests, liveness, dialling. */
+  /**
+   * Once a second: timeouts of metadata requests, liveness, dialling. No
+   * PEX goes out yet: whether the torrent is private (BEP 27: no PEX) is
+   * only known with its metadata. What peers name is taken meanwhile (the
+   * pool forgets it if the torrent turns out private).
+   */
   tick(now: number = Date.now()): void {
     if (!this.#started || this.#stopped || this.#handedOver) return;
     for (const peer of this.#peers.values()) peer.connection.tick(now);
@@ -273,6 +289,7 @@ export class MetadataSwarm {
     if (ended === "released") return; // The downloading swarm owns it now.
     this.#peers.remove(peer);
     this.#fetcher.gone(peer.key);
+    this.#exchange.forget(peer);
     log.debug(`peer ${peer.key}: disconnected${ended ? `: ${ended.message}` : ""}`);
     if (!pool.isBanned(peer.key)) pool.disconnected(peer.poolKey, Date.now(), epoch);
     this.#connector.fill();
@@ -335,6 +352,13 @@ export class MetadataSwarm {
         this.#options.log.info(`metadata received (${receipt.metadata.length} bytes)`);
         return this.#options.onMetadata(receipt.metadata);
     }
+  }
+
+  /** Takes the addresses a peer names (ut_pex), as far as the exchange finds them worth it. */
+  #onPex(peer: PeerSession, message: PexMessage): void {
+    const verdict = this.#exchange.received(peer, message);
+    if (verdict.kind === "misbehaved") return this.#misbehaved(peer, verdict.why);
+    if (verdict.kind === "take") this.addPeers(verdict.addresses, `pex ${peer.key}`, "pex");
   }
 
   #askAll(): void {

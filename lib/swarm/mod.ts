@@ -45,6 +45,12 @@ export {
 } from "./piece_assembler.ts";
 export type { PeerSummary, SwarmStats } from "./swarm_types.ts";
 export {
+  PeerExchange,
+  type PeerExchangeOptions,
+  PEX_INTERVAL_MS,
+  type PexVerdict,
+} from "./peer_exchange.ts";
+export {
   type MetadataProgress,
   MetadataSwarm,
   type MetadataSwarmOptions,

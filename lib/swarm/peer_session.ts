@@ -343,12 +343,13 @@ export class PeerSession {
     }
   }
 
-  /** What displays show of the peer. */
+  /** What displays show of the peer (its `sources` are the pool's to know: none here). */
   summary(now: number = Date.now()): PeerSummary {
     return {
       address: this.key,
       client: this.client,
       direction: this.connection.direction,
+      sources: [],
       encryption: this.connection.encryption,
       progress: this.bits.count / Math.max(1, this.bits.size),
       downloadRate: this.download.rate(now),

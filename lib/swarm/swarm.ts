@@ -12,6 +12,7 @@
  * - `_our_pieces.ts`: what a piece we gain or lose means to every peer.
  * - `_uploads.ts`: choking, queued requests, the loops that send blocks.
  * - `_bans.ts`: smart ban and bans by IP.
+ * - {@linkcode PeerExchange}: what peers hear of each other (ut_pex).
  * - Extension messages go through an {@linkcode ExtensionRegistry}.
  *
  * The swarm wires them together, routes what each session reports, owns
@@ -37,6 +38,8 @@ import {
   sendMetadataMessage,
 } from "./_extensions.ts";
 import { OwnedTasks } from "../util/_owned_tasks.ts";
+import type { PexMessage } from "../extensions/ut_pex.ts";
+import { PeerExchange } from "./peer_exchange.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
 import { v1Verifier } from "../metainfo/piece_verifier.ts";
 import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
@@ -83,6 +86,7 @@ export class Swarm {
   readonly #uploads: Uploads;
   readonly #ours: OurPieces;
   readonly #extensions: ExtensionRegistry<PeerSession>;
+  readonly #exchange: PeerExchange;
   readonly #events: PeerSessionEvents;
   #ticks = 0;
   #nextPeerId = 0;
@@ -97,6 +101,8 @@ export class Swarm {
     const { torrent, log } = options;
     const picker = this.#picker = options.picker;
     this.pool = options.pool ?? new PeerPool({ private: torrent.private });
+    this.#exchange = options.exchange ?? new PeerExchange({ enabled: !torrent.private });
+    if (torrent.private) this.#exchange.disable();
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, log);
     this.pool.ignoreOurPort(options.listenPort);
     const spawn = (task: Promise<void>, what: string) => this.#spawn(task, what);
@@ -186,6 +192,8 @@ export class Swarm {
       },
       metadata: (peer, message) => this.#serveMetadata(peer, message),
       metadataSize: () => torrent.infoBytes.length,
+      pex: (peer, message) => this.#onPex(peer, message),
+      pexEnabled: () => this.#exchange.enabled,
     });
     this.#events = this.#sessionEvents();
   }
@@ -272,7 +280,10 @@ export class Swarm {
 
   /** The connected peers. */
   peers(now: number = Date.now()): PeerSummary[] {
-    return [...this.#peers.values()].map((peer) => peer.summary(now));
+    return [...this.#peers.values()].map((peer) => ({
+      ...peer.summary(now),
+      sources: this.pool.sources(peer.poolKey),
+    }));
   }
 
   /**
@@ -361,6 +372,7 @@ export class Swarm {
     this.#peers.remove(peer);
     this.#downloads.forget(peer);
     this.#bans.forget(peer);
+    this.#exchange.forget(peer);
     if (!peer.amChoking) this.#uploads.rechokeSoon();
     log.debug(`peer ${peer.key}: disconnected${error ? `: ${error.message}` : ""}`);
     if (!this.pool.isBanned(peer.key)) this.pool.disconnected(peer.poolKey, Date.now(), epoch);
@@ -394,6 +406,15 @@ export class Swarm {
     sendMetadataMessage(peer, reply);
   }
 
+  /** Takes the addresses a peer names (ut_pex), as far as the exchange finds them worth it. */
+  #onPex(peer: PeerSession, message: PexMessage): void {
+    const verdict = this.#exchange.received(peer, message);
+    if (verdict.kind === "misbehaved") return this.#bans.misbehaved(peer, verdict.why);
+    if (verdict.kind === "ignore") return;
+    this.#options.log.debug(`peer ${peer.key}: PEX names ${verdict.addresses.length} peers`);
+    this.addPeers(verdict.addresses, `pex ${peer.key}`, "pex");
+  }
+
   /**
    * Pieces we had are gone (their data changed on disk): they are no
    * longer served, peers that speak lt_donthave hear so, new peers are not
@@ -417,7 +438,7 @@ export class Swarm {
   /**
    * The once-a-second housekeeping (the session's clock calls it): idle
    * slots, rechokes every 10 s, keep-alives and timeouts, snubbing, pipelines,
-   * dialling.
+   * peer exchange, dialling.
    */
   tick(now: number = Date.now()): void {
     if (!this.#started || this.#stopped) return;
@@ -425,6 +446,7 @@ export class Swarm {
     if (++this.#ticks % RECHOKE_EVERY_TICKS === 0) this.#uploads.rechoke(now);
     for (const peer of this.#peers.values()) peer.connection.tick(now);
     this.#downloads.tick(now);
+    this.#exchange.tick(this.#peers.values(), now);
     this.#connector.fill();
   }
 }

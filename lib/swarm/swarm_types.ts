@@ -15,6 +15,7 @@ import type { PiecePicker } from "./picker.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { ChokerOptions } from "./choker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
+import type { PeerExchange } from "./peer_exchange.ts";
 
 /** Options of a swarm (`Swarm` in `swarm.ts`). */
 export interface SwarmOptions {
@@ -29,6 +30,12 @@ export interface SwarmOptions {
    * and resumed keeps its bans and addresses). Default: a new one.
    */
   pool?: PeerPool;
+  /**
+   * The torrent's peer exchange (ut_pex), when the metadata phase used it
+   * before (its peers keep their minute between messages). Default: a new
+   * one, off for a private torrent.
+   */
+  exchange?: PeerExchange;
   /** The picker, holding what we have. */
   picker: PiecePicker;
   /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */
@@ -90,6 +97,11 @@ export interface PeerSummary {
   client?: string;
   /** Who dialled. */
   direction: "outgoing" | "incoming";
+  /**
+   * Where its address was heard of, first first: a tracker's URL, `user`,
+   * `incoming`, `pex <peer>` (the peer that named it), … Empty when unknown.
+   */
+  sources: readonly string[];
   /** Plain, an encrypted handshake with plaintext payload, or RC4 throughout. */
   encryption: PeerEncryption;
   /** Share of the torrent's pieces the peer has, 0–1. */

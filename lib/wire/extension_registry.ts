@@ -14,6 +14,11 @@ import type { PeerMessage } from "./messages.ts";
 /** Handshake keys that are the protocol's own, never an extension's. */
 const RESERVED_KEYS = new Set(["m", "p", "v", "reqq", "yourip", "ipv4", "ipv6"]);
 
+/** Whether an extension is on now. */
+function isOn<P>(extension: PeerExtension<P>): boolean {
+  return extension.enabled?.() ?? true;
+}
+
 /**
  * One extension of the extension protocol, for peers of type `P`.
  *
@@ -24,6 +29,12 @@ export interface PeerExtension<P> {
   readonly name: string;
   /** Fields it adds to our extension handshake (`metadata_size` for ut_metadata). */
   handshakeFields?(): ReadonlyMap<string, BencodeValue>;
+  /**
+   * Whether we speak it now (default: always). One that is off keeps its
+   * id, is announced with id 0 (BEP 10: disabled), adds no handshake
+   * fields and has its messages ignored.
+   */
+  enabled?(): boolean;
   /**
    * One of its messages arrived from `peer` (the payload after the
    * extended message id).
@@ -76,9 +87,11 @@ export class ExtensionRegistry<P> {
     }
   }
 
-  /** Our extension names and ids, for the `m` of our handshake. */
+  /** Our extension names and ids, for the `m` of our handshake (0 for one that is off). */
   localIds(): Map<string, number> {
-    return new Map(this.#ids);
+    return new Map(
+      [...this.#ids].map(([name, id]) => [name, isOn(this.#byId.get(id)!) ? id : 0]),
+    );
   }
 
   /**
@@ -89,6 +102,7 @@ export class ExtensionRegistry<P> {
   handshakeFields(): Map<string, BencodeValue> {
     const fields = new Map<string, BencodeValue>();
     for (const extension of this.#byId.values()) {
+      if (!isOn(extension)) continue;
       for (const [key, value] of extension.handshakeFields?.() ?? []) {
         if (!RESERVED_KEYS.has(key) && !fields.has(key)) fields.set(key, value);
       }
@@ -99,12 +113,12 @@ export class ExtensionRegistry<P> {
   /**
    * Hands an extended message (other than the handshake) to its extension.
    *
-   * @returns False when `id` is none of ours (BEP 10: ignored).
+   * @returns False when `id` is none of ours, or its extension is off (BEP 10: ignored).
    * @throws {PeerError} What the extension throws for a malformed message.
    */
   route(peer: P, id: number, payload: Uint8Array): boolean {
     const extension = this.#byId.get(id);
-    if (!extension) return false;
+    if (!extension || !isOn(extension)) return false;
     extension.onMessage(peer, payload);
     return true;
   }

@@ -31,6 +31,8 @@ export interface MetadataPeer {
   readonly connections: number;
   /** Metadata requests received so far. */
   readonly requests: number;
+  /** The extension handshakes received, as text. */
+  readonly handshakes: readonly string[];
   /** Stops listening and closes every connection. */
   stop(): Promise<void>;
 }
@@ -71,7 +73,7 @@ export function startMetadataPeer(
   const host = behaviour.host ?? "127.0.0.1";
   const listener = Deno.listen({ hostname: host, port: 0 });
   const conns = new Set<Deno.Conn>();
-  const stats = { connections: 0, requests: 0 };
+  const stats = { connections: 0, requests: 0, handshakes: [] as string[] };
   const size = behaviour.announceSize ?? info.length;
   const pieceCount = Math.ceil(info.length / PIECE);
   const peerId = encoder.encode(`-MD0001-${crypto.randomUUID().slice(0, 12)}`);
@@ -116,7 +118,9 @@ export function startMetadataPeer(
       if (body[0] !== 20) continue;
       const payload = body.subarray(2);
       if (body[1] === 0) {
-        const found = /11:ut_metadatai(\d+)e/.exec(new TextDecoder().decode(payload));
+        const text = new TextDecoder().decode(payload);
+        stats.handshakes.push(text);
+        const found = /11:ut_metadatai(\d+)e/.exec(text);
         theirId = found ? Number(found[1]) : 0;
         continue;
       }
@@ -177,6 +181,9 @@ export function startMetadataPeer(
     },
     get requests() {
       return stats.requests;
+    },
+    get handshakes() {
+      return stats.handshakes;
     },
     stop: async () => {
       listener.close();

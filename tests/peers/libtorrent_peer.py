@@ -1,6 +1,6 @@
 """Runs libtorrent (python3-libtorrent) on loopback only, as a seeder or a leecher of one torrent.
 
-Usage: libtorrent_peer.py seed TORRENT DATA_DIR PORT
+Usage: libtorrent_peer.py seed TORRENT DATA_DIR PORT [PEER_HOST PEER_PORT]
        libtorrent_peer.py leech TORRENT SAVE_DIR PORT PEER_HOST PEER_PORT
 A leecher's TORRENT may be a magnet link: the metadata is then fetched from PEER.
        libtorrent_peer.py metadata MAGNET SAVE_DIR PORT [PEER_HOST PEER_PORT]
@@ -10,7 +10,11 @@ A seeder prints READY once its data is verified and runs until killed.
 A leecher connects to PEER, prints DONE once every piece is checked and exits 0
 (1 after two minutes without finishing).
 It listens on 127.0.0.1 and ::1. PEER_HOST may be an IPv6 address (no brackets).
-DHT, local discovery, UPnP, NAT-PMP and uTP are off (see shared/reference/peers.md).
+DHT, local discovery, UPnP, NAT-PMP and uTP are off (see shared/reference/peers.md); peer
+exchange (ut_pex) is on, as in libtorrent's defaults.
+A seeder given PEER downloads from it first (then seeds). SHOAL_LT_UPLOAD_LIMIT=N limits its
+upload to N bytes a second. SHOAL_LT_PEERS=1 prints PEER <host:port> <sources> for each peer
+once connected (sources: tracker, dht, pex, lsd, given, incoming), for the discovery tests.
 """
 import signal
 import sys
@@ -30,8 +34,15 @@ encryption_settings = {} if not encryption else {
     "allowed_enc_level": 2 if encryption == "rc4" else 1,  # pe_rc4 / pe_plaintext
     "prefer_rc4": encryption == "rc4",
 }
+# SHOAL_LT_UPLOAD_LIMIT=bytes per second: a slow seeder (its leechers stay leechers for a while).
+upload_limit = int(os.environ.get("SHOAL_LT_UPLOAD_LIMIT", "0"))
+limit_settings = {} if not upload_limit else {
+    "upload_rate_limit": upload_limit,
+    "ignore_limits_on_local_network": False,  # Limits apply on loopback only with this.
+}
 session = lt.session({
     **encryption_settings,
+    **limit_settings,
     "listen_interfaces": f"127.0.0.1:{port},[::1]:{port}",
     "enable_dht": False,
     "enable_lsd": False,
@@ -58,6 +69,24 @@ params.save_path = data_dir
 added_at = time.time()
 handle = session.add_torrent(params)
 running = True
+report_peers = os.environ.get("SHOAL_LT_PEERS") == "1"
+reported = set()
+# peer_info.source bits (libtorrent 2.0): 32 is an incoming connection, 16 a peer added by hand.
+SOURCES = (("tracker", 1), ("dht", 2), ("pex", 4), ("lsd", 8), ("given", 16), ("incoming", 32))
+
+
+def report():
+    """Prints each newly connected peer and where libtorrent heard of it."""
+    if not report_peers:
+        return
+    for info in handle.get_peer_info():
+        host, port = info.ip
+        key = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if key in reported:
+            continue
+        reported.add(key)
+        sources = ",".join(name for name, bit in SOURCES if info.source & bit) or str(info.source)
+        print("PEER", key, sources, flush=True)
 
 
 def stop(*_):
@@ -69,11 +98,16 @@ signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 
 if mode == "seed":
+    # Given PEER, a seeder without its data yet: it downloads from PEER first, and stays.
+    source = (sys.argv[5], int(sys.argv[6])) if len(sys.argv) > 6 else None
     ready = False
     while running:
         if not ready and handle.status().is_seeding:
             print("READY", flush=True)
             ready = True
+        report()
+        if source and not ready and int(time.time() * 10) % 20 == 0 and not handle.get_peer_info():
+            handle.connect_peer(source)  # Again now and then: the first may come too early.
         time.sleep(0.1)
     sys.exit(0)
 
@@ -96,6 +130,7 @@ while running and time.time() < deadline:
     if handle.status().is_seeding:
         print("DONE", flush=True)
         sys.exit(0)
+    report()
     if int(time.time() * 10) % 20 == 0:
         # Dial again now and then, in case the first attempt came too early.
         handle.connect_peer(peer)

@@ -78,6 +78,7 @@ export function addTorrentRunFlags(command: Command): Command {
       "most bytes per second sent, such as 500k or 2m (default: no limit)",
       rateArgument,
     )
+    .option("--no-pex", "do not exchange peers with peers (PEX); private torrents never do")
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "print one JSON status line per second");

@@ -34,6 +34,8 @@ export interface InfoOptions {
   saveTorrent?: string;
   /** With `fetch`: addresses to listen on and connect from. */
   bind?: string[];
+  /** With `fetch`: false with `--no-pex` (peers named by others are not asked). */
+  pex?: boolean;
 }
 
 /** Fetches a magnet link's metadata from its trackers and peers, writing nothing else. */
@@ -53,6 +55,7 @@ async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<T
       peers,
       metadataOnly: true,
       saveTorrent: false,
+      pex: options.pex,
       stallTimeoutMs: seconds * 1000,
     });
     const progress = setInterval(() => {
@@ -115,6 +118,7 @@ export function addInfoCommand(program: Command): void {
       durationArgument,
     )
     .option("--save-torrent <file>", "with --fetch: also write the fetched .torrent here")
+    .option("--no-pex", "with --fetch: do not take peers named by other peers (PEX)")
     .option(
       "--bind <address>",
       "with --fetch: an address to listen on and connect from; repeatable (default: all)",

@@ -1,0 +1,169 @@
+/**
+ * A peer that speaks only the peer exchange (BEP 11), to look at what
+ * shoal sends and to send it what hostile peers send: a real TCP server on
+ * a loopback address that answers the handshake, sends an extension
+ * handshake (BEP 10) naming `ut_pex`, has no pieces, and then sends the
+ * PEX messages it is told to. It writes the wire and bencode by hand, not
+ * with shoal's code, so a bug there cannot hide itself.
+ *
+ * @module
+ */
+
+import { message, readExactly, writeAll } from "./wire.ts";
+
+/** Our id for ut_pex in the extension handshake. */
+const OUR_UT_PEX = 5;
+const encoder = new TextEncoder();
+const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+
+/** How the PEX peer behaves. */
+export interface PexPeerBehaviour {
+  /** The loopback address to listen on (bans are by IP). Default 127.0.0.1. */
+  host?: string;
+  /** Addresses (IPv4 `host:port`) it names in each of its messages. */
+  names?: string[];
+  /** How many messages it sends, one after the other, right after the handshakes. Default 1 when `names` are given. */
+  messages?: number;
+}
+
+/** A running PEX peer. */
+export interface PexPeer {
+  /** `host:port`. */
+  address: string;
+  /** The extension handshakes received, as latin1 text. */
+  readonly handshakes: readonly string[];
+  /** The PEX messages received, as latin1 text. */
+  readonly received: readonly string[];
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Connections the other side has closed so far. */
+  readonly closedByPeer: number;
+  /** Stops listening and closes every connection. */
+  stop(): Promise<void>;
+}
+
+/** The compact form of `host:port` (IPv4). */
+function compact(address: string): string {
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(":")),
+    Number(address.split(":").pop()),
+  ];
+  return String.fromCharCode(...host.split(".").map(Number), port >> 8, port & 255);
+}
+
+/** `d5:added<n>:<compact>7:added.f<n>:<flags>e` */
+function pexMessage(names: readonly string[]): Uint8Array {
+  const added = names.map(compact).join("");
+  const text = `d5:added${added.length}:${added}7:added.f${names.length}:${
+    "\0".repeat(names.length)
+  }e`;
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/**
+ * Starts a PEX peer for the torrent `infoHash`.
+ *
+ * @param infoHash The torrent's info hash (the handshake's).
+ */
+export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour = {}): PexPeer {
+  const host = behaviour.host ?? "127.0.0.1";
+  const listener = Deno.listen({ hostname: host, port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const conns = new Set<Deno.Conn>();
+  const seen = {
+    connections: 0,
+    closedByPeer: 0,
+    handshakes: [] as string[],
+    received: [] as string[],
+  };
+  const peerId = encoder.encode(`-PX0001-${crypto.randomUUID().slice(0, 12)}`);
+  const names = behaviour.names ?? [];
+  const count = behaviour.messages ?? (names.length > 0 ? 1 : 0);
+
+  async function serve(conn: Deno.Conn): Promise<void> {
+    const theirs = await readExactly(conn, 68);
+    if (!theirs) return;
+    const reply = new Uint8Array(68);
+    reply.set(encoder.encode("\x13BitTorrent protocol"));
+    reply[25] |= 0x10; // the extension protocol
+    reply[27] |= 0x04; // the fast extension
+    reply.set(infoHash, 28);
+    reply.set(peerId, 48);
+    await writeAll(conn, reply);
+    const handshake = `d1:md6:ut_pexi${OUR_UT_PEX}ee1:pi${port}e1:v3:pexe`;
+    await writeAll(conn, message(20, new Uint8Array([0]), encoder.encode(handshake)));
+    await writeAll(conn, message(0x0f)); // have none
+    let sent = false;
+    while (true) {
+      const lengthBytes = await readExactly(conn, 4);
+      if (!lengthBytes) {
+        seen.closedByPeer++;
+        return;
+      }
+      const length = new DataView(lengthBytes.buffer).getUint32(0);
+      if (length === 0) continue;
+      if (length > 1 << 20) return;
+      const body = await readExactly(conn, length);
+      if (!body) {
+        seen.closedByPeer++;
+        return;
+      }
+      if (body[0] !== 20) continue;
+      const payload = body.subarray(2);
+      if (body[1] === 0) {
+        const text = latin1(payload);
+        seen.handshakes.push(text);
+        const theirId = Number(/6:ut_pexi(\d+)e/.exec(text)?.[1] ?? 0);
+        if (sent || theirId === 0) continue;
+        sent = true;
+        for (let i = 0; i < count; i++) {
+          await writeAll(conn, message(20, new Uint8Array([theirId]), pexMessage(names)));
+        }
+        continue;
+      }
+      if (body[1] === OUR_UT_PEX) seen.received.push(latin1(payload));
+    }
+  }
+
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      seen.connections++;
+      conns.add(conn);
+      serve(conn).catch(() => {}).finally(() => {
+        conns.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // closed already
+        }
+      });
+    }
+  })().catch(() => {});
+
+  return {
+    address: `${host}:${port}`,
+    get handshakes() {
+      return seen.handshakes;
+    },
+    get received() {
+      return seen.received;
+    },
+    get connections() {
+      return seen.connections;
+    },
+    get closedByPeer() {
+      return seen.closedByPeer;
+    },
+    stop: async () => {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // closed already
+        }
+      }
+      await accepting;
+    },
+  };
+}
