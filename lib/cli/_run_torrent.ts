@@ -44,6 +44,8 @@ export interface TorrentRunFlags {
   stateDir?: string;
   /** False with `--no-pex`. */
   pex?: boolean;
+  /** False with `--no-lsd`. */
+  lsd?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -77,13 +79,16 @@ export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags {
  * Loads a .torrent (a path or URL), or a magnet link or bare info hash for
  * a download (its metadata is then fetched from peers).
  *
- * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to be dialled).
+ * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to
+ *   be dialled), unless local service discovery may find peers.
  * @param magnets Whether a magnet link may be given (`download`; a seed needs the data's torrent).
+ * @param lsd Whether local service discovery is on (then nobody named is not an error).
  */
 export async function loadTorrentForRun(
   input: string,
   peers: PeerAddress[] | undefined,
   magnets = false,
+  lsd = false,
 ): Promise<Torrent | MagnetLink> {
   const source = await loadTorrentSource(input);
   if (source.kind === "magnet") {
@@ -93,11 +98,12 @@ export async function loadTorrentForRun(
         "Seeding needs the torrent's metadata: give its .torrent file (shoal download fetches a magnet link's)",
       );
     }
-    checkMagnetHasPeers(magnet, peers ?? []);
+    if (!lsd) checkMagnetHasPeers(magnet, peers ?? []);
     return magnet;
   }
   const torrent = source.torrent;
-  if (peers && torrent.trackers.length === 0 && peers.length === 0) {
+  const lonely = torrent.trackers.length === 0 && peers?.length === 0;
+  if (lonely && (!lsd || torrent.private)) {
     throw new NetworkError(
       `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
     );
@@ -107,7 +113,8 @@ export async function loadTorrentForRun(
 
 /**
  * A magnet link's metadata can come only from peers: it must name a
- * tracker or a peer, or `--peer` must.
+ * tracker or a peer, or `--peer` must (unless local service discovery is
+ * on: it may find some).
  *
  * @throws {NetworkError} When there is nobody to ask.
  */
@@ -292,6 +299,7 @@ export async function runTorrent(
       log,
       maxDownloadRate: options.maxDown,
       maxUploadRate: options.maxUp,
+      lsd: options.lsd ?? true,
     });
   } catch (error) {
     await log.close();

@@ -1,7 +1,8 @@
 /**
  * Peer discovery: where a torrent's peers come from ({@linkcode PeerSource}:
- * trackers, the user, peers that dial in; later peer exchange, the DHT and
- * local service discovery) and the torrent's {@linkcode PeerPool}, the one
+ * trackers, the user, peers that dial in, peer exchange (from the swarm),
+ * local service discovery ({@linkcode LocalDiscovery}, session-wide); later
+ * the DHT) and the torrent's {@linkcode PeerPool}, the one
  * place addresses are deduplicated, remembered with their sources, retried,
  * banned, and filtered for private torrents (BEP 27).
  *
@@ -21,3 +22,12 @@
 
 export * from "./peer_source.ts";
 export * from "./peer_pool.ts";
+export { LocalDiscovery, type LocalDiscoveryOptions } from "./local_discovery.ts";
+export {
+  encodeLsdAnnounce,
+  LSD_IPV4,
+  LSD_IPV6,
+  type LsdAnnounce,
+  MAX_LSD_DATAGRAM,
+  parseLsdAnnounce,
+} from "./lsd_message.ts";

@@ -67,3 +67,28 @@ export function staticPeerSource(
     stop: () => Promise.resolve(),
   };
 }
+
+/**
+ * A source for one torrent from a session-wide service (local service
+ * discovery; later the DHT) that can also tell others we take part.
+ */
+export interface AnnouncingPeerSource extends PeerSource {
+  /**
+   * Whether others may hear we take part in the torrent (off for a private
+   * one, and until a magnet link's metadata says it is not private). After
+   * `start` it only listens until told `true`.
+   */
+  announce(on: boolean): void;
+}
+
+/**
+ * A session-wide service that finds peers for many torrents at once
+ * (local service discovery; later the DHT): each torrent takes a source
+ * from it.
+ */
+export interface DiscoveryService {
+  /** The kind of the peers it finds. */
+  readonly kind: PeerSourceKind;
+  /** The source of peers for the torrent `infoHash`. */
+  source(infoHash: Uint8Array): AnnouncingPeerSource;
+}

@@ -24,6 +24,8 @@ export interface ReachInput {
   lastDialError?: string;
   /** While a magnet link's metadata is fetched: the connected peers that offer it. */
   metadataSources?: number;
+  /** Local service discovery is looking for peers too. */
+  lsd?: boolean;
 }
 
 /**
@@ -65,7 +67,9 @@ function peerPart(input: ReachInput): string {
   if (input.connected > 0) {
     return `${formatQuantity(input.connected, "peer")} connected, none sending data`;
   }
-  if (input.seen === 0) return "no peer to try";
+  if (input.seen === 0) {
+    return input.lsd ? "no peer to try, none found on the local network (LSD)" : "no peer to try";
+  }
   if (input.tried === 0) return `${formatQuantity(input.seen, "peer")} known, not tried yet`;
   const last = input.lastDialError ? ` (last: ${input.lastDialError})` : "";
   return `${formatQuantity(input.tried, "peer")} tried, none reachable${last}`;

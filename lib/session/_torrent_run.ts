@@ -24,7 +24,11 @@ import { PieceWriter } from "../storage/piece_writer.ts";
 import { PiecePicker } from "../swarm/picker.ts";
 import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
-import { type PeerSource, staticPeerSource } from "../discovery/peer_source.ts";
+import {
+  type AnnouncingPeerSource,
+  type PeerSource,
+  staticPeerSource,
+} from "../discovery/peer_source.ts";
 import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSourceKind } from "../discovery/peer_source.ts";
 import { ShoalError } from "../errors.ts";
@@ -104,6 +108,8 @@ export class TorrentRun {
   #announcing = false;
   /** Where peers come from besides the trackers: the user's, and those the options add. */
   readonly #sources: readonly PeerSource[];
+  /** The sources from the session's services (LSD), which may announce the torrent too. */
+  readonly #shared: readonly AnnouncingPeerSource[];
   #sourcesStarted = false;
   /** Watches the files for changes by others and checks what they touch again. */
   #repair?: PieceRepair;
@@ -153,9 +159,15 @@ export class TorrentRun {
     this.#exchange = new PeerExchange({
       enabled: (options.pex ?? true) && !this.#torrent?.private,
     });
+    // A private torrent takes no part in the session's services (BEP 27); a magnet link's may
+    // turn out private: its sources listen, and announce only once the metadata says otherwise.
+    this.#shared = this.#torrent?.private
+      ? []
+      : (context.discovery ?? []).map((service) => service.source(source.infoHash));
     this.#sources = [
       staticPeerSource("user", "user", options.peers ?? []),
       ...(options.peerSources ?? []),
+      ...this.#shared,
     ];
     const trackers = this.#torrent?.trackers ?? source.trackers.map((url) => [url as string]);
     if ((options.announce ?? true) && trackers.length > 0) {
@@ -353,6 +365,13 @@ export class TorrentRun {
     for (const source of this.#sources) {
       source.start((peers, name) => this.#addPeers(peers, name, source.kind));
     }
+    this.#announceShared();
+  }
+
+  /** The session's services tell others of the torrent once it is known not to be private. */
+  #announceShared(): void {
+    const announce = this.#torrent !== undefined && !this.#torrent.private;
+    for (const source of this.#shared) source.announce(announce);
   }
 
   /**
@@ -406,6 +425,7 @@ export class TorrentRun {
     // BEP 27: a private torrent's peers hear our handshake again, without ut_pex.
     if (ended.torrent.private) this.#exchange.disable();
     this.#openStore(ended.torrent);
+    this.#announceShared();
     if (ended.file && (options.saveTorrent ?? true)) {
       await saveTorrentFile(this.#paths.savedTorrent, ended.file).catch((error) =>
         context.log.warn(`${(error as Error).message}; the metadata is fetched again next time`)
@@ -588,6 +608,7 @@ export class TorrentRun {
       tried: stats.peersTried,
       lastDialError: stats.lastDialError,
       metadataSources: this.metadata?.sources,
+      lsd: this.#shared.length > 0,
     });
     return { forMs, reason };
   }

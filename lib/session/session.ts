@@ -24,6 +24,7 @@ import { toHex } from "../util/_bytes.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { type AddTorrentOptions, type SessionClock, TorrentHandle } from "./torrent_handle.ts";
 import { HandshakeGate } from "./_handshake_gate.ts";
+import { LocalDiscovery } from "../discovery/local_discovery.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -49,6 +50,14 @@ export interface SessionOptions {
   maxDownloadRate?: number;
   /** Most bytes per second sent, over all peers and torrents. Default: unlimited. */
   maxUploadRate?: number;
+  /**
+   * Local service discovery (BEP 14): announce our torrents to the local
+   * network by multicast (239.192.152.143 and ff15::efc0:988f, port 6771)
+   * and dial the peers that announce them, from the `bind` addresses.
+   * Never for a private torrent. Needs Deno's `net` unstable flag. Default
+   * false (the CLI turns it on unless `--no-lsd`).
+   */
+  lsd?: boolean;
 }
 
 /** The port could not be opened. */
@@ -113,6 +122,9 @@ export class Session {
   readonly #clock = new Clock();
   /** Torrents being removed: close() waits for their stop. */
   readonly #removing = new Set<Promise<void>>();
+  /** Local service discovery, when on. */
+  readonly #lsd?: LocalDiscovery;
+  #unsubscribeLsd?: () => void;
 
   /**
    * Opens the listening port.
@@ -133,6 +145,8 @@ export class Session {
     if (options.maxUploadRate) this.#uploadLimiter = new RateLimiter(options.maxUploadRate);
     if (options.listen === false) {
       this.port = options.port ?? 0;
+      // Peers announcing on the LAN are still dialled; we announce nothing without a port.
+      if (options.lsd) this.#lsd = this.#startLsd(bind);
       return;
     }
     const first = options.port ?? 6881;
@@ -152,6 +166,14 @@ export class Session {
       this.#log.warn(`port ${first} is taken; listening on ${this.port}`);
     }
     this.#accepting = opened.map((listener) => this.#accept(listener));
+    if (options.lsd) this.#lsd = this.#startLsd(bind);
+  }
+
+  /** Local service discovery on the bound addresses, ticked by the session's clock. */
+  #startLsd(bind: readonly string[] | undefined): LocalDiscovery {
+    const lsd = new LocalDiscovery({ port: this.port, bind, log: this.#log });
+    this.#unsubscribeLsd = this.#clock.subscribe((now) => lsd.tick(now));
+    return lsd;
   }
 
   /**
@@ -179,6 +201,7 @@ export class Session {
       downloadLimiter: this.#downloadLimiter,
       uploadLimiter: this.#uploadLimiter,
       clock: this.#clock,
+      discovery: this.#lsd ? [this.#lsd] : [],
     });
     this.#torrents.set(source.infoHashHex, handle);
     if (!options.paused) handle.resume();
@@ -222,8 +245,8 @@ export class Session {
    * Closes the session, in this order: the listening sockets and every
    * handshake still in progress (no new peer can arrive), then every torrent
    * (its peers, `stopped` to its trackers, pieces being written, resume
-   * data, files), and last the UDP tracker socket the torrents announced
-   * through. Resolves when nothing of the session runs any more; never
+   * data, files), then local service discovery, and last the UDP tracker
+   * socket the torrents announced through. Resolves when nothing of the session runs any more; never
    * rejects.
    */
   async close(): Promise<void> {
@@ -246,6 +269,8 @@ export class Session {
     await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
     await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
     await Promise.all(this.#removing);
+    this.#unsubscribeLsd?.();
+    await this.#lsd?.close();
     this.#clock.stop();
     this.#udp.close();
     this.#http?.close();

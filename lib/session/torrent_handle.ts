@@ -22,6 +22,7 @@ import { lockState, type StateLock } from "../storage/state_lock.ts";
 import type { PipelineOptions } from "../swarm/peer_session.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
 import type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
+import type { DiscoveryService } from "../discovery/peer_source.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
 import { Emitter } from "../util/emitter.ts";
@@ -267,6 +268,8 @@ export interface SessionContext {
   uploadLimiter?: RateLimiter;
   /** The session's clock: one tick a second for every torrent. */
   clock: SessionClock;
+  /** The session-wide peer sources (local service discovery): each torrent takes one from each. */
+  discovery?: readonly DiscoveryService[];
 }
 
 /** A clock that calls its subscribers once a second. */

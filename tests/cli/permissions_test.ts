@@ -9,7 +9,7 @@
 import { encode } from "../../lib/bencode/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, seededFixture, singleFileFixture } from "../helpers/content.ts";
-import { run, SHOAL_CLI, withTempDir } from "../helpers/tools.ts";
+import { run, SHOAL_CLI, withoutDiscovery, withTempDir } from "../helpers/tools.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { freePort } from "../helpers/trackers.ts";
@@ -23,7 +23,7 @@ function shoalWith(
 ) {
   return run(
     Deno.execPath(),
-    ["run", "--quiet", "--no-prompt", ...permissions, SHOAL_CLI, ...args],
+    ["run", "--quiet", "--no-prompt", ...permissions, SHOAL_CLI, ...withoutDiscovery(args)],
     {
       cwd,
       env: { NO_COLOR: "1", ...env },
@@ -223,7 +223,14 @@ async function startSeed(
   env: Record<string, string> = {},
 ) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-prompt", ...permissions, SHOAL_CLI, "seed", ...args, "--json"],
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      ...permissions,
+      SHOAL_CLI,
+      ...withoutDiscovery(["seed", ...args, "--json"]),
+    ],
     cwd,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",

@@ -19,6 +19,8 @@ const PACKAGES: Record<string, string> = {
   opentracker: "opentracker",
   "transmission-cli": "transmission-cli",
   tmux: "tmux",
+  unshare: "util-linux",
+  ip: "iproute2",
 };
 
 /** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */
@@ -42,6 +44,20 @@ const LIBRARIES: Record<string, { present: () => boolean; hint: string }> = {
       }
     },
     hint: "apt-get install python3-libtorrent",
+  },
+  // A network namespace with only loopback, for tests that multicast (LSD) or, later, the DHT.
+  "network-namespace": {
+    present: () => {
+      if (!hasProgram("unshare") || !hasProgram("ip")) return false;
+      try {
+        return new Deno.Command("unshare", { args: ["-n", "true"], stderr: "null" }).outputSync()
+          .success;
+      } catch {
+        return false;
+      }
+    },
+    hint:
+      "run as root, with unshare (apt-get install util-linux) and ip (apt-get install iproute2)",
   },
   webtorrent: {
     present: () => {
@@ -184,9 +200,27 @@ export const SHOAL_PERMISSIONS = [
   "--allow-env=XDG_STATE_HOME,HOME",
 ];
 
-/** Arguments for `deno` that run the shoal CLI with `args`. */
+/** Commands other than a download (`shoal <torrent>` is one) that never look for peers. */
+const NOT_DISCOVERING = new Set(["create", "verify", "tracker", "demo", "help"]);
+
+/**
+ * The CLI's `args` with local service discovery off: tests never multicast
+ * (network safety; the LSD tests turn it on inside a network namespace
+ * with only loopback). Commands that do not look for peers are left as
+ * they are, as is a command line that turns it off already or asks for
+ * help.
+ */
+export function withoutDiscovery(args: readonly string[]): string[] {
+  const [command] = args;
+  const discovers = command !== undefined && !command.startsWith("-") &&
+    !NOT_DISCOVERING.has(command) && (command !== "info" || args.includes("--fetch"));
+  if (!discovers || args.includes("--no-lsd") || args.includes("--help")) return [...args];
+  return [...args, "--no-lsd"];
+}
+
+/** Arguments for `deno` that run the shoal CLI with `args` (local service discovery off). */
 export function shoalArgs(args: string[]): string[] {
-  return ["run", "--quiet", ...SHOAL_PERMISSIONS, SHOAL_CLI, ...args];
+  return ["run", "--quiet", ...SHOAL_PERMISSIONS, SHOAL_CLI, ...withoutDiscovery(args)];
 }
 
 /** Runs the shoal CLI from this checkout with the permissions the README documents. */

@@ -11,7 +11,9 @@ A leecher connects to PEER, prints DONE once every piece is checked and exits 0
 (1 after two minutes without finishing).
 It listens on 127.0.0.1 and ::1. PEER_HOST may be an IPv6 address (no brackets).
 DHT, local discovery, UPnP, NAT-PMP and uTP are off (see shared/reference/peers.md); peer
-exchange (ut_pex) is on, as in libtorrent's defaults.
+exchange (ut_pex) is on, as in libtorrent's defaults. SHOAL_LT_LSD=1 turns local discovery on
+(only inside a network namespace with loopback alone); with SHOAL_LT_PEERS=1 it also prints
+its LSD log lines (LOG …).
 A seeder given PEER downloads from it first (then seeds). SHOAL_LT_UPLOAD_LIMIT=N limits its
 upload to N bytes a second. SHOAL_LT_PEERS=1 prints PEER <host:port> <sources> for each peer
 once connected (sources: tracker, dht, pex, lsd, given, incoming), for the discovery tests.
@@ -45,14 +47,18 @@ session = lt.session({
     **limit_settings,
     "listen_interfaces": f"127.0.0.1:{port},[::1]:{port}",
     "enable_dht": False,
-    "enable_lsd": False,
+    # Local discovery multicasts: only the LSD tests turn it on, inside a loopback-only namespace.
+    "enable_lsd": os.environ.get("SHOAL_LT_LSD") == "1",
     "enable_upnp": False,
     "enable_natpmp": False,
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
     "allow_multiple_connections_per_ip": True,
     "stop_tracker_timeout": 1,
-    "alert_mask": 0,
+    # With LSD on, its log says what it hears and whom it adds ("LSD" lines, printed by report()).
+    "alert_mask": (lt.alert.category_t.session_log_notification
+                   | lt.alert.category_t.torrent_log_notification)
+    if os.environ.get("SHOAL_LT_LSD") == "1" else 0,
     "max_metadata_size": 64 * 1024 * 1024,
 })
 if torrent_path.startswith("magnet:"):
@@ -76,9 +82,12 @@ SOURCES = (("tracker", 1), ("dht", 2), ("pex", 4), ("lsd", 8), ("given", 16), ("
 
 
 def report():
-    """Prints each newly connected peer and where libtorrent heard of it."""
+    """Prints each newly connected peer and where libtorrent heard of it, and its LSD log lines."""
     if not report_peers:
         return
+    for alert in session.pop_alerts():
+        if "LSD" in alert.message() or "lsd" in alert.message():
+            print("LOG", alert.message(), flush=True)
     for info in handle.get_peer_info():
         host, port = info.ip
         key = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -41,6 +41,7 @@ function shoal(torrent: string, peer: FakePeer, out: string, extra: string[] = [
     "127.0.0.1",
     "--peer",
     peer.address,
+    "--no-lsd",
     ...extra,
   ];
 }

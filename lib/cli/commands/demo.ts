@@ -112,6 +112,8 @@ export async function runDemo(options: DemoCommandOptions): Promise<void> {
       maxMemory: 64 * 1024 * 1024,
       json: options.json,
       quiet: options.quiet,
+      // Loopback only: nothing is announced to the local network.
+      lsd: false,
     });
     const seconds = (performance.now() - started) / 1000;
     if (!(await sameBytes(payload, `${scratch}/download/shoal-demo.bin`))) {

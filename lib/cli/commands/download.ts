@@ -36,7 +36,7 @@ export async function runDownload(
   input: string,
   options: DownloadCommandOptions & SeedFlags,
 ): Promise<void> {
-  const source = await loadTorrentForRun(input, options.peer, true);
+  const source = await loadTorrentForRun(input, options.peer, true, options.lsd ?? true);
   await runTorrent(source, { ...options, verb: "downloading" });
 }
 
@@ -79,6 +79,10 @@ export function addTorrentRunFlags(command: Command): Command {
       rateArgument,
     )
     .option("--no-pex", "do not exchange peers with peers (PEX); private torrents never do")
+    .option(
+      "--no-lsd",
+      "do not announce torrents to the local network or listen there (LSD); private ones never are",
+    )
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "print one JSON status line per second");

@@ -36,16 +36,19 @@ export interface InfoOptions {
   bind?: string[];
   /** With `fetch`: false with `--no-pex` (peers named by others are not asked). */
   pex?: boolean;
+  /** With `fetch`: false with `--no-lsd` (peers on the local network are not heard). */
+  lsd?: boolean;
 }
 
 /** Fetches a magnet link's metadata from its trackers and peers, writing nothing else. */
 async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<Torrent> {
   const peers = options.peer ?? [];
-  checkMagnetHasPeers(magnet, peers);
+  if (options.lsd === false) checkMagnetHasPeers(magnet, peers);
   const stateDir = await Deno.makeTempDir({ prefix: "shoal-info-" });
   const session = new Session({
     port: options.port ?? 0,
     bind: options.bind?.length ? options.bind : undefined,
+    lsd: options.lsd ?? true,
   });
   const seconds = options.timeout ?? 60;
   try {
@@ -119,6 +122,7 @@ export function addInfoCommand(program: Command): void {
     )
     .option("--save-torrent <file>", "with --fetch: also write the fetched .torrent here")
     .option("--no-pex", "with --fetch: do not take peers named by other peers (PEX)")
+    .option("--no-lsd", "with --fetch: do not listen for peers on the local network (LSD)")
     .option(
       "--bind <address>",
       "with --fetch: an address to listen on and connect from; repeatable (default: all)",

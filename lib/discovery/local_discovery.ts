@@ -1,0 +1,292 @@
+/**
+ * Local service discovery (BEP 14) for a whole session: one multicast
+ * socket per address family on port 6771, shared by every torrent. Each
+ * torrent that takes part is announced when it starts and every 5 minutes
+ * after, never more than once a minute, several info hashes to a datagram;
+ * an announce from another client for one of our torrents names a peer
+ * (the datagram's source address and the announced port).
+ *
+ * Nothing here is trusted: datagrams over 4 KiB or not an announce are
+ * dropped, at most 64 info hashes are read from one, a sender of more
+ * than 20 datagrams a minute is not heard for the rest of that minute,
+ * and no more than 100 datagrams a second are looked at in all. Our own
+ * announces come back (multicast loops back to this machine) and are
+ * known by their cookie.
+ *
+ * Announces leave from the addresses given to bind to (the system sends
+ * multicast from the interface that holds the source address), else from
+ * the default interface, with the system's default multicast TTL (1: the
+ * local network only).
+ *
+ * @module
+ */
+
+import type { PeerAddress } from "../net/peer_address.ts";
+import { setNewest } from "../util/_bounded.ts";
+import { toHex } from "../util/_bytes.ts";
+import { type Logger, silentLogger } from "../util/log.ts";
+import { encodeLsdAnnounce, LSD_IPV4, LSD_IPV6, parseLsdAnnounce } from "./lsd_message.ts";
+import type { AnnouncingPeerSource, DiscoveryService } from "./peer_source.ts";
+
+/** Time between two announces of one torrent (BEP 14: every 5 minutes). */
+const ANNOUNCE_EVERY_MS = 5 * 60_000;
+/** Least time between two announces of one torrent, even across a restart. */
+const MIN_GAP_MS = 60_000;
+/** Datagrams a minute heard from one sender. */
+const PER_SENDER_PER_MINUTE = 20;
+/** Datagrams a second looked at in all. */
+const PER_SECOND = 100;
+/** Senders (and recently announced torrents) remembered. */
+const REMEMBERED = 4096;
+
+/** Options of {@linkcode LocalDiscovery}. */
+export interface LocalDiscoveryOptions {
+  /** Our listen port, announced; 0 when we do not listen (then nothing is announced). */
+  port: number;
+  /** The addresses the session binds to (`--bind`). Default: every interface. */
+  bind?: readonly string[];
+  /** Where to log. */
+  log?: Logger;
+  /** Time between two announces of one torrent, in ms. Default 5 minutes. */
+  announceEveryMs?: number;
+}
+
+/** One multicast group we take part in. */
+interface Group {
+  family: 4 | 6;
+  /** Where announces are heard. */
+  receiver: Deno.DatagramConn;
+  /** Where announces leave from: the receiver, or one socket per bound address. */
+  senders: Deno.DatagramConn[];
+  /** The receive loop. */
+  listening: Promise<void>;
+}
+
+/** What we know of one torrent taking part. */
+interface Entry {
+  infoHash: Uint8Array;
+  found?: (peers: readonly PeerAddress[], name: string) => void;
+  announcing: boolean;
+  nextAt: number;
+}
+
+/**
+ * The session's local service discovery: its sockets, its torrents and
+ * its announces.
+ *
+ * @example A torrent's source of LAN peers (sockets open only with the
+ * `net` unstable flag; without it the service stays silent)
+ * ```ts ignore
+ * import { LocalDiscovery } from "./local_discovery.ts";
+ *
+ * const lsd = new LocalDiscovery({ port: 6881 });
+ * const source = lsd.source(new Uint8Array(20));
+ * source.start((peers) => console.log("on the LAN:", peers));
+ * source.announce(true); // tell the LAN we have it (not for a private torrent)
+ * const clock = setInterval(() => lsd.tick(), 1000);
+ * // …
+ * clearInterval(clock);
+ * await source.stop();
+ * await lsd.close();
+ * ```
+ */
+export class LocalDiscovery implements DiscoveryService {
+  /** The kind of the peers it finds. */
+  readonly kind = "lsd" as const;
+  readonly #options: LocalDiscoveryOptions;
+  readonly #log: Logger;
+  readonly #cookie = toHex(crypto.getRandomValues(new Uint8Array(6)));
+  readonly #groups: Group[] = [];
+  /** The groups being opened: close() waits for them. */
+  readonly #opening: Promise<void>[] = [];
+  readonly #entries = new Map<string, Entry>();
+  /** When each torrent was last announced (kept after it stops: a restart waits its minute). */
+  readonly #lastAnnounced = new Map<string, number>();
+  readonly #senders = new Map<string, { since: number; count: number }>();
+  #second = { at: 0, count: 0 };
+  #closed = false;
+
+  /**
+   * Opens the multicast sockets. A family that cannot be used (no UDP
+   * sockets without Deno's `net` flag, no multicast route, the port
+   * refused) is left out with a warning; the service then stays silent
+   * for it.
+   *
+   * @param options Our port, the addresses to bind to, the log.
+   */
+  constructor(options: LocalDiscoveryOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    if (typeof Deno.listenDatagram !== "function") {
+      this.#log.warn("local service discovery (LSD) is off: UDP needs Deno's --unstable-net");
+      return;
+    }
+    const bind = options.bind?.length ? options.bind : undefined;
+    for (const family of [4, 6] as const) {
+      const addresses = bind?.filter((host) => host.includes(":") === (family === 6));
+      if (addresses?.length === 0) continue; // Bound to addresses of the other family only.
+      this.#opening.push(
+        this.#open(family, addresses).catch((error) =>
+          this.#log.warn(
+            `local service discovery (LSD) over IPv${family} is off: ${(error as Error).message}`,
+          )
+        ),
+      );
+    }
+  }
+
+  /** Opens the group of one family, joined on `addresses` (or the default interface). */
+  async #open(family: 4 | 6, addresses: readonly string[] | undefined): Promise<void> {
+    const group = family === 4 ? LSD_IPV4 : LSD_IPV6;
+    const receiver = Deno.listenDatagram({
+      transport: "udp",
+      hostname: family === 4 ? "0.0.0.0" : "::",
+      port: group.port,
+      reuseAddress: true,
+      loopback: true,
+    });
+    const senders: Deno.DatagramConn[] = [];
+    try {
+      for (const address of addresses ?? [family === 4 ? "0.0.0.0" : "::"]) {
+        const membership = family === 4
+          ? await receiver.joinMulticastV4(group.host, address)
+          : await receiver.joinMulticastV6(group.host, 0);
+        await membership.setLoopback(true);
+        if (addresses && !/^(0\.0\.0\.0|::)$/.test(address)) {
+          senders.push(
+            Deno.listenDatagram({ transport: "udp", hostname: address, port: 0, loopback: true }),
+          );
+        }
+      }
+    } catch (error) {
+      receiver.close();
+      for (const sender of senders) sender.close();
+      throw error;
+    }
+    if (this.#closed) {
+      receiver.close();
+      for (const sender of senders) sender.close();
+      return;
+    }
+    const entry: Group = {
+      family,
+      receiver,
+      senders: senders.length > 0 ? senders : [receiver],
+      listening: this.#listen(receiver),
+    };
+    this.#groups.push(entry);
+    this.#log.debug(`LSD: listening on ${group.host}:${group.port}`);
+  }
+
+  /** Reads announces until the socket closes. */
+  async #listen(socket: Deno.DatagramConn): Promise<void> {
+    while (!this.#closed) {
+      let datagram: Uint8Array;
+      let from: Deno.Addr;
+      try {
+        [datagram, from] = await socket.receive();
+      } catch (error) {
+        if (!this.#closed) this.#log.warn(`LSD: stopped listening: ${(error as Error).message}`);
+        return;
+      }
+      if (from.transport === "udp") this.#heard(datagram, from.hostname);
+    }
+  }
+
+  /** An announce (or anything) arrived from `host`. */
+  #heard(datagram: Uint8Array, host: string): void {
+    const now = Date.now();
+    if (now - this.#second.at >= 1000) this.#second = { at: now, count: 0 };
+    if (++this.#second.count > PER_SECOND) return;
+    const sender = this.#senders.get(host);
+    if (sender && now - sender.since < 60_000) {
+      if (++sender.count > PER_SENDER_PER_MINUTE) return;
+    } else setNewest(this.#senders, host, { since: now, count: 1 }, REMEMBERED);
+    const announce = parseLsdAnnounce(datagram);
+    if (!announce || announce.cookie === this.#cookie) return;
+    const peer = { host: host.replace(/^::ffff:(?=\d+\.)/i, ""), port: announce.port };
+    for (const infoHash of announce.infoHashes) {
+      const entry = this.#entries.get(toHex(infoHash));
+      if (!entry?.found) continue;
+      this.#log.debug(`LSD: ${peer.host}:${peer.port} has ${toHex(infoHash)}`);
+      entry.found([peer], "lsd");
+    }
+  }
+
+  /**
+   * The source of LAN peers for one torrent: it hears announces for it
+   * once started, and announces it only while told to (never for a
+   * private torrent, and not before a magnet link's metadata says it is
+   * not private).
+   */
+  source(infoHash: Uint8Array): AnnouncingPeerSource {
+    const hex = toHex(infoHash);
+    const entries = this.#entries;
+    const minGap = () => (this.#lastAnnounced.get(hex) ?? -Infinity) + MIN_GAP_MS;
+    return {
+      kind: "lsd",
+      start(found) {
+        entries.set(hex, { infoHash, found, announcing: false, nextAt: 0 });
+      },
+      announce(on) {
+        const entry = entries.get(hex);
+        if (!entry || entry.announcing === on) return;
+        entry.announcing = on;
+        entry.nextAt = Math.max(Date.now(), minGap());
+      },
+      stop() {
+        entries.delete(hex);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /**
+   * Sends what is due: once a second, one datagram per socket at most,
+   * holding the torrents whose turn it is (those left over go next time).
+   */
+  tick(now: number = Date.now()): void {
+    if (this.#closed || this.#options.port === 0 || this.#groups.length === 0) return;
+    const due = [...this.#entries.entries()]
+      .filter(([, entry]) => entry.announcing && entry.found && entry.nextAt <= now)
+      .sort(([, a], [, b]) => a.nextAt - b.nextAt);
+    if (due.length === 0) return;
+    let sent = 0;
+    for (const group of this.#groups) {
+      const { datagram, count } = encodeLsdAnnounce(
+        group.family,
+        this.#options.port,
+        due.map(([, entry]) => entry.infoHash),
+        this.#cookie,
+      );
+      const host = group.family === 4 ? LSD_IPV4 : LSD_IPV6;
+      for (const socket of group.senders) {
+        socket.send(datagram, { transport: "udp", hostname: host.host, port: host.port })
+          .catch((error) => this.#log.debug(`LSD: announce not sent: ${(error as Error).message}`));
+      }
+      sent = Math.max(sent, count);
+    }
+    for (const [hex, entry] of due.slice(0, sent)) {
+      entry.nextAt = now + (this.#options.announceEveryMs ?? ANNOUNCE_EVERY_MS);
+      setNewest(this.#lastAnnounced, hex, now, REMEMBERED);
+    }
+  }
+
+  /** Closes the sockets and waits for the receive loops to end. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#entries.clear();
+    await Promise.all(this.#opening);
+    for (const group of this.#groups) {
+      for (const socket of new Set([group.receiver, ...group.senders])) {
+        try {
+          socket.close();
+        } catch {
+          // Closed already.
+        }
+      }
+    }
+    await Promise.all(this.#groups.map((group) => group.listening));
+  }
+}
