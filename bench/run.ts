@@ -14,6 +14,7 @@ import { benchDownload } from "./download.ts";
 import { benchUpload } from "./upload.ts";
 import { benchSpread } from "./spread.ts";
 import { benchMetadata } from "./metadata.ts";
+import { benchPex } from "./pex.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -46,6 +47,15 @@ if (!hasProgram("python3-libtorrent") || !hasProgram("opentracker")) {
   console.log("  skipped: python3-libtorrent and opentracker are needed");
 } else {
   await benchMetadata();
+}
+
+console.log(
+  "\n== Peer exchange (BEP 11) over loopback: two libtorrent leechers that know only a hub meet through its PEX",
+);
+if (!hasProgram("python3-libtorrent")) {
+  console.log("  skipped: python3-libtorrent is needed");
+} else {
+  await benchPex();
 }
 
 console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");

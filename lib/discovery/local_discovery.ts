@@ -1,10 +1,14 @@
 /**
- * Local service discovery (BEP 14) for a whole session: one multicast
- * socket per address family on port 6771, shared by every torrent. Each
- * torrent that takes part is announced when it starts and every 5 minutes
- * after, never more than once a minute, several info hashes to a datagram;
- * an announce from another client for one of our torrents names a peer
- * (the datagram's source address and the announced port).
+ * Local service discovery (BEP 14) for a whole session: per address
+ * family, a socket bound to the multicast group on port 6771 (it hears
+ * multicast only, never unicast from afar) and one to send from on each
+ * bound address, shared by every torrent. Each torrent that takes part is
+ * announced when it starts and every 5 minutes after, never twice within a
+ * minute (even across a restart); one datagram carries as many info hashes
+ * as fit, and a group sends at most one a minute, except that a torrent
+ * just started goes out within 5 s. An announce from another client for
+ * one of our torrents names a peer (the datagram's source address and the
+ * announced port).
  *
  * Nothing here is trusted: datagrams over 4 KiB or not an announce are
  * dropped, at most 64 info hashes are read from one, a sender of more
@@ -13,10 +17,12 @@
  * announces come back (multicast loops back to this machine) and are
  * known by their cookie.
  *
- * Announces leave from the addresses given to bind to (the system sends
- * multicast from the interface that holds the source address), else from
- * the default interface, with the system's default multicast TTL (1: the
- * local network only).
+ * IPv4 announces leave from the addresses given to bind to (the system
+ * sends multicast from the interface that holds the source address), else
+ * from the default interface, with a multicast TTL of 1 (the local network
+ * only); IPv6 ones from the default interface, hop limit 1. Without the
+ * permission for the group and those addresses, the family is off: the
+ * permission is asked about, never prompted for.
  *
  * @module
  */
@@ -30,8 +36,10 @@ import type { AnnouncingPeerSource, DiscoveryService } from "./peer_source.ts";
 
 /** Time between two announces of one torrent (BEP 14: every 5 minutes). */
 const ANNOUNCE_EVERY_MS = 5 * 60_000;
-/** Least time between two announces of one torrent, even across a restart. */
+/** Least time between two announces of one torrent (even across a restart), and between two datagrams. */
 const MIN_GAP_MS = 60_000;
+/** Least time between two datagrams when one holds a torrent just started. */
+const FRESH_GAP_MS = 5_000;
 /** Datagrams a minute heard from one sender. */
 const PER_SENDER_PER_MINUTE = 20;
 /** Datagrams a second looked at in all. */
@@ -56,17 +64,21 @@ interface Group {
   family: 4 | 6;
   /** Where announces are heard. */
   receiver: Deno.DatagramConn;
-  /** Where announces leave from: the receiver, or one socket per bound address. */
+  /** Where announces leave from: one socket per bound address (or the default one). */
   senders: Deno.DatagramConn[];
   /** The receive loop. */
   listening: Promise<void>;
+  /** When its last announce left. */
+  sentAt: number;
 }
 
 /** What we know of one torrent taking part. */
 interface Entry {
   infoHash: Uint8Array;
-  found?: (peers: readonly PeerAddress[], name: string) => void;
+  found: (peers: readonly PeerAddress[], name: string) => void;
   announcing: boolean;
+  /** Never announced since it started announcing: it goes out soon, not in a minute. */
+  fresh: boolean;
   nextAt: number;
 }
 
@@ -135,47 +147,69 @@ export class LocalDiscovery implements DiscoveryService {
     }
   }
 
-  /** Opens the group of one family, joined on `addresses` (or the default interface). */
+  /**
+   * Opens the group of one family: a socket bound to the group's address
+   * (it hears multicast only, never unicast from afar), joined on each of
+   * `addresses` (or the default interface), and a socket to send from on
+   * each address, with a multicast TTL of 1.
+   */
   async #open(family: 4 | 6, addresses: readonly string[] | undefined): Promise<void> {
     const group = family === 4 ? LSD_IPV4 : LSD_IPV6;
-    const receiver = Deno.listenDatagram({
-      transport: "udp",
-      hostname: family === 4 ? "0.0.0.0" : "::",
-      port: group.port,
-      reuseAddress: true,
-      loopback: true,
-    });
-    const senders: Deno.DatagramConn[] = [];
-    try {
-      for (const address of addresses ?? [family === 4 ? "0.0.0.0" : "::"]) {
-        const membership = family === 4
-          ? await receiver.joinMulticastV4(group.host, address)
-          : await receiver.joinMulticastV6(group.host, 0);
-        await membership.setLoopback(true);
-        if (addresses && !/^(0\.0\.0\.0|::)$/.test(address)) {
-          senders.push(
-            Deno.listenDatagram({ transport: "udp", hostname: address, port: 0, loopback: true }),
-          );
-        }
+    const hosts = [...new Set(addresses ?? [family === 4 ? "0.0.0.0" : "::"])];
+    // Ask, never prompt: without the permission LSD is off, as with --no-lsd.
+    for (const host of [group.host, ...hosts]) {
+      const target = `${host.includes(":") ? `[${host}]` : host}:${
+        host === group.host ? group.port : 0
+      }`;
+      if (Deno.permissions.querySync({ name: "net", host: target }).state !== "granted") {
+        throw new Error(`Deno's permissions do not allow net access to ${target} (--allow-net)`);
       }
-    } catch (error) {
-      receiver.close();
-      for (const sender of senders) sender.close();
-      throw error;
     }
-    if (this.#closed) {
-      receiver.close();
-      for (const sender of senders) sender.close();
-      return;
-    }
-    const entry: Group = {
-      family,
-      receiver,
-      senders: senders.length > 0 ? senders : [receiver],
-      listening: this.#listen(receiver),
+    const opened: Deno.DatagramConn[] = [];
+    const join = async (socket: Deno.DatagramConn, host: string) => {
+      if (family === 6) {
+        // IPv6 hop limit: the system's default for multicast, 1.
+        return await (await socket.joinMulticastV6(group.host, 0)).setLoopback(true);
+      }
+      const membership = await socket.joinMulticastV4(group.host, host);
+      await membership.setLoopback(true);
+      await membership.setTTL(1);
     };
-    this.#groups.push(entry);
-    this.#log.debug(`LSD: listening on ${group.host}:${group.port}`);
+    try {
+      const receiver = Deno.listenDatagram({
+        transport: "udp",
+        hostname: group.host,
+        port: group.port,
+        reuseAddress: true,
+        loopback: true,
+      });
+      opened.push(receiver);
+      for (const host of family === 4 ? hosts : hosts.slice(0, 1)) {
+        await join(receiver, host).catch((error) => {
+          // Two addresses on one interface: joined there already.
+          if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+        });
+      }
+      const senders: Deno.DatagramConn[] = [];
+      for (const host of hosts) {
+        const sender = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
+        opened.push(sender);
+        await join(sender, host);
+        senders.push(sender);
+      }
+      if (this.#closed) throw new Error("closed");
+      this.#groups.push({
+        family,
+        receiver,
+        senders,
+        listening: this.#listen(receiver),
+        sentAt: 0,
+      });
+      this.#log.debug(`LSD: listening on ${group.host}:${group.port}`);
+    } catch (error) {
+      for (const socket of opened) socket.close();
+      if (!this.#closed) throw error;
+    }
   }
 
   /** Reads announces until the socket closes. */
@@ -189,7 +223,12 @@ export class LocalDiscovery implements DiscoveryService {
         if (!this.#closed) this.#log.warn(`LSD: stopped listening: ${(error as Error).message}`);
         return;
       }
-      if (from.transport === "udp") this.#heard(datagram, from.hostname);
+      if (from.transport !== "udp") continue;
+      try {
+        this.#heard(datagram, from.hostname);
+      } catch (error) {
+        this.#log.error(`LSD: ${(error as Error).stack} (a bug; please report it)`);
+      }
     }
   }
 
@@ -207,7 +246,7 @@ export class LocalDiscovery implements DiscoveryService {
     const peer = { host: host.replace(/^::ffff:(?=\d+\.)/i, ""), port: announce.port };
     for (const infoHash of announce.infoHashes) {
       const entry = this.#entries.get(toHex(infoHash));
-      if (!entry?.found) continue;
+      if (!entry) continue;
       this.#log.debug(`LSD: ${peer.host}:${peer.port} has ${toHex(infoHash)}`);
       entry.found([peer], "lsd");
     }
@@ -223,36 +262,43 @@ export class LocalDiscovery implements DiscoveryService {
     const hex = toHex(infoHash);
     const entries = this.#entries;
     const minGap = () => (this.#lastAnnounced.get(hex) ?? -Infinity) + MIN_GAP_MS;
+    let mine: Entry | undefined;
     return {
       kind: "lsd",
       start(found) {
-        entries.set(hex, { infoHash, found, announcing: false, nextAt: 0 });
+        mine = { infoHash, found, announcing: false, fresh: true, nextAt: 0 };
+        entries.set(hex, mine);
       },
       announce(on) {
-        const entry = entries.get(hex);
-        if (!entry || entry.announcing === on) return;
-        entry.announcing = on;
-        entry.nextAt = Math.max(Date.now(), minGap());
+        if (!mine || mine.announcing === on) return;
+        mine.announcing = on;
+        mine.fresh = on;
+        mine.nextAt = Math.max(Date.now(), minGap());
       },
       stop() {
-        entries.delete(hex);
+        // Only its own: the same torrent added again has an entry of its own.
+        if (mine && entries.get(hex) === mine) entries.delete(hex);
+        mine = undefined;
         return Promise.resolve();
       },
     };
   }
 
   /**
-   * Sends what is due: once a second, one datagram per socket at most,
-   * holding the torrents whose turn it is (those left over go next time).
+   * Sends what is due, as one datagram per socket holding as many of the
+   * due torrents as fit: at most one a minute per group (BEP 14), except
+   * that a torrent just started goes out within 5 s.
    */
   tick(now: number = Date.now()): void {
     if (this.#closed || this.#options.port === 0 || this.#groups.length === 0) return;
     const due = [...this.#entries.entries()]
-      .filter(([, entry]) => entry.announcing && entry.found && entry.nextAt <= now)
-      .sort(([, a], [, b]) => a.nextAt - b.nextAt);
+      .filter(([, entry]) => entry.announcing && entry.nextAt <= now)
+      .sort(([, a], [, b]) => Number(b.fresh) - Number(a.fresh) || a.nextAt - b.nextAt);
     if (due.length === 0) return;
+    const gap = due[0][1].fresh ? FRESH_GAP_MS : MIN_GAP_MS;
     let sent = 0;
     for (const group of this.#groups) {
+      if (now - group.sentAt < gap) continue;
       const { datagram, count } = encodeLsdAnnounce(
         group.family,
         this.#options.port,
@@ -264,9 +310,11 @@ export class LocalDiscovery implements DiscoveryService {
         socket.send(datagram, { transport: "udp", hostname: host.host, port: host.port })
           .catch((error) => this.#log.debug(`LSD: announce not sent: ${(error as Error).message}`));
       }
+      group.sentAt = now;
       sent = Math.max(sent, count);
     }
     for (const [hex, entry] of due.slice(0, sent)) {
+      entry.fresh = false;
       entry.nextAt = now + (this.#options.announceEveryMs ?? ANNOUNCE_EVERY_MS);
       setNewest(this.#lastAnnounced, hex, now, REMEMBERED);
     }
@@ -279,7 +327,7 @@ export class LocalDiscovery implements DiscoveryService {
     this.#entries.clear();
     await Promise.all(this.#opening);
     for (const group of this.#groups) {
-      for (const socket of new Set([group.receiver, ...group.senders])) {
+      for (const socket of [group.receiver, ...group.senders]) {
         try {
           socket.close();
         } catch {

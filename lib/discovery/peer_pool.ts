@@ -37,7 +37,14 @@ interface Candidate {
   sources: string[];
   /** The kinds of those sources. */
   kinds: Set<PeerSourceKind>;
+  /** First heard of from other peers (PEX, LSD, the DHT), not from a tracker or the user. */
+  gossip: boolean;
 }
+
+/** Sources that pass on what other peers say, which anyone can fill with made-up addresses. */
+const GOSSIP: ReadonlySet<PeerSourceKind> = new Set<PeerSourceKind>(["pex", "lsd", "dht"]);
+/** Most addresses per IP taken from gossip (peers sharing an IP differ by port). */
+const GOSSIP_PER_HOST = 8;
 
 /** Most sources remembered per address. */
 const MAX_SOURCES = 4;
@@ -147,6 +154,7 @@ export class PeerPool {
     kind: PeerSourceKind = source === "user" ? "user" : "tracker",
   ): number {
     if (this.#private && !PRIVATE_TORRENT_SOURCES.has(kind)) return 0;
+    const gossip = GOSSIP.has(kind) ? this.#gossipCounts() : undefined;
     let added = 0;
     for (const address of addresses) {
       const key = formatPeerAddress(address);
@@ -158,6 +166,16 @@ export class PeerPool {
       }
       if (this.#ignored.has(key) || this.isBanned(key)) continue;
       if (this.#candidates.size >= this.#maxAddresses) break;
+      if (gossip) {
+        // Gossip fills at most three quarters of the pool, a few ports per IP: room stays
+        // for trackers' and the user's peers, and nobody makes us scan one host's ports.
+        const host = hostOfKey(key);
+        const onHost = gossip.perHost.get(host) ?? 0;
+        if (gossip.total >= (this.#maxAddresses * 3) >> 2) break;
+        if (onHost >= GOSSIP_PER_HOST) continue;
+        gossip.total++;
+        gossip.perHost.set(host, onHost + 1);
+      }
       this.#candidates.set(key, {
         address,
         key,
@@ -168,10 +186,23 @@ export class PeerPool {
         dialable: true,
         sources: [source],
         kinds: new Set([kind]),
+        gossip: GOSSIP.has(kind),
       });
       added++;
     }
     return added;
+  }
+
+  /** How many addresses came from gossip, in all and per IP. */
+  #gossipCounts(): { total: number; perHost: Map<string, number> } {
+    const counts = { total: 0, perHost: new Map<string, number>() };
+    for (const candidate of this.#candidates.values()) {
+      if (!candidate.gossip) continue;
+      counts.total++;
+      const host = hostOfKey(candidate.key);
+      counts.perHost.set(host, (counts.perHost.get(host) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Where the address `key` was heard of, first first; empty when unknown. */
@@ -219,6 +250,7 @@ export class PeerPool {
       dialable: false,
       sources: ["incoming"],
       kinds: new Set(["incoming"]),
+      gossip: false,
     });
     return true;
   }
@@ -246,6 +278,11 @@ export class PeerPool {
       this.#candidates.set(listenKey, { ...incoming, address, key: listenKey, dialable: true });
     }
     return listenKey;
+  }
+
+  /** Whether the address `key` is known (not forgotten, as a private torrent forgets gossip). */
+  knows(key: string): boolean {
+    return this.#candidates.has(key);
   }
 
   /** Whether we hold a connection to `key` (or are dialling it). */

@@ -12,7 +12,7 @@ import { decode } from "../bencode/decode.ts";
 import { encode } from "../bencode/encode.ts";
 import { isBytes, isDict } from "../bencode/read.ts";
 import type { BencodeValue } from "../bencode/types.ts";
-import { compactPeer, parseCompactPeers } from "../net/compact.ts";
+import { compactPeer, MAX_COMPACT_PEERS, parseCompactPeers } from "../net/compact.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
 import { concatBytes } from "../util/_bytes.ts";
 import { PeerError } from "../wire/errors.ts";
@@ -115,7 +115,17 @@ export function decodePexMessage(payload: Uint8Array): PexMessage {
   for (const [key, family] of [["added", 4], ["added6", 6]] as const) {
     const flags = value.get(`${key}.f`);
     const bits = isBytes(flags) ? flags : new Uint8Array();
-    list(value, key, family).forEach((address, i) => added.push({ address, flags: bits[i] ?? 0 }));
+    const entries = value.get(key);
+    if (entries === undefined) continue;
+    if (!isBytes(entries)) throw malformed(`${key} is not a string`);
+    // Entry by entry, so that each keeps its own flags when one is skipped (port 0).
+    const stride = family === 4 ? 6 : 18;
+    const count = Math.min(Math.floor(entries.length / stride), MAX_COMPACT_PEERS);
+    for (let i = 0; i < count; i++) {
+      const [address] = parseCompactPeers(entries.subarray(i * stride, (i + 1) * stride), family)
+        .peers;
+      if (address) added.push({ address, flags: bits[i] ?? 0 });
+    }
   }
   return { added, dropped: [...list(value, "dropped", 4), ...list(value, "dropped6", 6)] };
 }

@@ -6,15 +6,17 @@
  */
 
 import type { PeerAddress } from "./peer_address.ts";
+import { ipv4Bytes, ipv6Bytes } from "./_ip.ts";
 
 /** Most peers read from one compact list; the rest are ignored. */
 export const MAX_COMPACT_PEERS = 10_000;
 
 /**
  * Formats 16 bytes as an IPv6 address (RFC 5952: lower case, longest run of
- * zero groups shortened to `::`).
+ * zero groups shortened to `::`, an IPv4-mapped address as `::ffff:a.b.c.d`).
  */
 export function formatIpv6(bytes: Uint8Array): string {
+  if (isIpv4Mapped(bytes)) return `::ffff:${bytes.subarray(12, 16).join(".")}`; // RFC 5952 §5
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
   let bestStart = -1;
@@ -35,6 +37,12 @@ export function formatIpv6(bytes: Uint8Array): string {
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(":");
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
+}
+
+/** Whether 16 bytes are an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
+function isIpv4Mapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 /** The result of parsing a compact peer list. */
@@ -59,52 +67,14 @@ export function parseCompactPeers(bytes: Uint8Array, family: 4 | 6): CompactPeer
     const entry = bytes.subarray(i * stride, (i + 1) * stride);
     const port = (entry[stride - 2] << 8) | entry[stride - 1];
     if (port === 0) continue;
-    const host = family === 4 ? entry.subarray(0, 4).join(".") : formatIpv6(entry.subarray(0, 16));
+    // An IPv4-mapped IPv6 entry is the IPv4 peer it names (one key for it, and its scope checked).
+    const ip = family === 6 && isIpv4Mapped(entry) ? entry.subarray(12, 16) : entry.subarray(0, 4);
+    const host = family === 6 && !isIpv4Mapped(entry)
+      ? formatIpv6(entry.subarray(0, 16))
+      : ip.join(".");
     peers.push({ host, port });
   }
   return { peers, leftover: bytes.length % stride };
-}
-
-/** The 4 bytes of a dotted IPv4 address, or `undefined` when `host` is not one. */
-function ipv4Bytes(host: string): Uint8Array | undefined {
-  const parts = host.split(".");
-  if (parts.length !== 4) return undefined;
-  const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) return undefined;
-    bytes[i] = Number(parts[i]);
-  }
-  return bytes;
-}
-
-/** The 16 bytes of an IPv6 address (`::` shortening, a trailing IPv4 part), or `undefined`. */
-function ipv6Bytes(host: string): Uint8Array | undefined {
-  let text = host.replace(/%.*$/, "");
-  const values: number[] = [];
-  const tail = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
-  if (tail) {
-    const v4 = ipv4Bytes(tail[1]);
-    if (!v4) return undefined;
-    values.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
-    text = text.slice(0, -tail[1].length);
-    if (text.endsWith(":") && !text.endsWith("::")) text = text.slice(0, -1);
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const head = groups(halves[0]);
-  const rest = halves.length === 2 ? groups(halves[1]) : [];
-  const given = head.length + rest.length + values.length;
-  if (halves.length === 1 ? given !== 8 : given > 7) return undefined;
-  const parts = [...head, ...Array<string>(8 - given).fill("0"), ...rest];
-  if (!parts.every((part) => /^[0-9a-f]{1,4}$/i.test(part))) return undefined;
-  values.unshift(...parts.map((part) => parseInt(part, 16)));
-  const bytes = new Uint8Array(16);
-  values.forEach((value, i) => {
-    bytes[2 * i] = value >> 8;
-    bytes[2 * i + 1] = value & 0xff;
-  });
-  return bytes;
 }
 
 /**

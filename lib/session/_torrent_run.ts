@@ -370,7 +370,8 @@ export class TorrentRun {
 
   /** The session's services tell others of the torrent once it is known not to be private. */
   #announceShared(): void {
-    const announce = this.#torrent !== undefined && !this.#torrent.private;
+    const announce = this.#torrent !== undefined && !this.#torrent.private &&
+      !this.#options.metadataOnly && !this.#stopping;
     for (const source of this.#shared) source.announce(announce);
   }
 
@@ -432,6 +433,14 @@ export class TorrentRun {
       );
     }
     this.#events.metadata(ended.torrent, ended.file);
+    if (ended.torrent.private) {
+      // BEP 27: the pool forgot peers heard of through PEX or LSD meanwhile; they go.
+      this.#handedOver = this.#handedOver.filter((session) => {
+        if (this.#pool.knows(session.poolKey)) return true;
+        session.connection.close();
+        return false;
+      });
+    }
     return !this.#stopping;
   }
 
@@ -661,6 +670,8 @@ export class TorrentRun {
       }
     };
     this.#stopping = true;
+    // Nothing more tells the network about a torrent that is going away.
+    for (const source of this.#shared) source.announce(false);
     this.#checkAbort.abort();
     this.#metadataWait?.resolve(undefined);
     for (const session of this.#handedOver) session.connection.close();

@@ -33,7 +33,10 @@ import {
 } from "../extensions/ut_pex.ts";
 import { formatPeerAddress, hostOfKey, parsePeerAddress } from "../net/peer_address.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
-import { addressScope } from "../util/_address.ts";
+import { addressScope } from "../net/_ip.ts";
+import { compactPeer } from "../net/compact.ts";
+import { setNewest } from "../util/_bounded.ts";
+import { toHex } from "../util/_bytes.ts";
 import type { PeerSession } from "./peer_session.ts";
 
 /** Least time between two messages to one peer (BEP 11: at most one a minute). */
@@ -50,6 +53,10 @@ const MAX_NAMED = 200;
 const TAKEN_PER_MINUTE = 2;
 /** Messages a minute after which the peer is dropped (libtorrent drops at the 7th). */
 const MAX_PER_MINUTE = 6;
+/** Most addresses taken a minute from one IP, however often it reconnects. */
+const TAKEN_PER_IP_PER_MINUTE = 100;
+/** Sender IPs whose minute is remembered. */
+const REMEMBERED_SENDERS = 4096;
 
 /** What to do with a PEX message that arrived. */
 export type PexVerdict =
@@ -59,8 +66,8 @@ export type PexVerdict =
 
 /** What we told one peer, and when it last wrote. */
 interface PeerState {
-  /** The peers it heard as added and not yet as dropped, by address key. */
-  readonly told: Set<string>;
+  /** The peers it heard as added and not yet as dropped, by {@linkcode compactKey}. */
+  readonly told: Map<string, PeerAddress>;
   /** When we last sent to it. */
   sentAt?: number;
   /** When its latest messages arrived (the last minute's). */
@@ -82,6 +89,16 @@ export interface PeerExchangeOptions {
 function listenAddress(peer: PeerSession): PeerAddress | undefined {
   if (peer.connection.direction === "incoming" && peer.poolKey === peer.key) return undefined;
   return parsePeerAddress(peer.poolKey);
+}
+
+/**
+ * One key per peer as a PEX message names it: its compact bytes (an
+ * IPv4-mapped address is its IPv4 address). `undefined` for a host name,
+ * which a PEX message cannot carry.
+ */
+function compactKey(address: PeerAddress | undefined): string | undefined {
+  const compact = address && compactPeer(address);
+  return compact && `${compact.family}:${toHex(compact.bytes)}`;
 }
 
 /** The flags of a connected peer, from what we know of it. */
@@ -108,6 +125,8 @@ function flagsOf(peer: PeerSession): number {
  */
 export class PeerExchange {
   readonly #states = new Map<PeerSession, PeerState>();
+  /** Addresses taken from each sender IP in its current minute. */
+  readonly #takenByIp = new Map<string, { since: number; taken: number }>();
   readonly #intervalMs: number;
   #enabled: boolean;
 
@@ -178,7 +197,7 @@ export class PeerExchange {
     if (state.arrivals.length > TAKEN_PER_MINUTE) {
       return { kind: "ignore", why: "another PEX message within a minute" };
     }
-    return { kind: "take", addresses: this.#worthTaking(peer, message) };
+    return { kind: "take", addresses: this.#worthTaking(peer, message, now) };
   }
 
   /** The peer has left (or the swarm stopped): its state goes. */
@@ -188,47 +207,61 @@ export class PeerExchange {
 
   #state(peer: PeerSession): PeerState {
     let state = this.#states.get(peer);
-    if (!state) this.#states.set(peer, state = { told: new Set(), arrivals: [] });
+    if (!state) this.#states.set(peer, state = { told: new Map(), arrivals: [] });
     return state;
   }
 
-  /** The connected peers others may be told of, by listen address. */
+  /**
+   * The connected peers others may be told of, by {@linkcode compactKey}:
+   * those whose listen address we know and is an IP address.
+   */
   #live(sessions: readonly PeerSession[]): Map<string, PexPeer> {
     const live = new Map<string, PexPeer>();
     for (const peer of sessions) {
       const address = listenAddress(peer);
-      if (!address || peer.connection.closed) continue;
-      live.set(formatPeerAddress(address), { address, flags: flagsOf(peer) });
+      const key = compactKey(address);
+      if (!key || peer.connection.closed) continue;
+      live.set(key, { address: address!, flags: flagsOf(peer) });
     }
     return live;
   }
 
   /** What `peer` has not heard yet: joined and left since, or nothing to say. */
   #diff(peer: PeerSession, state: PeerState, live: Map<string, PexPeer>): PexMessage | undefined {
-    const self = new Set([peer.key, peer.poolKey]);
-    const added: PexPeer[] = [];
+    const self = new Set([peer.key, peer.poolKey].map((key) => compactKey(parsePeerAddress(key))));
+    const added: [string, PexPeer][] = [];
     for (const [key, entry] of live) {
       if (added.length >= MAX_LISTED) break;
-      if (!self.has(key) && !state.told.has(key)) added.push(entry);
+      if (!self.has(key) && !state.told.has(key)) added.push([key, entry]);
     }
-    const dropped: PeerAddress[] = [];
-    for (const key of state.told) {
+    const dropped: [string, PeerAddress][] = [];
+    for (const [key, address] of state.told) {
       if (dropped.length >= MAX_LISTED) break;
-      if (!live.has(key)) dropped.push(parsePeerAddress(key)!);
+      if (!live.has(key)) dropped.push([key, address]);
     }
     if (added.length === 0 && dropped.length === 0) return undefined;
-    for (const entry of added) state.told.add(formatPeerAddress(entry.address));
-    for (const address of dropped) state.told.delete(formatPeerAddress(address));
-    return { added, dropped };
+    for (const [key, entry] of added) state.told.set(key, entry.address);
+    for (const [key] of dropped) state.told.delete(key);
+    return {
+      added: added.map(([, entry]) => entry),
+      dropped: dropped.map(([, address]) => address),
+    };
   }
 
   /** The addresses of a message that could be peers for us, a bounded few. */
-  #worthTaking(peer: PeerSession, message: PexMessage): PeerAddress[] {
-    const from = addressScope(hostOfKey(peer.key));
+  #worthTaking(peer: PeerSession, message: PexMessage, now: number): PeerAddress[] {
+    const senderIp = hostOfKey(peer.key);
+    // A peer dialled by name is judged as a stranger.
+    const scope = addressScope(senderIp);
+    const from = scope === "unusable" ? "public" : scope;
+    let budget = this.#takenByIp.get(senderIp);
+    if (!budget || now - budget.since >= 60_000) budget = { since: now, taken: 0 };
+    setNewest(this.#takenByIp, senderIp, budget, REMEMBERED_SENDERS);
+    const limit = Math.min(MAX_TAKEN, TAKEN_PER_IP_PER_MINUTE - budget.taken);
     const taken = new Map<string, PeerAddress>();
     const perIp = new Map<string, number>();
     for (const { address } of message.added) {
-      if (taken.size >= MAX_TAKEN) break;
+      if (taken.size >= limit) break;
       const scope = addressScope(address.host);
       if (scope === "unusable") continue;
       // This machine's addresses only from a peer on it; a local network's only from one on one.
@@ -240,6 +273,7 @@ export class PeerExchange {
       perIp.set(address.host, count + 1);
       taken.set(key, address);
     }
+    budget.taken += taken.size;
     return [...taken.values()];
   }
 }

@@ -217,7 +217,11 @@ export class Swarm {
           this.#bans.misbehaved(peer, "keeps sending blocks we did not ask for");
         }
       },
-      extensionHandshake: (peer, handshake) => learnListenPort(peer, handshake, this.pool),
+      extensionHandshake: (peer, handshake) => {
+        learnListenPort(peer, handshake, this.pool);
+        // A newcomer is named to the others (and hears of them) now, not at the next tick.
+        if (this.#started) this.#exchange.tick(this.#peers.values());
+      },
       extended: (peer, id, payload) => void this.#extensions.route(peer, id, payload),
       blockTarget: (peer, index, begin, length) =>
         downloads.blockTarget(peer, index, begin, length),

@@ -101,3 +101,25 @@ Deno.test("compact addresses: every way an IP is written gives its bytes; names 
   assertEquals(compactPeer({ host: "10.0.0.2", port: 0 }), undefined);
   assertEquals(compactPeer({ host: "10.0.0.2", port: 65536 }), undefined);
 });
+
+Deno.test("ut_pex: each added peer keeps its own flags when an entry before it is skipped (port 0)", () => {
+  const message = decodePexMessage(
+    bytes(
+      "d5:added18:\x0a\x00\x00\x01\x00\x00\x0a\x00\x00\x02\x1a\xe1\x0a\x00\x00\x03\x1a\xe1" +
+        "7:added.f3:\x02\x10\x01e",
+    ),
+  );
+  assertEquals(message.added, [
+    { address: { host: "10.0.0.2", port: 6881 }, flags: 0x10 },
+    { address: { host: "10.0.0.3", port: 6881 }, flags: 0x01 },
+  ]);
+});
+
+Deno.test("ut_pex: an IPv4-mapped entry of added6 is the IPv4 peer it names", () => {
+  const mapped = latin1(compactPeer({ host: "::ffff:127.0.0.1", port: 80 })!.bytes);
+  assertEquals(mapped.length, 6, "sent in the IPv4 list");
+  const v6 = "\0".repeat(10) + "\xff\xff\x7f\x00\x00\x01\x00\x50";
+  assertEquals(decodePexMessage(bytes(`d6:added618:${v6}e`)).added, [
+    { address: { host: "127.0.0.1", port: 80 }, flags: 0 },
+  ]);
+});

@@ -120,8 +120,11 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       await seed.handle.pause();
       seed.handle.resume();
       await until(() => seed.handle.state === "seeding", "seeding again", 10_000);
-      await sleep(2500);
-      const all = member.heard.filter(ours).join("");
+      // A torrent just started goes out within 5 s of the last datagram.
+      const announced = () => member.heard.filter(ours).join("");
+      await until(() => announced().includes(second.infoHashHex), "the second torrent", 10_000);
+      await sleep(1500);
+      const all = announced();
       if (all.split(`Infohash: ${hash}`).length !== 2) {
         throw new Error("announced again within the minute after a resume");
       }
@@ -141,6 +144,20 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       await member.send(announce(0, hash));
       await member.send(announce("99999", hash));
       await member.send(announce((target.addr as Deno.NetAddr).port, "ab".repeat(20)));
+      // Unicast to the LSD port is not multicast: nobody hears it.
+      await sleep(300);
+      const seenBefore = seed.handle.status().peersSeen;
+      const unicast = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      await unicast.send(new TextEncoder().encode(announce(19_999, hash)), {
+        transport: "udp",
+        hostname: "127.0.0.1",
+        port: LSD_IPV4.port,
+      }).catch(() => 0);
+      unicast.close();
+      await sleep(500);
+      if (seed.handle.status().peersSeen !== seenBefore) {
+        throw new Error("a unicast announce was heard");
+      }
       for (let i = 0; i < 60; i++) await member.send(announce(20_000 + i, hash));
       await sleep(1000);
       const seen = seed.handle.status().peersSeen;

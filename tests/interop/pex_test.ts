@@ -13,7 +13,7 @@
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { PeerSummary } from "../../lib/session/mod.ts";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, singleFileFixture } from "../helpers/content.ts";
 import { type PeerProcess, spawnPeerProgram } from "../helpers/processes.ts";
 import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
@@ -90,7 +90,7 @@ testWithPrograms(
   ["python3-libtorrent"],
   () =>
     withTempDir(async (dir) => {
-      const fixture = await singleFileFixture(dir, 4 * 1024 * 1024, [], 256 * 1024);
+      const fixture = await singleFileFixture(dir, 8 * 1024 * 1024, [], 256 * 1024);
       const torrent = await readTorrentFile(fixture.torrent);
       const [seedPort, otherPort] = [freePort(), freePort()];
       // Slow, so that the other peer is still a leecher (the seed keeps it) when shoal joins.
@@ -130,7 +130,6 @@ testWithPrograms(
         assertEquals(peer.sources, [`pex 127.0.0.1:${seedPort}`]);
         assertEquals(await handle.done, "complete");
         await assertSameContent(fixture, `${dir}/shoal`);
-        assert(/PEER 127\.0\.0\.1:\d+ incoming/.test(other.output.text), "libtorrent saw shoal");
       } finally {
         await other?.stop();
         await seed.stop();

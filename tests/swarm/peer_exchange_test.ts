@@ -127,6 +127,7 @@ const naming = (addresses: PeerAddress[]): PexMessage => ({
   dropped: [],
 });
 const taken = (verdict: PexVerdict) => verdict.kind === "take" ? verdict.addresses : [];
+const takenCount = (verdict: PexVerdict) => taken(verdict).length;
 
 Deno.test("pex: a sender's messages beyond two a minute are ignored; the seventh drops it", () => {
   const exchange = new PeerExchange();
@@ -175,6 +176,11 @@ Deno.test("pex: addresses that cannot be peers, or that are not the sender's to 
     { host: "93.184.216.34", port: 4 },
     { host: "2001:db8::7", port: 4 },
     { host: "93.184.216.34", port: 4 }, // Twice in one message: once.
+    // IPv4 inside IPv6, as hex: the IPv4 address it is decides.
+    { host: "::ffff:7f00:1", port: 5 },
+    { host: "::ffff:c0a8:101", port: 5 },
+    { host: "64:ff9b::a00:1", port: 5 },
+    { host: "::7f00:1", port: 5 }, // IPv4-compatible: deprecated, never a peer.
   ];
   const from = (key: string) =>
     taken(new PeerExchange().received(peer(key) as unknown as PeerSession, naming(candidates), 0))
@@ -186,13 +192,57 @@ Deno.test("pex: addresses that cannot be peers, or that are not the sender's to 
     "fe80::1:3",
     "93.184.216.34:4",
     "2001:db8::7:4",
+    "::ffff:c0a8:101:5",
+    "64:ff9b::a00:1:5",
   ]);
   const local = from("127.0.0.1:6881");
   assert(
-    local.includes("127.0.0.1:2") && local.includes("::1:2"),
+    local.includes("127.0.0.1:2") && local.includes("::1:2") && local.includes("::ffff:7f00:1:5"),
     "a peer on this machine names its neighbours",
   );
-  assertEquals(local.length, 7);
+  assertEquals(local.length, 10);
+  assertEquals(
+    from("peer.example:6881"),
+    from("8.8.8.8:6881"),
+    "a peer dialled by name is a stranger",
+  );
+});
+
+Deno.test("pex: peers known only by a host name are never named, and never make an empty message", () => {
+  const exchange = new PeerExchange();
+  const named = peer("seed.example:6881");
+  const listener = peer("10.0.0.4:6881");
+  exchange.tick(sessions([named, listener]), 0);
+  assertEquals(listener.sent, [], "nothing to say: a PEX message cannot carry a name");
+  assertEquals(hosts(named.sent[0]), ["10.0.0.4:6881"]);
+  // The same peer under its IPv4 address and its IPv4-mapped one is one peer.
+  const twice = [peer("10.0.0.7:6881"), peer("::ffff:10.0.0.7:6881")];
+  const third = peer("10.0.0.8:6881");
+  new PeerExchange().tick(sessions([...twice, third]), 0);
+  assertEquals(third.sent[0].added.length, 1);
+});
+
+Deno.test("pex: one IP gets at most 100 addresses taken a minute, however often it reconnects", () => {
+  const exchange = new PeerExchange();
+  let taken = 0;
+  for (let connection = 0; connection < 4; connection++) {
+    const sender = peer(`8.8.8.8:${40_000 + connection}`) as unknown as PeerSession;
+    for (let message = 0; message < 2; message++) {
+      const addresses = Array.from(
+        { length: 50 },
+        (_, i) => ({ host: `9.${connection}.${message}.${i}`, port: 1 }),
+      );
+      taken += takenCount(
+        exchange.received(sender, naming(addresses), connection * 1000 + message),
+      );
+    }
+  }
+  assertEquals(taken, 100);
+  const later = peer("8.8.8.8:50000") as unknown as PeerSession;
+  assertEquals(
+    takenCount(exchange.received(later, naming([{ host: "9.9.9.9", port: 1 }]), 61_000)),
+    1,
+  );
 });
 
 Deno.test("pex: once off (a private torrent), nothing is sent and nothing taken", () => {
