@@ -341,7 +341,8 @@ export class Swarm {
       }
       this.#peers.add(peer);
       peer.reportTo(this.#events);
-      this.#spawn(this.#attend(peer, epoch, true), `peer ${peer.key}`);
+      this.#greet(peer, true);
+      this.#spawn(this.#attend(peer, epoch), `peer ${peer.key}`);
       peer.learnPieceCount(this.#options.torrent.pieceCount);
     }
   }
@@ -363,15 +364,16 @@ export class Swarm {
     }
     const how = { none: "", handshake: ", encrypted handshake", rc4: ", encrypted" };
     log.debug(`peer ${peer.key}: connected (${connection.direction}${how[connection.encryption]})`);
+    // Our extension handshake and pieces go first: messages that came with the peer's
+    // handshake are handled as soon as the session runs, and what they make us send follows.
+    this.#greet(peer, false);
     peer.run(this.#events);
-    await this.#attend(peer, epoch, false);
+    await this.#attend(peer, epoch);
   }
 
   /** Serves a running session until its connection ends, then forgets it. */
-  async #attend(peer: PeerSession, epoch: number, adopted: boolean): Promise<void> {
+  async #attend(peer: PeerSession, epoch: number): Promise<void> {
     const log = this.#options.log;
-    peer.connection.onDrain = () => this.#uploads.serve(peer);
-    this.#greet(peer, adopted);
     const error = await peer.ended;
     this.#peers.remove(peer);
     this.#downloads.forget(peer);
@@ -389,6 +391,7 @@ export class Swarm {
    * each piece we have as `have`.
    */
   #greet(peer: PeerSession, adopted: boolean): void {
+    peer.connection.onDrain = () => this.#uploads.serve(peer);
     sendExtensionHandshake(peer, this.#extensions, this.#options.listenPort);
     if (!adopted) return peer.sendPieces(this.#picker.have);
     for (const index of this.#picker.have.indices()) peer.send({ type: "have", index });

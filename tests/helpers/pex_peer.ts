@@ -24,6 +24,8 @@ export interface PexPeerBehaviour {
   names?: string[];
   /** How many messages it sends, one after the other, right after the handshakes. Default 1 when `names` are given. */
   messages?: number;
+  /** Waits this long before answering the handshake (so that shoal's other peers come first). */
+  answerAfterMs?: number;
 }
 
 /** A running PEX peer. */
@@ -34,6 +36,8 @@ export interface PexPeer {
   readonly handshakes: readonly string[];
   /** The PEX messages received, as latin1 text. */
   readonly received: readonly string[];
+  /** The first messages received after the handshake: their ids (`20/<extended id>`). */
+  readonly order: readonly string[];
   /** Connections accepted so far. */
   readonly connections: number;
   /** Connections the other side has closed so far. */
@@ -71,6 +75,7 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
   const port = (listener.addr as Deno.NetAddr).port;
   const conns = new Set<Deno.Conn>();
   const seen = {
+    order: [] as string[],
     connections: 0,
     closedByPeer: 0,
     handshakes: [] as string[],
@@ -83,16 +88,23 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
   async function serve(conn: Deno.Conn): Promise<void> {
     const theirs = await readExactly(conn, 68);
     if (!theirs) return;
+    await new Promise((resolve) => setTimeout(resolve, behaviour.answerAfterMs ?? 0));
     const reply = new Uint8Array(68);
     reply.set(encoder.encode("\x13BitTorrent protocol"));
     reply[25] |= 0x10; // the extension protocol
     reply[27] |= 0x04; // the fast extension
     reply.set(infoHash, 28);
     reply.set(peerId, 48);
-    await writeAll(conn, reply);
+    // The handshake, the extension handshake and have none in one write, as libtorrent does:
+    // shoal reads them together and must still send its own handshake and pieces first.
     const handshake = `d1:md6:ut_pexi${OUR_UT_PEX}ee1:pi${port}e1:v3:pexe`;
-    await writeAll(conn, message(20, new Uint8Array([0]), encoder.encode(handshake)));
-    await writeAll(conn, message(0x0f)); // have none
+    const extended = message(20, new Uint8Array([0]), encoder.encode(handshake));
+    const haveNone = message(0x0f);
+    const all = new Uint8Array(reply.length + extended.length + haveNone.length);
+    all.set(reply);
+    all.set(extended, reply.length);
+    all.set(haveNone, reply.length + extended.length);
+    await writeAll(conn, all);
     let sent = false;
     while (true) {
       const lengthBytes = await readExactly(conn, 4);
@@ -108,6 +120,7 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
         seen.closedByPeer++;
         return;
       }
+      if (seen.order.length < 16) seen.order.push(body[0] === 20 ? `20/${body[1]}` : `${body[0]}`);
       if (body[0] !== 20) continue;
       const payload = body.subarray(2);
       if (body[1] === 0) {
@@ -147,6 +160,9 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
     },
     get received() {
       return seen.received;
+    },
+    get order() {
+      return seen.order;
     },
     get connections() {
       return seen.connections;

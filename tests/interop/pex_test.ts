@@ -95,7 +95,7 @@ testWithPrograms(
       const [seedPort, otherPort] = [freePort(), freePort()];
       // Slow, so that the other peer is still a leecher (the seed keeps it) when shoal joins.
       const seed = await libtorrent("seed", fixture.torrent, fixture.dataDir, seedPort, undefined, {
-        SHOAL_LT_UPLOAD_LIMIT: String(1024 * 1024),
+        SHOAL_LT_UPLOAD_LIMIT: String(512 * 1024),
       });
       let other: PeerProcess | undefined;
       const shoal = new Session({ port: 0, host: "127.0.0.1", listen: false });
@@ -123,7 +123,7 @@ testWithPrograms(
             `shoal connects to the peer the seed named: ${
               JSON.stringify(handle.peers().map((p) => [p.address, p.sources]))
             }\n${seed.output.text.slice(-1500)}\n--\n${other?.output.text.slice(-1500)}`,
-          20_000,
+          30_000,
         );
         const peer = handle.peers().find(named)!;
         assertEquals(peer.direction, "outgoing");

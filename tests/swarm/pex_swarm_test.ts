@@ -118,7 +118,11 @@ Deno.test("pex: shoal names its other peers to a peer that speaks ut_pex, and di
     const fixture = await singleFileFixture(dir);
     const torrent = await readTorrentFile(fixture.torrent);
     const named = namedPeer();
-    const pexPeer = startPexPeer(torrent.infoHash, { host: "127.0.0.2", names: [named.address] });
+    const pexPeer = startPexPeer(torrent.infoHash, {
+      host: "127.0.0.2",
+      names: [named.address],
+      answerAfterMs: 300,
+    });
     try {
       await withSwarm(fixture, torrent, dir, [pexPeer.address], async (_, seederAddress) => {
         await until(() => named.dialled() > 0, "shoal dials the peer it was named", 10_000);
@@ -130,6 +134,8 @@ Deno.test("pex: shoal names its other peers to a peer that speaks ut_pex, and di
         assert(flags === 0x10 || flags === 0x12, `flags: ${flags}`);
         assert(!sent.includes(compact(pexPeer.address)), "never the peer itself");
         assert(/6:ut_pexi[1-9]\d*e/.test(pexPeer.handshakes[0]), "ut_pex is announced");
+        // Its handshake came with its first messages: ours still go first (extended id 0).
+        assertEquals(pexPeer.order[0], "20/0", `first messages: ${pexPeer.order}`);
       });
     } finally {
       await pexPeer.stop();
