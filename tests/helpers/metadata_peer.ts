@@ -9,7 +9,7 @@
  * @module
  */
 
-import { message, readExactly, writeAll } from "./wire.ts";
+import { handshakeReply, message, readExactly, serveLoopback, writeAll } from "./wire.ts";
 
 /** How the metadata peer behaves. */
 export interface MetadataPeerBehaviour {
@@ -71,9 +71,8 @@ export function startMetadataPeer(
   behaviour: MetadataPeerBehaviour = {},
 ): MetadataPeer {
   const host = behaviour.host ?? "127.0.0.1";
-  const listener = Deno.listen({ hostname: host, port: 0 });
-  const conns = new Set<Deno.Conn>();
-  const stats = { connections: 0, requests: 0, handshakes: [] as string[] };
+  const server = serveLoopback(host, (conn) => serve(conn));
+  const stats = { requests: 0, handshakes: [] as string[] };
   const size = behaviour.announceSize ?? info.length;
   const pieceCount = Math.ceil(info.length / PIECE);
   const peerId = encoder.encode(`-MD0001-${crypto.randomUUID().slice(0, 12)}`);
@@ -87,12 +86,7 @@ export function startMetadataPeer(
   async function serve(conn: Deno.Conn): Promise<void> {
     const theirs = await readExactly(conn, 68);
     if (!theirs) return;
-    const reply = new Uint8Array(68);
-    reply.set(encoder.encode("\x13BitTorrent protocol"));
-    reply[25] |= 0x10; // the extension protocol
-    reply[27] |= 0x04; // the fast extension
-    reply.set(infoHash, 28);
-    reply.set(peerId, 48);
+    const reply = handshakeReply(infoHash, peerId);
     await writeAll(conn, reply);
     const handshake =
       `d1:md11:ut_metadatai${OUR_UT_METADATA}ee13:metadata_sizei${size}e1:v8:metadatae`;
@@ -159,25 +153,10 @@ export function startMetadataPeer(
     }
   }
 
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      stats.connections++;
-      conns.add(conn);
-      serve(conn).catch(() => {}).finally(() => {
-        conns.delete(conn);
-        try {
-          conn.close();
-        } catch {
-          // closed already
-        }
-      });
-    }
-  })().catch(() => {});
-
   return {
-    address: `${host}:${(listener.addr as Deno.NetAddr).port}`,
+    address: server.address,
     get connections() {
-      return stats.connections;
+      return server.connections;
     },
     get requests() {
       return stats.requests;
@@ -185,16 +164,6 @@ export function startMetadataPeer(
     get handshakes() {
       return stats.handshakes;
     },
-    stop: async () => {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // closed already
-        }
-      }
-      await accepting;
-    },
+    stop: () => server.stop(),
   };
 }

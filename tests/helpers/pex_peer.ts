@@ -9,7 +9,7 @@
  * @module
  */
 
-import { message, readExactly, writeAll } from "./wire.ts";
+import { handshakeReply, message, readExactly, serveLoopback, writeAll } from "./wire.ts";
 
 /** Our id for ut_pex in the extension handshake. */
 const OUR_UT_PEX = 5;
@@ -71,12 +71,9 @@ function pexMessage(names: readonly string[]): Uint8Array {
  */
 export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour = {}): PexPeer {
   const host = behaviour.host ?? "127.0.0.1";
-  const listener = Deno.listen({ hostname: host, port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const conns = new Set<Deno.Conn>();
+  const server = serveLoopback(host, (conn) => serve(conn));
   const seen = {
     order: [] as string[],
-    connections: 0,
     closedByPeer: 0,
     handshakes: [] as string[],
     received: [] as string[],
@@ -89,15 +86,10 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
     const theirs = await readExactly(conn, 68);
     if (!theirs) return;
     await new Promise((resolve) => setTimeout(resolve, behaviour.answerAfterMs ?? 0));
-    const reply = new Uint8Array(68);
-    reply.set(encoder.encode("\x13BitTorrent protocol"));
-    reply[25] |= 0x10; // the extension protocol
-    reply[27] |= 0x04; // the fast extension
-    reply.set(infoHash, 28);
-    reply.set(peerId, 48);
+    const reply = handshakeReply(infoHash, peerId);
     // The handshake, the extension handshake and have none in one write, as libtorrent does:
     // shoal reads them together and must still send its own handshake and pieces first.
-    const handshake = `d1:md6:ut_pexi${OUR_UT_PEX}ee1:pi${port}e1:v3:pexe`;
+    const handshake = `d1:md6:ut_pexi${OUR_UT_PEX}ee1:pi${server.port}e1:v3:pexe`;
     const extended = message(20, new Uint8Array([0]), encoder.encode(handshake));
     const haveNone = message(0x0f);
     const all = new Uint8Array(reply.length + extended.length + haveNone.length);
@@ -138,23 +130,8 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
     }
   }
 
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      seen.connections++;
-      conns.add(conn);
-      serve(conn).catch(() => {}).finally(() => {
-        conns.delete(conn);
-        try {
-          conn.close();
-        } catch {
-          // closed already
-        }
-      });
-    }
-  })().catch(() => {});
-
   return {
-    address: `${host}:${port}`,
+    address: server.address,
     get handshakes() {
       return seen.handshakes;
     },
@@ -165,21 +142,11 @@ export function startPexPeer(infoHash: Uint8Array, behaviour: PexPeerBehaviour =
       return seen.order;
     },
     get connections() {
-      return seen.connections;
+      return server.connections;
     },
     get closedByPeer() {
       return seen.closedByPeer;
     },
-    stop: async () => {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // closed already
-        }
-      }
-      await accepting;
-    },
+    stop: () => server.stop(),
   };
 }

@@ -215,7 +215,8 @@ export function withoutDiscovery(args: readonly string[]): string[] {
   const discovers = command !== undefined && !command.startsWith("-") &&
     !NOT_DISCOVERING.has(command) && (command !== "info" || args.includes("--fetch"));
   if (!discovers || args.includes("--no-lsd") || args.includes("--help")) return [...args];
-  return [...args, "--no-lsd"];
+  // Right after the command: before any `--` that ends the options.
+  return [command, "--no-lsd", ...args.slice(1)];
 }
 
 /** Arguments for `deno` that run the shoal CLI with `args` (local service discovery off). */

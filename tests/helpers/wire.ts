@@ -77,3 +77,62 @@ export function closeQuietly(conn: PeerStream): void {
     // already closed
   }
 }
+
+/** A real TCP server on a loopback address, serving each connection on its own. */
+export interface LoopbackServer {
+  /** `host:port`. */
+  address: string;
+  /** Its port. */
+  port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Stops listening, closes every connection and waits for the accept loop. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Listens on `host` and runs `serve` for each connection, which is closed
+ * when `serve` ends (a rejection only ends that connection).
+ */
+export function serveLoopback(
+  host: string,
+  serve: (conn: Deno.Conn) => Promise<void>,
+): LoopbackServer {
+  const listener = Deno.listen({ hostname: host, port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const conns = new Set<Deno.Conn>();
+  let connections = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      conns.add(conn);
+      serve(conn).catch(() => {}).finally(() => {
+        conns.delete(conn);
+        closeQuietly(conn);
+      });
+    }
+  })().catch(() => {});
+  return {
+    address: `${host}:${port}`,
+    port,
+    get connections() {
+      return connections;
+    },
+    stop: async () => {
+      listener.close();
+      for (const conn of conns) closeQuietly(conn);
+      await accepting;
+    },
+  };
+}
+
+/** Our answer to a handshake: BEP 10 and the fast extension, the torrent and our peer id. */
+export function handshakeReply(infoHash: Uint8Array, peerId: Uint8Array): Uint8Array {
+  const reply = new Uint8Array(68);
+  reply.set(new TextEncoder().encode("\x13BitTorrent protocol"));
+  reply[25] |= 0x10; // the extension protocol
+  reply[27] |= 0x04; // the fast extension
+  reply.set(infoHash, 28);
+  reply.set(peerId, 48);
+  return reply;
+}

@@ -10,6 +10,7 @@ import { createTorrent } from "../../lib/metainfo/create.ts";
 import { parseMagnet, readTorrentFile, type Torrent } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
+import type { PeerSummary } from "../../lib/session/mod.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { assertSameContent, type Fixture, singleFileFixture } from "../helpers/content.ts";
 import { startMetadataPeer } from "../helpers/metadata_peer.ts";
@@ -93,8 +94,12 @@ Deno.test("pex: three shoal sessions, two of which know only the first, meet thr
         })
       );
       const viaPex = `pex 127.0.0.1:${first.port}`;
+      // The one that dials has the other as an outgoing peer heard of through PEX (the other
+      // side's incoming peer has the same sources once it names its listen port).
+      const dialledViaPex = (p: PeerSummary) =>
+        p.direction === "outgoing" && p.sources.includes(viaPex);
       await until(
-        () => handles.some((handle) => handle.peers().some((p) => p.sources.includes(viaPex))),
+        () => handles.some((handle) => handle.peers().some(dialledViaPex)),
         () =>
           `a leecher dials the other, named by the first: ${
             JSON.stringify(handles.map((h) => h.peers()))
@@ -102,7 +107,7 @@ Deno.test("pex: three shoal sessions, two of which know only the first, meet thr
         15_000,
       );
       const [a, b] = handles;
-      const dialled = [...a.peers(), ...b.peers()].find((p) => p.sources.includes(viaPex))!;
+      const dialled = [...a.peers(), ...b.peers()].find(dialledViaPex)!;
       assert(
         [`127.0.0.1:${others[0].port}`, `127.0.0.1:${others[1].port}`].includes(dialled.address),
         "the one dialled is the other leecher, at its listen port",
