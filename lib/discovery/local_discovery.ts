@@ -77,9 +77,8 @@ interface Entry {
   infoHash: Uint8Array;
   found: (peers: readonly PeerAddress[], name: string) => void;
   announcing: boolean;
-  /** Never announced since it started announcing: it goes out soon, not in a minute. */
-  fresh: boolean;
-  nextAt: number;
+  /** Per family: when it is due next, and whether it was never announced there since it started announcing (it then goes out soon, not in a minute). */
+  turns: Record<4 | 6, { nextAt: number; fresh: boolean }>;
 }
 
 /**
@@ -191,7 +190,8 @@ export class LocalDiscovery implements DiscoveryService {
         });
       }
       const senders: Deno.DatagramConn[] = [];
-      for (const host of hosts) {
+      // IPv6 multicast leaves from the default interface whatever the source: one sender.
+      for (const host of family === 4 ? hosts : hosts.slice(0, 1)) {
         const sender = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
         opened.push(sender);
         await join(sender, host);
@@ -266,14 +266,15 @@ export class LocalDiscovery implements DiscoveryService {
     return {
       kind: "lsd",
       start(found) {
-        mine = { infoHash, found, announcing: false, fresh: true, nextAt: 0 };
+        const turn = () => ({ nextAt: 0, fresh: true });
+        mine = { infoHash, found, announcing: false, turns: { 4: turn(), 6: turn() } };
         entries.set(hex, mine);
       },
       announce(on) {
         if (!mine || mine.announcing === on) return;
         mine.announcing = on;
-        mine.fresh = on;
-        mine.nextAt = Math.max(Date.now(), minGap());
+        const nextAt = Math.max(Date.now(), minGap());
+        for (const turn of Object.values(mine.turns)) Object.assign(turn, { nextAt, fresh: on });
       },
       stop() {
         // Only its own: the same torrent added again has an entry of its own.
@@ -290,32 +291,33 @@ export class LocalDiscovery implements DiscoveryService {
    * that a torrent just started goes out within 5 s.
    */
   tick(now: number = Date.now()): void {
-    if (this.#closed || this.#options.port === 0 || this.#groups.length === 0) return;
+    if (this.#closed || this.#options.port === 0) return;
+    for (const group of this.#groups) this.#announce(group, now);
+  }
+
+  /** Sends one group its datagram, when one is due and its gap has passed. */
+  #announce(group: Group, now: number): void {
     const due = [...this.#entries.entries()]
-      .filter(([, entry]) => entry.announcing && entry.nextAt <= now)
-      .sort(([, a], [, b]) => Number(b.fresh) - Number(a.fresh) || a.nextAt - b.nextAt);
+      .map(([hex, entry]) => ({ hex, entry, turn: entry.turns[group.family] }))
+      .filter(({ entry, turn }) => entry.announcing && turn.nextAt <= now)
+      .sort((a, b) => Number(b.turn.fresh) - Number(a.turn.fresh) || a.turn.nextAt - b.turn.nextAt);
     if (due.length === 0) return;
-    const gap = due[0][1].fresh ? FRESH_GAP_MS : MIN_GAP_MS;
-    let sent = 0;
-    for (const group of this.#groups) {
-      if (now - group.sentAt < gap) continue;
-      const { datagram, count } = encodeLsdAnnounce(
-        group.family,
-        this.#options.port,
-        due.map(([, entry]) => entry.infoHash),
-        this.#cookie,
-      );
-      const host = group.family === 4 ? LSD_IPV4 : LSD_IPV6;
-      for (const socket of group.senders) {
-        socket.send(datagram, { transport: "udp", hostname: host.host, port: host.port })
-          .catch((error) => this.#log.debug(`LSD: announce not sent: ${(error as Error).message}`));
-      }
-      group.sentAt = now;
-      sent = Math.max(sent, count);
+    if (now - group.sentAt < (due[0].turn.fresh ? FRESH_GAP_MS : MIN_GAP_MS)) return;
+    const { datagram, count } = encodeLsdAnnounce(
+      group.family,
+      this.#options.port,
+      due.map(({ entry }) => entry.infoHash),
+      this.#cookie,
+    );
+    const host = group.family === 4 ? LSD_IPV4 : LSD_IPV6;
+    for (const socket of group.senders) {
+      socket.send(datagram, { transport: "udp", hostname: host.host, port: host.port })
+        .catch((error) => this.#log.debug(`LSD: announce not sent: ${(error as Error).message}`));
     }
-    for (const [hex, entry] of due.slice(0, sent)) {
-      entry.fresh = false;
-      entry.nextAt = now + (this.#options.announceEveryMs ?? ANNOUNCE_EVERY_MS);
+    group.sentAt = now;
+    for (const { hex, turn } of due.slice(0, count)) {
+      turn.fresh = false;
+      turn.nextAt = now + (this.#options.announceEveryMs ?? ANNOUNCE_EVERY_MS);
       setNewest(this.#lastAnnounced, hex, now, REMEMBERED);
     }
   }

@@ -165,7 +165,8 @@ export class PeerPool {
         continue;
       }
       if (this.#ignored.has(key) || this.isBanned(key)) continue;
-      if (this.#candidates.size >= this.#maxAddresses) break;
+      // Full: a tracker's or the user's address takes the place of an idle one from gossip.
+      if (this.#candidates.size >= this.#maxAddresses && (gossip || !this.#evictGossip())) break;
       if (gossip) {
         // Gossip fills at most three quarters of the pool, a few ports per IP: room stays
         // for trackers' and the user's peers, and nobody makes us scan one host's ports.
@@ -191,6 +192,17 @@ export class PeerPool {
       added++;
     }
     return added;
+  }
+
+  /** Forgets one address heard of only from gossip and not connected; false when there is none. */
+  #evictGossip(): boolean {
+    for (const [key, candidate] of this.#candidates) {
+      if (candidate.gossip && candidate.connections === 0 && candidate.kinds.size === 1) {
+        this.#candidates.delete(key);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** How many addresses came from gossip, in all and per IP. */

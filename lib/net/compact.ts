@@ -97,9 +97,10 @@ export function compactPeer(
 ): { family: 4 | 6; bytes: Uint8Array } | undefined {
   const { port } = address;
   if (!Number.isInteger(port) || port < 1 || port > 0xffff) return undefined;
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address.host);
-  const v4 = ipv4Bytes(mapped ? mapped[1] : address.host);
-  const ip = v4 ?? ipv6Bytes(address.host);
+  const v6 = ipv4Bytes(address.host) ? undefined : ipv6Bytes(address.host);
+  // An IPv4-mapped IPv6 address, however written, is the IPv4 address it names.
+  const v4 = v6 ? (isIpv4Mapped(v6) ? v6.subarray(12) : undefined) : ipv4Bytes(address.host);
+  const ip = v4 ?? v6;
   if (!ip) return undefined;
   const bytes = new Uint8Array(ip.length + 2);
   bytes.set(ip);

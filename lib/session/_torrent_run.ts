@@ -436,7 +436,10 @@ export class TorrentRun {
     if (ended.torrent.private) {
       // BEP 27: the pool forgot peers heard of through PEX or LSD meanwhile; they go.
       this.#handedOver = this.#handedOver.filter((session) => {
-        if (this.#pool.knows(session.poolKey)) return true;
+        // Peers that dialled us may stay (BEP 27); those we dialled came from the pool.
+        if (session.connection.direction === "incoming" || this.#pool.knows(session.poolKey)) {
+          return true;
+        }
         session.connection.close();
         return false;
       });

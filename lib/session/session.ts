@@ -146,7 +146,7 @@ export class Session {
     if (options.listen === false) {
       this.port = options.port ?? 0;
       // Peers announcing on the LAN are still dialled; we announce nothing without a port.
-      if (options.lsd) this.#lsd = this.#startLsd(bind);
+      if (options.lsd) this.#lsd = this.#startLsd(bind, 0);
       return;
     }
     const first = options.port ?? 6881;
@@ -166,12 +166,12 @@ export class Session {
       this.#log.warn(`port ${first} is taken; listening on ${this.port}`);
     }
     this.#accepting = opened.map((listener) => this.#accept(listener));
-    if (options.lsd) this.#lsd = this.#startLsd(bind);
+    if (options.lsd) this.#lsd = this.#startLsd(bind, this.port);
   }
 
   /** Local service discovery on the bound addresses, ticked by the session's clock. */
-  #startLsd(bind: readonly string[] | undefined): LocalDiscovery {
-    const lsd = new LocalDiscovery({ port: this.port, bind, log: this.#log });
+  #startLsd(bind: readonly string[] | undefined, port: number): LocalDiscovery {
+    const lsd = new LocalDiscovery({ port, bind, log: this.#log });
     this.#unsubscribeLsd = this.#clock.subscribe((now) => lsd.tick(now));
     return lsd;
   }

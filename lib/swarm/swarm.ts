@@ -336,6 +336,7 @@ export class Swarm {
       this.#nextPeerId = Math.max(this.#nextPeerId, peer.id + 1);
       if (this.#stopped || peer.connection.closed) {
         peer.connection.close();
+        this.#exchange.forget(peer);
         this.pool.disconnected(peer.poolKey, Date.now(), epoch);
         continue;
       }

@@ -122,7 +122,8 @@ Deno.test("pool: what other peers pass on (PEX, LSD) fills at most three quarter
   assertEquals(pool.add(many, "pex 10.9.9.9:1", "pex"), 75);
   assertEquals(pool.add([{ host: "10.1.0.1", port: 1 }], "lsd", "lsd"), 0, "gossip is full");
   const tracked = Array.from({ length: 40 }, (_, i) => ({ host: `10.2.0.${i}`, port: 1 }));
-  assertEquals(pool.add(tracked, "http://tracker.example/announce"), 25, "trackers fill the rest");
+  assertEquals(pool.add(tracked, "http://tracker.example/announce"), 40, "trackers take the rest");
+  assertEquals(pool.size, 100, "full: 15 idle addresses from gossip gave way");
   const ports = Array.from({ length: 20 }, (_, i) => ({ host: "10.3.0.1", port: 1000 + i }));
   assertEquals(new PeerPool().add(ports, "pex 10.9.9.9:1", "pex"), 8, "no port scan of one host");
   assertEquals(new PeerPool().add(ports, "user"), 20, "the user's are not gossip");

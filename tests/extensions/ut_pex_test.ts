@@ -91,6 +91,8 @@ Deno.test("compact addresses: every way an IP is written gives its bytes; names 
   };
   assertEquals(back("10.0.0.2"), "4 10.0.0.2");
   assertEquals(back("::ffff:10.1.2.3"), "4 10.1.2.3");
+  assertEquals(back("::ffff:a01:203"), "4 10.1.2.3", "mapped, written in hex");
+  assertEquals(back("0:0:0:0:0:ffff:10.1.2.3"), "4 10.1.2.3");
   assertEquals(back("::1"), `6 ${[...Array(15).fill(0), 1].join(".")}`);
   assertEquals(back("fe80::1%eth0"), `6 254.128.${[...Array(13).fill(0), 1].join(".")}`);
   assertEquals(back("1:2:3:4:5:6:7:8"), "6 0.1.0.2.0.3.0.4.0.5.0.6.0.7.0.8");
