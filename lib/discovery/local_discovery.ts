@@ -155,6 +155,9 @@ export class LocalDiscovery implements DiscoveryService {
   async #open(family: 4 | 6, addresses: readonly string[] | undefined): Promise<void> {
     const group = family === 4 ? LSD_IPV4 : LSD_IPV6;
     const hosts = [...new Set(addresses ?? [family === 4 ? "0.0.0.0" : "::"])];
+    // IPv6 joins on the default interface, and its multicast leaves from it whatever the
+    // source: one join and one sender.
+    const used = family === 4 ? hosts : hosts.slice(0, 1);
     // Ask, never prompt: without the permission LSD is off, as with --no-lsd.
     for (const host of [group.host, ...hosts]) {
       const target = `${host.includes(":") ? `[${host}]` : host}:${
@@ -183,15 +186,14 @@ export class LocalDiscovery implements DiscoveryService {
         loopback: true,
       });
       opened.push(receiver);
-      for (const host of family === 4 ? hosts : hosts.slice(0, 1)) {
+      for (const host of used) {
         await join(receiver, host).catch((error) => {
           // Two addresses on one interface: joined there already.
           if (!(error instanceof Deno.errors.AddrInUse)) throw error;
         });
       }
       const senders: Deno.DatagramConn[] = [];
-      // IPv6 multicast leaves from the default interface whatever the source: one sender.
-      for (const host of family === 4 ? hosts : hosts.slice(0, 1)) {
+      for (const host of used) {
         const sender = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
         opened.push(sender);
         await join(sender, host);

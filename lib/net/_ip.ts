@@ -48,6 +48,12 @@ export function ipv6Bytes(host: string): Uint8Array | undefined {
   return bytes;
 }
 
+/** Whether 16 bytes are an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
+export function isIpv4Mapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
 /**
  * How far an address reaches, for addresses other peers hand us: whether
  * it can be dialled at all, and whether it is this machine's or a local
@@ -76,7 +82,7 @@ export function addressScope(host: string): AddressScope {
   const v6 = ipv6Bytes(host);
   if (!v6) return "unusable";
   const zeros = (from: number, to: number) => v6.subarray(from, to).every((byte) => byte === 0);
-  if (zeros(0, 10) && v6[10] === 0xff && v6[11] === 0xff) return ipv4Scope(v6.subarray(12));
+  if (isIpv4Mapped(v6)) return ipv4Scope(v6.subarray(12));
   if (v6[0] === 0x00 && v6[1] === 0x64 && v6[2] === 0xff && v6[3] === 0x9b && zeros(4, 12)) {
     return ipv4Scope(v6.subarray(12));
   }

@@ -6,7 +6,7 @@
  */
 
 import type { PeerAddress } from "./peer_address.ts";
-import { ipv4Bytes, ipv6Bytes } from "./_ip.ts";
+import { ipv4Bytes, ipv6Bytes, isIpv4Mapped } from "./_ip.ts";
 
 /** Most peers read from one compact list; the rest are ignored. */
 export const MAX_COMPACT_PEERS = 10_000;
@@ -39,12 +39,6 @@ export function formatIpv6(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
 }
 
-/** Whether 16 bytes are an IPv4-mapped IPv6 address (`::ffff:0:0/96`). */
-function isIpv4Mapped(bytes: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
-}
-
 /** The result of parsing a compact peer list. */
 export interface CompactPeers {
   /** The peers, port 0 entries left out. */
@@ -68,10 +62,10 @@ export function parseCompactPeers(bytes: Uint8Array, family: 4 | 6): CompactPeer
     const port = (entry[stride - 2] << 8) | entry[stride - 1];
     if (port === 0) continue;
     // An IPv4-mapped IPv6 entry is the IPv4 peer it names (one key for it, and its scope checked).
-    const ip = family === 6 && isIpv4Mapped(entry) ? entry.subarray(12, 16) : entry.subarray(0, 4);
-    const host = family === 6 && !isIpv4Mapped(entry)
+    const mapped = family === 6 && isIpv4Mapped(entry);
+    const host = family === 6 && !mapped
       ? formatIpv6(entry.subarray(0, 16))
-      : ip.join(".");
+      : entry.subarray(mapped ? 12 : 0, mapped ? 16 : 4).join(".");
     peers.push({ host, port });
   }
   return { peers, leftover: bytes.length % stride };
@@ -97,14 +91,14 @@ export function compactPeer(
 ): { family: 4 | 6; bytes: Uint8Array } | undefined {
   const { port } = address;
   if (!Number.isInteger(port) || port < 1 || port > 0xffff) return undefined;
-  const v6 = ipv4Bytes(address.host) ? undefined : ipv6Bytes(address.host);
+  const v4 = ipv4Bytes(address.host);
+  const v6 = v4 ? undefined : ipv6Bytes(address.host);
   // An IPv4-mapped IPv6 address, however written, is the IPv4 address it names.
-  const v4 = v6 ? (isIpv4Mapped(v6) ? v6.subarray(12) : undefined) : ipv4Bytes(address.host);
-  const ip = v4 ?? v6;
+  const ip = v4 ?? (v6 && isIpv4Mapped(v6) ? v6.subarray(12) : v6);
   if (!ip) return undefined;
   const bytes = new Uint8Array(ip.length + 2);
   bytes.set(ip);
   bytes[ip.length] = port >> 8;
   bytes[ip.length + 1] = port & 0xff;
-  return { family: v4 ? 4 : 6, bytes };
+  return { family: ip.length === 4 ? 4 : 6, bytes };
 }

@@ -156,9 +156,8 @@ export class TorrentRun {
     this.#events = events;
     if ("pieceMap" in source) this.#openStore(source);
     else this.#magnet = source;
-    this.#exchange = new PeerExchange({
-      enabled: (options.pex ?? true) && !this.#torrent?.private,
-    });
+    // Off for a private torrent too: the swarm turns it off (BEP 27).
+    this.#exchange = new PeerExchange({ enabled: options.pex ?? true });
     // A private torrent takes no part in the session's services (BEP 27); a magnet link's may
     // turn out private: its sources listen, and announce only once the metadata says otherwise.
     this.#shared = this.#torrent?.private
@@ -423,8 +422,6 @@ export class TorrentRun {
     this.#metadataBans = phase.swarm.progress().banned;
     this.#metadata = undefined;
     await phase.swarm.stop(); // Dials in flight.
-    // BEP 27: a private torrent's peers hear our handshake again, without ut_pex.
-    if (ended.torrent.private) this.#exchange.disable();
     this.#openStore(ended.torrent);
     this.#announceShared();
     if (ended.file && (options.saveTorrent ?? true)) {

@@ -101,7 +101,9 @@ export class Swarm {
     const { torrent, log } = options;
     const picker = this.#picker = options.picker;
     this.pool = options.pool ?? new PeerPool({ private: torrent.private });
-    this.#exchange = options.exchange ?? new PeerExchange({ enabled: !torrent.private });
+    // BEP 27: a private torrent never exchanges peers (a magnet link's peers hear our
+    // handshake again, now without ut_pex).
+    this.#exchange = options.exchange ?? new PeerExchange();
     if (torrent.private) this.#exchange.disable();
     this.#peers = new PeerTable(options.peerId, options.maxPeers ?? 50, log);
     this.pool.ignoreOurPort(options.listenPort);
