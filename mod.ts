@@ -92,6 +92,13 @@ export {
 export { formatPeerAddress, parsePeerAddress, type PeerAddress } from "./lib/net/mod.ts";
 export { type PeerSource, type PeerSourceKind, staticPeerSource } from "./lib/discovery/mod.ts";
 export {
+  DEFAULT_BOOTSTRAP,
+  DhtNode,
+  type DhtNodeOptions,
+  type DhtStats,
+  type PeerLookup,
+} from "./lib/dht/mod.ts";
+export {
   type AnnounceEvent,
   Announcer,
   type AnnounceRequest,
@@ -122,6 +129,7 @@ export {
   type LogLevel,
   type PeerSummary,
   Session,
+  type SessionDhtOptions,
   type SessionOptions,
   silentLogger,
   TorrentHandle,

@@ -100,3 +100,13 @@ export function secondsArgument(value: string): number {
   }
   return seconds;
 }
+
+/** Parses `--dht-bootstrap host:port` (IPv6 as `[addr]:port`), adding it to the list as text. */
+export function nodeArgument(value: string, previous: string[]): string[] {
+  if (!parsePeerAddress(value)) {
+    throw new InvalidArgumentError(
+      "expected host:port, such as dht.libtorrent.org:25401 or [::1]:6881.",
+    );
+  }
+  return [...previous, value];
+}

@@ -29,10 +29,11 @@ import { FileLogger, type Logger } from "../util/log.ts";
 import { formatBytes } from "../util/size.ts";
 import { VERSION } from "../version.ts";
 import { chooseStateDir } from "./_state_dir.ts";
+import { type DhtFlags, dhtOptions } from "./_dht_flags.ts";
 import { writeErr, writeOut } from "./output.ts";
 
 /** The flags `download` and `seed` share. */
-export interface TorrentRunFlags {
+export interface TorrentRunFlags extends DhtFlags {
   downloadDir: string;
   port: number;
   maxPeers: number;
@@ -80,15 +81,16 @@ export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags {
  * a download (its metadata is then fetched from peers).
  *
  * @param peers The `--peer` addresses; a download with no tracker needs one (a seeder can wait to
- *   be dialled), unless local service discovery may find peers.
+ *   be dialled), unless the DHT or local service discovery may find peers.
  * @param magnets Whether a magnet link may be given (`download`; a seed needs the data's torrent).
- * @param lsd Whether local service discovery is on (then nobody named is not an error).
+ * @param discovers Whether the DHT or local service discovery is on (then nobody named is not an
+ *   error).
  */
 export async function loadTorrentForRun(
   input: string,
   peers: PeerAddress[] | undefined,
   magnets = false,
-  lsd = false,
+  discovers = false,
 ): Promise<Torrent | MagnetLink> {
   const source = await loadTorrentSource(input);
   if (source.kind === "magnet") {
@@ -98,12 +100,12 @@ export async function loadTorrentForRun(
         "Seeding needs the torrent's metadata: give its .torrent file (shoal download fetches a magnet link's)",
       );
     }
-    if (!lsd) checkMagnetHasPeers(magnet, peers ?? []);
+    if (!discovers) checkMagnetHasPeers(magnet, peers ?? []);
     return magnet;
   }
   const torrent = source.torrent;
   const lonely = torrent.trackers.length === 0 && peers?.length === 0;
-  if (lonely && (!lsd || torrent.private)) {
+  if (lonely && (!discovers || torrent.private)) {
     throw new NetworkError(
       `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
     );
@@ -113,8 +115,8 @@ export async function loadTorrentForRun(
 
 /**
  * A magnet link's metadata can come only from peers: it must name a
- * tracker or a peer, or `--peer` must (unless local service discovery is
- * on: it may find some).
+ * tracker or a peer, or `--peer` must (unless the DHT or local service
+ * discovery is on: they may find some).
  *
  * @throws {NetworkError} When there is nobody to ask.
  */
@@ -300,6 +302,7 @@ export async function runTorrent(
       maxDownloadRate: options.maxDown,
       maxUploadRate: options.maxUp,
       lsd: options.lsd ?? true,
+      dht: dhtOptions(options, `${stateDir}/dht.json`),
     });
   } catch (error) {
     await log.close();

@@ -61,7 +61,7 @@ async function notWritable(dir: string): Promise<string | undefined> {
 }
 
 /** `$XDG_STATE_HOME`, else `$HOME/.local/state`, when the environment may be read and has them. */
-function userStateHome(): string | undefined {
+export function userStateHome(): string | undefined {
   const read = (variable: string) =>
     Deno.permissions.querySync({ name: "env", variable }).state === "granted"
       ? Deno.env.get(variable)

@@ -17,6 +17,7 @@ import { addDemoCommand } from "./commands/demo.ts";
 import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
 import { addTrackerCommand } from "./commands/tracker.ts";
+import { addDhtCommand } from "./commands/dht.ts";
 import { writeErr, writeOut } from "./output.ts";
 
 const EXIT_CODES_HELP = `
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   addInfoCommand(program);
   addVerifyCommand(program);
   addTrackerCommand(program);
+  addDhtCommand(program);
   addDemoCommand(program);
   program.helpCommand("help [command]", "show help for a command");
   return program;

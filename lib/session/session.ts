@@ -25,6 +25,9 @@ import { type Logger, silentLogger } from "../util/log.ts";
 import { type AddTorrentOptions, type SessionClock, TorrentHandle } from "./torrent_handle.ts";
 import { HandshakeGate } from "./_handshake_gate.ts";
 import { LocalDiscovery } from "../discovery/local_discovery.ts";
+import type { DiscoveryService } from "../discovery/peer_source.ts";
+import { DhtNode } from "../dht/dht_node.ts";
+import { DhtDiscovery } from "../dht/dht_discovery.ts";
 
 /** Options of {@linkcode Session}. */
 export interface SessionOptions {
@@ -58,6 +61,26 @@ export interface SessionOptions {
    * false (the CLI turns it on unless `--no-lsd`).
    */
   lsd?: boolean;
+  /**
+   * The DHT (BEP 5): a node on UDP that finds peers for public torrents
+   * (a magnet link with no tracker at all) and announces them, and answers
+   * other nodes. `true` for the defaults, or its options. Never for a
+   * private torrent. Needs Deno's `net` unstable flag. Default false (the
+   * CLI turns it on unless `--no-dht`).
+   */
+  dht?: boolean | SessionDhtOptions;
+}
+
+/** Options of the session's DHT node. */
+export interface SessionDhtOptions {
+  /** Its UDP port. Default: the session's port (any free one when taken). */
+  port?: number;
+  /** Bootstrap nodes, `host:port`. Default: the built-in list (`DEFAULT_BOOTSTRAP`). */
+  bootstrap?: readonly string[];
+  /** Where its routing table is saved and read back at start. Default: nowhere. */
+  stateFile?: string;
+  /** Many nodes per IP in its routing table (tests and closed networks). Default false. */
+  manyPerIp?: boolean;
 }
 
 /** The port could not be opened. */
@@ -124,7 +147,10 @@ export class Session {
   readonly #removing = new Set<Promise<void>>();
   /** Local service discovery, when on. */
   readonly #lsd?: LocalDiscovery;
-  #unsubscribeLsd?: () => void;
+  /** The DHT, when on. */
+  readonly #dht?: DhtDiscovery;
+  /** The session-wide peer sources' clocks. */
+  readonly #unsubscribe: (() => void)[] = [];
 
   /**
    * Opens the listening port.
@@ -147,6 +173,7 @@ export class Session {
       this.port = options.port ?? 0;
       // Peers announcing on the LAN are still dialled; we announce nothing without a port.
       if (options.lsd) this.#lsd = this.#startLsd(bind, 0);
+      if (options.dht) this.#dht = this.#startDht(options.dht, bind, 0);
       return;
     }
     const first = options.port ?? 6881;
@@ -167,13 +194,53 @@ export class Session {
     }
     this.#accepting = opened.map((listener) => this.#accept(listener));
     if (options.lsd) this.#lsd = this.#startLsd(bind, this.port);
+    if (options.dht) this.#dht = this.#startDht(options.dht, bind, this.port);
   }
 
   /** Local service discovery on the bound addresses, ticked by the session's clock. */
   #startLsd(bind: readonly string[] | undefined, port: number): LocalDiscovery {
     const lsd = new LocalDiscovery({ port, bind, log: this.#log });
-    this.#unsubscribeLsd = this.#clock.subscribe((now) => lsd.tick(now));
+    this.#unsubscribe.push(this.#clock.subscribe((now) => lsd.tick(now)));
     return lsd;
+  }
+
+  /** The DHT node on the bound addresses, its lookups ticked by the session's clock. */
+  #startDht(
+    options: true | SessionDhtOptions,
+    bind: readonly string[] | undefined,
+    port: number,
+  ): DhtDiscovery | undefined {
+    const settings = options === true ? {} : options;
+    let node: DhtNode;
+    try {
+      node = new DhtNode({
+        port: settings.port ?? (port || 6881),
+        bind,
+        bootstrap: settings.bootstrap,
+        stateFile: settings.stateFile,
+        manyPerIp: settings.manyPerIp,
+        log: this.#log,
+      });
+    } catch (error) {
+      this.#log.warn(`the DHT is off: ${(error as Error).message}`);
+      return undefined;
+    }
+    const dht = new DhtDiscovery(node, { port, log: this.#log });
+    this.#unsubscribe.push(this.#clock.subscribe((now) => dht.tick(now)));
+    return dht;
+  }
+
+  /** The session-wide sources of peers that are on. */
+  #services(): DiscoveryService[] {
+    const services: DiscoveryService[] = [];
+    if (this.#lsd) services.push(this.#lsd);
+    if (this.#dht) services.push(this.#dht);
+    return services;
+  }
+
+  /** The session's DHT node, when the DHT is on. */
+  get dht(): DhtNode | undefined {
+    return this.#dht?.node;
   }
 
   /**
@@ -201,7 +268,7 @@ export class Session {
       downloadLimiter: this.#downloadLimiter,
       uploadLimiter: this.#uploadLimiter,
       clock: this.#clock,
-      discovery: this.#lsd ? [this.#lsd] : [],
+      discovery: this.#services(),
     });
     this.#torrents.set(source.infoHashHex, handle);
     if (!options.paused) handle.resume();
@@ -245,7 +312,8 @@ export class Session {
    * Closes the session, in this order: the listening sockets and every
    * handshake still in progress (no new peer can arrive), then every torrent
    * (its peers, `stopped` to its trackers, pieces being written, resume
-   * data, files), then local service discovery, and last the UDP tracker
+   * data, files), then local service discovery and the DHT (its table
+   * saved), and last the UDP tracker
    * socket the torrents announced through. Resolves when nothing of the session runs any more; never
    * rejects.
    */
@@ -269,8 +337,10 @@ export class Session {
     await Promise.all([...this.#accepting, ...this.#handshakes.values()]);
     await Promise.all([...this.#torrents.values()].map((handle) => handle.stop()));
     await Promise.all(this.#removing);
-    this.#unsubscribeLsd?.();
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
     await this.#lsd?.close();
+    await this.#dht?.close();
+    await this.#dht?.node.close();
     this.#clock.stop();
     this.#udp.close();
     this.#http?.close();

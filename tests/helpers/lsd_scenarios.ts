@@ -216,6 +216,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         "127.0.0.1",
         "--stall-timeout",
         "20s",
+        "--no-dht",
         "-q",
       ]);
       if (result.code !== 0) {

@@ -200,23 +200,28 @@ export const SHOAL_PERMISSIONS = [
   "--allow-env=XDG_STATE_HOME,HOME",
 ];
 
-/** Commands other than a download (`shoal <torrent>` is one) that never look for peers. */
-const NOT_DISCOVERING = new Set(["create", "verify", "tracker", "demo", "help"]);
+/** Commands other than a download (`shoal <torrent>` is one) that have no discovery flags. */
+const NOT_DISCOVERING = new Set(["create", "verify", "tracker", "demo", "help", "dht"]);
 
 /**
- * The CLI's `args` with local service discovery off: tests never multicast
- * (network safety; the LSD tests turn it on inside a network namespace
- * with only loopback). Commands that do not look for peers are left as
- * they are, as is a command line that turns it off already or asks for
- * help.
+ * The CLI's `args` with local service discovery and the DHT off: tests
+ * never multicast nor reach the DHT's bootstrap nodes (network safety; the
+ * LSD and DHT tests turn them on inside a network namespace with only
+ * loopback). The DHT stays on when the arguments name bootstrap nodes
+ * (`--dht-bootstrap`: a DHT test). Commands that do not look for peers are
+ * left as they are, as is a command line that asks for help.
  */
 export function withoutDiscovery(args: readonly string[]): string[] {
   const [command] = args;
   const discovers = command !== undefined && !command.startsWith("-") &&
     !NOT_DISCOVERING.has(command) && (command !== "info" || args.includes("--fetch"));
-  if (!discovers || args.includes("--no-lsd") || args.includes("--help")) return [...args];
+  if (!discovers || args.includes("--help")) return [...args];
+  const off = [
+    ...(args.includes("--no-lsd") ? [] : ["--no-lsd"]),
+    ...(args.includes("--no-dht") || args.includes("--dht-bootstrap") ? [] : ["--no-dht"]),
+  ];
   // Right after the command: before any `--` that ends the options.
-  return [command, "--no-lsd", ...args.slice(1)];
+  return [command, ...off, ...args.slice(1)];
 }
 
 /** Arguments for `deno` that run the shoal CLI with `args` (local service discovery off). */

@@ -42,6 +42,7 @@ function shoal(torrent: string, peer: FakePeer, out: string, extra: string[] = [
     "--peer",
     peer.address,
     "--no-lsd",
+    "--no-dht",
     ...extra,
   ];
 }

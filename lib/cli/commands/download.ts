@@ -24,6 +24,7 @@ import {
   ratioArgument,
   stallTimeoutArgument,
 } from "../_arguments.ts";
+import { addDhtFlags } from "../_dht_flags.ts";
 
 /** Options of the download command. */
 export interface DownloadCommandOptions extends TorrentRunFlags, MagnetFlags {
@@ -36,7 +37,8 @@ export async function runDownload(
   input: string,
   options: DownloadCommandOptions & SeedFlags,
 ): Promise<void> {
-  const source = await loadTorrentForRun(input, options.peer, true, options.lsd ?? true);
+  const discovers = options.lsd !== false || options.dht !== false;
+  const source = await loadTorrentForRun(input, options.peer, true, discovers);
   await runTorrent(source, { ...options, verb: "downloading" });
 }
 
@@ -49,7 +51,7 @@ export interface SeedFlags {
 
 /** Adds the flags `download` and `seed` share. */
 export function addTorrentRunFlags(command: Command): Command {
-  return command
+  const flags = command
     .option("-d, --download-dir <dir>", "where files are saved", "./downloads")
     .option("-p, --port <port>", "port to listen on and announce", portArgument, 6881)
     .option("-m, --max-peers <count>", "most peers connected at once", maxPeersArgument, 50)
@@ -82,7 +84,8 @@ export function addTorrentRunFlags(command: Command): Command {
     .option(
       "--no-lsd",
       "do not announce torrents to the local network or listen there (LSD); private ones never are",
-    )
+    );
+  return addDhtFlags(flags)
     .option("-v, --verbose", "mirror the debug log to stderr")
     .option("-q, --quiet", "print nothing but errors")
     .option("--json", "print one JSON status line per second");
@@ -133,6 +136,7 @@ Examples:
   shoal download x.torrent --peer 127.0.0.1:51413 --json
   shoal download 'magnet:?xt=urn:btih:…&tr=udp://tracker.example:6969' --save-torrent x.torrent
   shoal download 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:51413
+  shoal download 'magnet:?xt=urn:btih:…'   (no tracker: peers from the DHT)
   shoal download x.torrent --seed-ratio 2 --seed-time 1h
   shoal download https://example.org/x.torrent --stall-timeout 10m`,
     )

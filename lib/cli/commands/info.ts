@@ -17,6 +17,7 @@ import { checkMagnetHasPeers, saveTorrentCopy } from "../_run_torrent.ts";
 import { formatMagnet, formatTorrent, magnetToJson, torrentToJson } from "../../ui/torrent_view.ts";
 import { bindArgument, durationArgument, peerArgument, portArgument } from "../_arguments.ts";
 import { writeErr, writeOut } from "../output.ts";
+import { addDhtFlags, type DhtFlags, dhtOptions } from "../_dht_flags.ts";
 
 /** Options of the info command. */
 export interface InfoOptions {
@@ -40,15 +41,20 @@ export interface InfoOptions {
   lsd?: boolean;
 }
 
+/** The options of `info`, its DHT flags (with `--fetch`) included. */
+type InfoCommandOptions = InfoOptions & DhtFlags;
+
 /** Fetches a magnet link's metadata from its trackers and peers, writing nothing else. */
-async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<Torrent> {
+async function fetchTorrent(magnet: MagnetLink, options: InfoCommandOptions): Promise<Torrent> {
   const peers = options.peer ?? [];
-  if (options.lsd === false) checkMagnetHasPeers(magnet, peers);
+  if (options.lsd === false && options.dht === false) checkMagnetHasPeers(magnet, peers);
   const stateDir = await Deno.makeTempDir({ prefix: "shoal-info-" });
   const session = new Session({
     port: options.port ?? 0,
     bind: options.bind?.length ? options.bind : undefined,
     lsd: options.lsd ?? true,
+    // Looks only: a fetch announces nothing.
+    dht: dhtOptions(options),
   });
   const seconds = options.timeout ?? 60;
   try {
@@ -86,7 +92,7 @@ async function fetchTorrent(magnet: MagnetLink, options: InfoOptions): Promise<T
 }
 
 /** Prints a torrent file or magnet link, human-readable or as JSON. */
-export async function runInfo(input: string, options: InfoOptions): Promise<void> {
+export async function runInfo(input: string, options: InfoCommandOptions): Promise<void> {
   const source = await loadTorrentSource(input);
   let torrent = source.kind === "torrent" ? source.torrent : undefined;
   if (source.kind === "magnet" && options.fetch) {
@@ -108,7 +114,7 @@ export async function runInfo(input: string, options: InfoOptions): Promise<void
 
 /** Adds the info command to the program. */
 export function addInfoCommand(program: Command): void {
-  program.command("info")
+  const command = program.command("info")
     .description("show what a torrent file or magnet link holds")
     .argument("<torrent>", "a .torrent file or URL, a magnet link or an info hash")
     .option("--json", "print a stable machine-readable form")
@@ -122,7 +128,8 @@ export function addInfoCommand(program: Command): void {
     )
     .option("--save-torrent <file>", "with --fetch: also write the fetched .torrent here")
     .option("--no-pex", "with --fetch: do not take peers named by other peers (PEX)")
-    .option("--no-lsd", "with --fetch: do not listen for peers on the local network (LSD)")
+    .option("--no-lsd", "with --fetch: do not listen for peers on the local network (LSD)");
+  addDhtFlags(command, "with --fetch: ")
     .option(
       "--bind <address>",
       "with --fetch: an address to listen on and connect from; repeatable (default: all)",
