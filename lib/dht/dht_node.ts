@@ -7,9 +7,9 @@
  * anyone, within limits: at most 25 queries a second from one source and
  * 500 in all, replies that fit a datagram, tokens tied to the querier's
  * IP, and a bounded store of announced peers. It bootstraps from the
- * nodes it saved last time and from bootstrap nodes ("routers", which
- * are asked but never put in the table), again whenever the table
- * empties, keeps its table fresh (pings questionable nodes, refreshes
+ * nodes it saved last time and from bootstrap nodes (the built-in ones are
+ * "routers", asked but never put in the table), again while the table is
+ * short of nodes, keeps its table fresh (pings questionable nodes, refreshes
  * stale buckets) and saves it every 5 minutes and at close.
  *
  * @module
@@ -62,7 +62,10 @@ export interface DhtNodeOptions {
   port?: number;
   /** Addresses to bind to (the first of each family). Default: every interface. */
   bind?: readonly string[];
-  /** Bootstrap nodes, `host:port`. Default {@linkcode DEFAULT_BOOTSTRAP}; `[]` for none. */
+  /**
+   * Bootstrap nodes, `host:port`: they enter the table when they answer, as any node. Default
+   * {@linkcode DEFAULT_BOOTSTRAP}, which are only asked (never in the table); `[]` for none.
+   */
   bootstrap?: readonly string[];
   /** Where the routing table is saved (JSON) and read from at start. Default: nowhere. */
   stateFile?: string;
@@ -161,7 +164,7 @@ export class DhtNode {
   readonly #tasks: OwnedTasks;
   readonly #closing = new AbortController();
   readonly #votes = new ExternalAddressVotes();
-  /** Bootstrap nodes, resolved: asked, never put in the table. */
+  /** Bootstrap nodes, resolved: asked first while the table is short of nodes. */
   #routers: PeerAddress[] = [];
   readonly #routerKeys = new Set<string>();
   /** Nodes saved last time, tried at bootstrap. */
@@ -242,7 +245,11 @@ export class DhtNode {
     const names = this.#options.bootstrap ?? DEFAULT_BOOTSTRAP;
     const resolved = await Promise.all(names.map((name) => this.#resolve(name)));
     this.#routers = resolved.flat();
-    for (const router of this.#routers) this.#routerKeys.add(`${router.host}:${router.port}`);
+    // The built-in routers answer bootstrap queries for everybody: asked, never put in the
+    // table (it would send them everyone's queries). Nodes the user names are nodes like any.
+    if (!this.#options.bootstrap) {
+      for (const router of this.#routers) this.#routerKeys.add(`${router.host}:${router.port}`);
+    }
     await this.#bootstrap();
   }
 
@@ -695,6 +702,10 @@ export class DhtNode {
     }
     this.#pending.clear();
     await this.#tasks.settle();
+    const { queriesSent, queriesReceived } = this.#stats;
+    this.#log.info(
+      `DHT: ${queriesSent} queries sent, ${queriesReceived} received; ${this.#table.size} nodes in the table`,
+    );
     await this.save();
     this.#sockets.close();
     await this.#listening;

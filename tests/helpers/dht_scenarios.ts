@@ -1,0 +1,261 @@
+/**
+ * DHT (BEP 5) scenarios, each run by `tests/dht/dht_test.ts` inside a
+ * network namespace that has only loopback: no DHT traffic can leave the
+ * machine. The script refuses to run anywhere else. Every node bootstraps
+ * from loopback nodes only, except in "safety", which checks that the
+ * built-in bootstrap list goes nowhere here. Each scenario prints `OK`
+ * and what it saw.
+ *
+ * Usage (as root): `unshare -n bash -c 'ip link set lo up && deno run -A
+ * --unstable-net tests/helpers/dht_scenarios.ts <scenario>'`
+ *
+ * @module
+ */
+
+import { DhtNode } from "../../lib/dht/dht_node.ts";
+import { parseMagnet } from "../../lib/metainfo/magnet.ts";
+import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { Session } from "../../lib/session/session.ts";
+import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
+import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
+import { spawnPeerProgram } from "./processes.ts";
+import { run, SHOAL_CLI, withTempDir } from "./tools.ts";
+import { freePort } from "./trackers.ts";
+import { until } from "./until.ts";
+
+const LT_DHT = new URL("../peers/libtorrent_dht.py", import.meta.url).pathname;
+
+// Network safety: only inside a namespace whose one interface is loopback.
+const interfaces = new Set(Deno.networkInterfaces().map((i) => i.name));
+if ([...interfaces].some((name) => name !== "lo")) {
+  console.error(`refusing to run a DHT: this is not a loopback-only namespace (${[...interfaces]})`);
+  Deno.exit(3);
+}
+
+/** A free UDP and TCP port on 127.0.0.1 (libtorrent uses one number for both). */
+function freeUdpPort(): number {
+  for (;;) {
+    const port = freePort();
+    try {
+      Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // Taken for UDP: another.
+    }
+  }
+}
+
+/** A libtorrent program of `tests/peers/libtorrent_dht.py`. */
+async function libtorrent(args: string[]) {
+  const stateDir = await Deno.makeTempDir({ prefix: "shoal-dht-libtorrent-" });
+  return spawnPeerProgram("/usr/bin/python3", [LT_DHT, ...args], stateDir);
+}
+
+/** Watches a handle for the sources of its peers. */
+function watchSources(handle: TorrentHandle): { sources: Set<string>; stop: () => void } {
+  const sources = new Set<string>();
+  const timer = setInterval(() => {
+    for (const peer of handle.peers()) for (const source of peer.sources) sources.add(source);
+  }, 20);
+  return { sources, stop: () => clearInterval(timer) };
+}
+
+/** A shoal session on 127.0.0.1 with the DHT on, bootstrapping from `bootstrap`. */
+function dhtSession(bootstrap: string[], options: { maxUploadRate?: number } = {}): Session {
+  const line = (level: string) => (message: string) =>
+    Deno.env.get("SHOAL_DHT_DEBUG") && console.error(`${performance.now().toFixed(0)} ${level} ${message}`);
+  return new Session({
+    log: { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") },
+    host: "127.0.0.1",
+    port: freeUdpPort(),
+    dht: { bootstrap, manyPerIp: true },
+    ...options,
+  });
+}
+
+const scenarios: Record<string, (dir: string) => Promise<string>> = {
+  /**
+   * A libtorrent seeder announces only to the DHT (through a libtorrent
+   * bootstrap node); shoal, given a bare magnet link, finds it there and
+   * downloads.
+   */
+  async "libtorrent-seed"(dir) {
+    const fixture = await singleFileFixture(dir, 2_000_003);
+    const data = await copyContent(fixture, `${dir}/lt-data`);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const routerPort = freeUdpPort();
+    const router = await libtorrent(["node", String(routerPort)]);
+    const seed = await libtorrent([
+      "seed",
+      fixture.torrent,
+      data,
+      String(freeUdpPort()),
+      `127.0.0.1:${routerPort}`,
+    ]);
+    let session: Session | undefined;
+    try {
+      await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
+      await seed.output.waitFor(/ANNOUNCED/, 20_000, "the libtorrent seed");
+      session = dhtSession([`127.0.0.1:${routerPort}`]);
+      const handle = session.add(parseMagnet(`magnet:?xt=urn:btih:${torrent.infoHashHex}`), {
+        downloadDir: `${dir}/down`,
+      });
+      const watch = watchSources(handle);
+      const result = await handle.done;
+      watch.stop();
+      if (result !== "complete") throw new Error(`the download ended ${result}`);
+      await assertSameContent(fixture, `${dir}/down`);
+      if (!watch.sources.has("dht")) {
+        throw new Error(`no peer came from the DHT: ${[...watch.sources]}`);
+      }
+      return `a bare magnet link downloaded from libtorrent found in the DHT (${
+        [...watch.sources].join(", ")
+      })`;
+    } finally {
+      await session?.close();
+      await seed.stop();
+      await router.stop();
+    }
+  },
+
+  /**
+   * Reverse: a shoal seed announces to the DHT (its own node and a
+   * libtorrent node); a libtorrent leecher bootstrapped from shoal's node
+   * finds shoal through the DHT and downloads a bare magnet link.
+   */
+  async "libtorrent-leecher"(dir) {
+    const fixture = await singleFileFixture(dir, 2_000_003);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const routerPort = freeUdpPort();
+    const router = await libtorrent(["node", String(routerPort)]);
+    let leecher: Awaited<ReturnType<typeof libtorrent>> | undefined;
+    const session = dhtSession([`127.0.0.1:${routerPort}`], { maxUploadRate: 1 << 20 });
+    try {
+      await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await until(() => handle.state === "seeding", "the shoal seed is ready", 10_000);
+      leecher = await libtorrent([
+        "leech",
+        `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
+        `${dir}/lt`,
+        String(freeUdpPort()),
+        `127.0.0.1:${session.dht!.port}`,
+      ]);
+      await leecher.output.waitFor(/DONE/, 45_000, "the libtorrent leecher");
+      await assertSameContent(fixture, `${dir}/lt`);
+      const found = new RegExp(`PEER 127\\.0\\.0\\.1:${session.port} .*dht`);
+      if (!found.test(leecher.output.text)) {
+        throw new Error(`libtorrent did not find shoal in the DHT:\n${leecher.output.text}`);
+      }
+      return "libtorrent, bootstrapped from shoal, found shoal in the DHT and downloaded from it";
+    } finally {
+      await leecher?.stop();
+      await session.close();
+      await router.stop();
+    }
+  },
+
+  /**
+   * 30 shoal nodes: one announces an info hash, and every other finds it;
+   * queries per lookup and time.
+   */
+  async "shoal-30"() {
+    const count = 30;
+    const options = { bind: ["127.0.0.1"], manyPerIp: true, port: 0 };
+    const first = new DhtNode({ ...options, bootstrap: [] });
+    const nodes = [first];
+    for (let i = 1; i < count; i++) {
+      nodes.push(new DhtNode({ ...options, bootstrap: [`127.0.0.1:${first.port}`] }));
+    }
+    try {
+      await Promise.all(nodes.map((node) => node.ready()));
+      const infoHash = crypto.getRandomValues(new Uint8Array(20));
+      const announced = await nodes[7].announce(infoHash, 7007);
+      if (announced.announced < 1) throw new Error("the announce reached no node");
+      let found = 0;
+      let queries = 0;
+      let ms = 0;
+      for (const [i, node] of nodes.entries()) {
+        if (i === 7) continue;
+        const lookup = await node.getPeers(infoHash);
+        if (lookup.peers.some((peer) => peer.port === 7007)) found++;
+        queries += lookup.queries;
+        ms += lookup.ms;
+      }
+      if (found !== count - 1) throw new Error(`only ${found} of ${count - 1} lookups found it`);
+      return `${found} of ${count - 1} lookups found the peer: ${
+        (queries / (count - 1)).toFixed(1)
+      } queries and ${(ms / (count - 1)).toFixed(1)} ms per lookup`;
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+  },
+
+  /**
+   * `shoal download` of a bare magnet link with the DHT on and its
+   * built-in bootstrap list: here no name resolves, so nothing is sent and
+   * the download gives up (its stall timeout).
+   */
+  async "safety"(dir) {
+    const before = await udpDatagramsOut();
+    const result = await run(Deno.execPath(), [
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--unstable-net",
+      SHOAL_CLI,
+      "download",
+      `magnet:?xt=urn:btih:${"ab".repeat(20)}`,
+      "-d",
+      `${dir}/down`,
+      "-p",
+      String(freeUdpPort()),
+      "--no-lsd",
+      "--stall-timeout",
+      "6s",
+      "-v",
+    ]);
+    const after = await udpDatagramsOut();
+    if (result.code !== 4) throw new Error(`shoal exited ${result.code}: ${result.stderr}`);
+    for (const name of ["dht.libtorrent.org", "dht.transmissionbt.com"]) {
+      if (!result.stderr.includes(`cannot resolve the bootstrap node ${name}`)) {
+        throw new Error(`no word of ${name}:\n${result.stderr}`);
+      }
+    }
+    const sent = /DHT: (\d+) queries sent/.exec(result.stderr)?.[1];
+    if (sent !== "0") throw new Error(`the DHT sent ${sent} queries:\n${result.stderr}`);
+    return `no bootstrap name resolved, the DHT sent no query; UDP datagrams sent in the namespace (DNS to ${
+      Deno.readTextFileSync("/etc/resolv.conf").match(/nameserver\s+(\S+)/)?.[1] ?? "none"
+    } included): ${after - before}`;
+  },
+};
+
+/** The namespace's count of UDP datagrams sent (`/proc/net/snmp`). */
+async function udpDatagramsOut(): Promise<number> {
+  const lines = (await Deno.readTextFile("/proc/net/snmp")).split("\n")
+    .filter((line) => line.startsWith("Udp:"));
+  const [names, values] = lines.map((line) => line.split(/\s+/));
+  return Number(values[names.indexOf("OutDatagrams")]);
+}
+
+const name = Deno.args[0];
+const scenario = scenarios[name];
+if (!scenario) {
+  console.error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(", ")}`);
+  Deno.exit(2);
+}
+const timer = setTimeout(() => {
+  console.error(`${name}: no result after 90 s`);
+  Deno.exit(1);
+}, 90_000);
+try {
+  console.log(`OK ${await withTempDir(scenario)}`);
+} catch (error) {
+  console.error(`${name}: ${(error as Error).stack}`);
+  Deno.exitCode = 1;
+} finally {
+  clearTimeout(timer);
+}
