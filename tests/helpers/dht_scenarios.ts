@@ -19,16 +19,20 @@ import { Session } from "../../lib/session/session.ts";
 import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
+import { aria2LoopbackFlags } from "./seeders.ts";
 import { run, SHOAL_CLI, withTempDir } from "./tools.ts";
 import { freePort } from "./trackers.ts";
 import { until } from "./until.ts";
 
 const LT_DHT = new URL("../peers/libtorrent_dht.py", import.meta.url).pathname;
+const WEBTORRENT = new URL("../peers/webtorrent_peer.mjs", import.meta.url).pathname;
 
 // Network safety: only inside a namespace whose one interface is loopback.
 const interfaces = new Set(Deno.networkInterfaces().map((i) => i.name));
 if ([...interfaces].some((name) => name !== "lo")) {
-  console.error(`refusing to run a DHT: this is not a loopback-only namespace (${[...interfaces]})`);
+  console.error(
+    `refusing to run a DHT: this is not a loopback-only namespace (${[...interfaces]})`,
+  );
   Deno.exit(3);
 }
 
@@ -63,7 +67,8 @@ function watchSources(handle: TorrentHandle): { sources: Set<string>; stop: () =
 /** A shoal session on 127.0.0.1 with the DHT on, bootstrapping from `bootstrap`. */
 function dhtSession(bootstrap: string[], options: { maxUploadRate?: number } = {}): Session {
   const line = (level: string) => (message: string) =>
-    Deno.env.get("SHOAL_DHT_DEBUG") && console.error(`${performance.now().toFixed(0)} ${level} ${message}`);
+    Deno.env.get("SHOAL_DHT_DEBUG") &&
+    console.error(`${performance.now().toFixed(0)} ${level} ${message}`);
   return new Session({
     log: { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") },
     host: "127.0.0.1",
@@ -71,6 +76,69 @@ function dhtSession(bootstrap: string[], options: { maxUploadRate?: number } = {
     dht: { bootstrap, manyPerIp: true },
     ...options,
   });
+}
+
+/** How to start a leecher that finds its peers in the DHT. */
+type DhtLeecher = (
+  magnet: string,
+  saveDir: string,
+  port: number,
+  bootstrap: string,
+) => { program: string; args: string[]; done: RegExp };
+
+/**
+ * A DHT of one libtorrent node and four shoal nodes, and a shoal seed in
+ * it; a leecher bootstrapped from the seed's node downloads a bare magnet
+ * link. No tracker, no peer given, no LSD or PEX: the two can only meet
+ * through the DHT (whichever dials; the result says which).
+ */
+async function clientFindsShoal(dir: string, leecher: DhtLeecher): Promise<string> {
+  const fixture = await singleFileFixture(dir, 2_000_003);
+  const torrent = await readTorrentFile(fixture.torrent);
+  const routerPort = freeUdpPort();
+  const router = await libtorrent(["node", String(routerPort)]);
+  const bootstrap = [`127.0.0.1:${routerPort}`];
+  const nodes: DhtNode[] = [];
+  const session = dhtSession(bootstrap);
+  let client: ReturnType<typeof spawnPeerProgram> | undefined;
+  let watch: ReturnType<typeof watchSources> | undefined;
+  try {
+    await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
+    for (let i = 0; i < 4; i++) {
+      nodes.push(new DhtNode({ bind: ["127.0.0.1"], port: 0, manyPerIp: true, bootstrap }));
+    }
+    await Promise.all(nodes.map((node) => node.ready()));
+    const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+    await until(() => handle.state === "seeding", "the shoal seed is ready", 10_000);
+    // The seed has announced once another node finds it.
+    const announced = async () =>
+      (await nodes[0].getPeers(torrent.infoHash)).peers.some((peer) => peer.port === session.port);
+    for (let i = 0; !(await announced()); i++) {
+      if (i === 50) throw new Error("the shoal seed's announce never reached the DHT");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const started = performance.now();
+    const plan = leecher(
+      `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
+      `${dir}/leech`,
+      freeUdpPort(),
+      `127.0.0.1:${session.dht!.port}`,
+    );
+    const stateDir = await Deno.makeTempDir({ prefix: "shoal-dht-leecher-" });
+    client = spawnPeerProgram(plan.program, plan.args, stateDir);
+    watch = watchSources(handle);
+    await client.output.waitFor(plan.done, 60_000, plan.program);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    await assertSameContent(fixture, `${dir}/leech`);
+    const how = watch.sources.has("incoming") ? "it dialled shoal" : "shoal dialled it";
+    return `${plan.program} downloaded a bare magnet link from shoal found through the DHT in ${seconds} s (${how})`;
+  } finally {
+    watch?.stop();
+    await client?.stop();
+    await session.close();
+    await Promise.all(nodes.map((node) => node.close()));
+    await router.stop();
+  }
 }
 
 const scenarios: Record<string, (dir: string) => Promise<string>> = {
@@ -101,8 +169,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         downloadDir: `${dir}/down`,
       });
       const watch = watchSources(handle);
-      const result = await handle.done;
-      watch.stop();
+      const result = await handle.done.finally(watch.stop);
       if (result !== "complete") throw new Error(`the download ended ${result}`);
       await assertSameContent(fixture, `${dir}/down`);
       if (!watch.sources.has("dht")) {
@@ -142,17 +209,52 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         `127.0.0.1:${session.dht!.port}`,
       ]);
       await leecher.output.waitFor(/DONE/, 45_000, "the libtorrent leecher");
+      await leecher.output.waitFor(/DHT REPLY [1-9]/, 20_000, "the libtorrent leecher's lookup");
       await assertSameContent(fixture, `${dir}/lt`);
-      const found = new RegExp(`PEER 127\\.0\\.0\\.1:${session.port} .*dht`);
-      if (!found.test(leecher.output.text)) {
-        throw new Error(`libtorrent did not find shoal in the DHT:\n${leecher.output.text}`);
+      // libtorrent's lookup must have found shoal ("DHT REPLY n", n peers); which of the two
+      // dials first is a race (shoal's own lookups find libtorrent's announce too).
+      const output = leecher.output.text;
+      if (!/DHT REPLY [1-9]/.test(output)) {
+        throw new Error(`libtorrent's lookups found no peer in the DHT:\n${output}`);
       }
-      return "libtorrent, bootstrapped from shoal, found shoal in the DHT and downloaded from it";
+      const dialled = new RegExp(`PEER 127\\.0\\.0\\.1:${session.port} .*dht`).test(output);
+      return `libtorrent, bootstrapped from shoal, found shoal in the DHT and downloaded from it (${
+        dialled ? "it dialled shoal" : "shoal dialled it first"
+      })`;
     } finally {
       await leecher?.stop();
       await session.close();
       await router.stop();
     }
+  },
+
+  /** aria2c, given a bare magnet link and a shoal node as its DHT entry point, finds shoal's seed. */
+  async "aria2-leecher"(dir) {
+    return await clientFindsShoal(dir, (magnet, saveDir, port, bootstrap) => ({
+      program: "aria2c",
+      args: [
+        ...aria2LoopbackFlags(port).filter((flag) => !flag.startsWith("--enable-dht")),
+        "--enable-dht=true",
+        "--enable-dht6=false",
+        `--dht-entry-point=${bootstrap}`,
+        `--dht-listen-port=${port}`,
+        `--dht-file-path=${saveDir}.dht`,
+        "--seed-time=0",
+        `--dir=${saveDir}`,
+        magnet,
+      ],
+      // "Download complete" comes first for the metadata, then for the file; then it exits.
+      done: /Download complete: .*single\.bin/,
+    }));
+  },
+
+  /** WebTorrent, given a bare magnet link and a shoal node to bootstrap from, finds shoal's seed. */
+  async "webtorrent-leecher"(dir) {
+    return await clientFindsShoal(dir, (magnet, saveDir, port, bootstrap) => ({
+      program: "node",
+      args: [WEBTORRENT, "dht-leech", magnet, saveDir, String(port), bootstrap],
+      done: /DONE/,
+    }));
   },
 
   /**
@@ -227,9 +329,17 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     }
     const sent = /DHT: (\d+) queries sent/.exec(result.stderr)?.[1];
     if (sent !== "0") throw new Error(`the DHT sent ${sent} queries:\n${result.stderr}`);
-    return `no bootstrap name resolved, the DHT sent no query; UDP datagrams sent in the namespace (DNS to ${
-      Deno.readTextFileSync("/etc/resolv.conf").match(/nameserver\s+(\S+)/)?.[1] ?? "none"
-    } included): ${after - before}`;
+    // Only loopback exists here, so any datagram that was sent stayed on this machine; with a
+    // resolver off the machine (unreachable from here) not even DNS goes out, and none may.
+    const resolver = (await Deno.readTextFile("/etc/resolv.conf").catch(() => ""))
+      .match(/nameserver\s+(\S+)/)?.[1] ?? "none";
+    const localResolver = /^(127\.|::1$)/.test(resolver);
+    if (!localResolver && after !== before) {
+      throw new Error(`${after - before} UDP datagrams were sent in the namespace`);
+    }
+    return `no bootstrap name resolved, the DHT sent no query; UDP datagrams sent in the namespace: ${
+      after - before
+    } (resolver ${resolver})`;
   },
 };
 

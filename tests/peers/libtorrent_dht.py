@@ -10,8 +10,9 @@ Usage: libtorrent_dht.py node PORT [BOOTSTRAP]
            prints READY once seeding, ANNOUNCED after each DHT announce
        libtorrent_dht.py leech TORRENT SAVE_DIR PORT BOOTSTRAP
            downloads TORRENT (a magnet link: metadata too) from peers found in the DHT only;
-           prints PEER <host:port> <sources> for each peer, DONE when complete, exits 0
-           (1 after two minutes)
+           prints PEER <host:port> <sources> for each peer, DHT REPLY <n> for each DHT
+           reply to its lookups (announcing again every 3 s until one brings peers), DONE
+           when complete; exits 0 once done and found (1 after two minutes)
        libtorrent_dht.py get-peers INFOHASH PORT BOOTSTRAP
            looks up INFOHASH; prints FOUND <seconds> <queries> <peers…> (exits 1 after 20 s)
 BOOTSTRAP is host:port. Many nodes share 127.0.0.1, which libtorrent refuses unless
@@ -130,7 +131,17 @@ if mode == "seed":
     sys.exit(0)
 
 deadline = time.time() + 120
-while running and time.time() < deadline:
+announced_at = time.time()
+found = done = False
+while running and time.time() < deadline and not (found and done):
+    for alert in session.pop_alerts():
+        if isinstance(alert, lt.dht_reply_alert):
+            print("DHT REPLY", alert.num_peers, flush=True)
+            found = found or alert.num_peers > 0
+    if not found and time.time() - announced_at > 3:
+        # libtorrent announces at start, before its table has nodes: again until peers come.
+        handle.force_dht_announce()
+        announced_at = time.time()
     for info in handle.get_peer_info():
         host, peer_port = info.ip
         key = f"{host}:{peer_port}"
@@ -138,9 +149,10 @@ while running and time.time() < deadline:
             reported.add(key)
             sources = ",".join(name for name, bit in SOURCES if info.source & bit)
             print("PEER", key, sources or str(info.source), flush=True)
-    if handle.status().is_seeding:
+    if not done and handle.status().is_seeding:
         print("DONE", flush=True)
-        sys.exit(0)
+        done = True
     time.sleep(0.1)
-print("NOT DONE", handle.status().progress, flush=True)
-sys.exit(1)
+if not done:
+    print("NOT DONE", handle.status().progress, flush=True)
+sys.exit(0 if done else 1)

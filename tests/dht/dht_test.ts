@@ -1,0 +1,64 @@
+/**
+ * The DHT (BEP 5) between real nodes, each scenario in a network namespace
+ * of its own with only loopback (see `tests/helpers/dht_scenarios.ts`), so
+ * no DHT traffic can leave the machine: shoal and libtorrent finding each
+ * other's seeds both ways, aria2c and WebTorrent finding shoal, a DHT of
+ * 30 shoal nodes, hostile nodes, and the built-in bootstrap list going
+ * nowhere.
+ */
+import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { run, testWithPrograms } from "../helpers/tools.ts";
+
+const SCENARIOS = new URL("../helpers/dht_scenarios.ts", import.meta.url).pathname;
+
+/** Runs a scenario inside `unshare -n` with loopback up, and prints what it saw. */
+async function isolated(scenario: string): Promise<void> {
+  const result = await run("unshare", [
+    "-n",
+    "bash",
+    "-c",
+    `ip link set lo up && exec "$0" run --quiet -A --unstable-net "$1" "$2"`,
+    Deno.execPath(),
+    SCENARIOS,
+    scenario,
+  ]);
+  assertEquals(result.code, 0, `${scenario}:\n${result.stdout}\n${result.stderr}`);
+  assertStringIncludes(result.stdout, "OK ");
+  console.log(`  ${scenario}: ${result.stdout.trim().slice(3)}`);
+}
+
+testWithPrograms(
+  "dht: shoal bootstraps from a libtorrent node, finds a libtorrent seed that announced only to the DHT, and a bare magnet link downloads byte for byte",
+  ["network-namespace", "python3-libtorrent"],
+  async () => await isolated("libtorrent-seed"),
+);
+
+testWithPrograms(
+  "dht: a libtorrent leecher bootstrapped from shoal's node finds the shoal seed through the DHT and downloads from it",
+  ["network-namespace", "python3-libtorrent"],
+  async () => await isolated("libtorrent-leecher"),
+);
+
+testWithPrograms(
+  "dht: aria2c, given a bare magnet link and a shoal node as its entry point, finds the shoal seed in a DHT of shoal and libtorrent nodes",
+  ["network-namespace", "python3-libtorrent", "aria2c"],
+  async () => await isolated("aria2-leecher"),
+);
+
+testWithPrograms(
+  "dht: WebTorrent, given a bare magnet link, finds the shoal seed in a DHT of shoal and libtorrent nodes",
+  ["network-namespace", "python3-libtorrent", "webtorrent"],
+  async () => await isolated("webtorrent-leecher"),
+);
+
+testWithPrograms(
+  "dht: in a DHT of 30 shoal nodes every lookup of an announced info hash finds the peer",
+  ["network-namespace"],
+  async () => await isolated("shoal-30"),
+);
+
+testWithPrograms(
+  "dht: with the built-in bootstrap list and no network, shoal download resolves no router, sends no datagram and gives up",
+  ["network-namespace"],
+  async () => await isolated("safety"),
+);
