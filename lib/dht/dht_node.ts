@@ -538,13 +538,14 @@ export class DhtNode {
   #admit(from: DatagramSource): boolean {
     const now = Date.now();
     const second = Math.floor(now / 1000);
-    if (this.#second.at !== second) this.#second = { at: second, count: 0 };
-    if (++this.#second.count > QUERIES_PER_SECOND) return false;
+    // The source's own limit first: what one source floods must not use up everyone's budget.
     const key = this.#options.manyPerIp ? `${from.host}:${from.port}` : from.host;
     const source = this.#sources.get(key);
-    if (source && source.second === second) return ++source.count <= PER_SOURCE_PER_SECOND;
-    setNewest(this.#sources, key, { second, count: 1 }, REMEMBERED);
-    return true;
+    if (source && source.second === second) {
+      if (++source.count > PER_SOURCE_PER_SECOND) return false;
+    } else setNewest(this.#sources, key, { second, count: 1 }, REMEMBERED);
+    if (this.#second.at !== second) this.#second = { at: second, count: 0 };
+    return ++this.#second.count <= QUERIES_PER_SECOND;
   }
 
   /** A response or an error to one of our queries. */

@@ -58,6 +58,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: garbage, unasked-for replies, a query flood and a node naming fresh nodes forever leave a node bounded and serving others",
+  ["network-namespace"],
+  async () => await isolated("hostile"),
+);
+
+testWithPrograms(
   "dht: with the built-in bootstrap list and no network, shoal download resolves no router, sends no datagram and gives up",
   ["network-namespace"],
   async () => await isolated("safety"),

@@ -13,6 +13,7 @@
  */
 
 import { DhtNode } from "../../lib/dht/dht_node.ts";
+import { hostileScenario } from "./dht_attackers.ts";
 import { parseMagnet } from "../../lib/metainfo/magnet.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
@@ -256,6 +257,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       done: /DONE/,
     }));
   },
+
+  /** Garbage, floods, unasked-for replies and a lying node: the node stays bounded. */
+  hostile: () => hostileScenario(),
 
   /**
    * 30 shoal nodes: one announces an info hash, and every other finds it;
