@@ -404,6 +404,7 @@ export class TorrentRun {
       maxPeers: options.maxPeers,
       timeouts: options.timeouts,
       transport: context.transport,
+      dht: context.dht,
       downloadLimiter: context.downloadLimiter,
     });
     this.#lastArrival = { at: Date.now(), downloaded: 0 };
@@ -495,6 +496,7 @@ export class TorrentRun {
       requestTimeoutMs: options.requestTimeoutMs,
       timeouts: options.timeouts,
       transport: context.transport,
+      dht: torrent.private ? undefined : context.dht,
       pipeline: options.pipeline,
       onPieceVerified: (index) => {
         this.#bytesDone += torrent.pieceMap.pieceSize(index);

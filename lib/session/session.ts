@@ -269,6 +269,7 @@ export class Session {
       uploadLimiter: this.#uploadLimiter,
       clock: this.#clock,
       discovery: this.#services(),
+      dht: this.#dht?.node,
     });
     this.#torrents.set(source.infoHashHex, handle);
     if (!options.paused) handle.resume();
@@ -388,7 +389,8 @@ export class Session {
         if (!handle || (handle.state !== "downloading" && handle.state !== "seeding")) {
           return undefined;
         }
-        return { infoHash, peerId: this.peerId, timeouts: this.#timeouts };
+        const dht = this.#dht !== undefined && handle.torrent?.private !== true;
+        return { infoHash, peerId: this.peerId, timeouts: this.#timeouts, dht };
       }, {
         timeouts: this.#timeouts,
         infoHashes: () => this.#servedInfoHashes(),

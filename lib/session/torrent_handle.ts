@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { DhtPortLink } from "../swarm/_dht_port.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { MagnetLink } from "../metainfo/magnet.ts";
@@ -270,6 +271,8 @@ export interface SessionContext {
   clock: SessionClock;
   /** The session-wide peer sources (local service discovery): each torrent takes one from each. */
   discovery?: readonly DiscoveryService[];
+  /** The session's DHT node, for PORT messages (BEP 5); none when the DHT is off. */
+  dht?: DhtPortLink;
 }
 
 /** A clock that calls its subscribers once a second. */

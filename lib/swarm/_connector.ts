@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { DhtPortLink } from "./_dht_port.ts";
 import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../wire/connection.ts";
 import { PeerError } from "../wire/errors.ts";
 import type { Transport } from "../wire/transport.ts";
@@ -30,6 +31,8 @@ export interface ConnectorOptions {
   timeouts?: PeerTimeouts;
   /** How to open connections. Default: TCP. */
   transport?: Transport;
+  /** The session's DHT node, for a torrent that uses it: the handshake says so. */
+  dht?: DhtPortLink;
   /** Most attempts in flight. */
   maxConnecting: number;
   /** How many more connections the swarm takes now (0 when it wants none). */
@@ -89,6 +92,7 @@ export class Connector {
         timeouts: this.#options.timeouts,
         signal,
         transport: this.#options.transport,
+        dht: this.#options.dht !== undefined,
       });
     } catch (error) {
       this.#connecting--;

@@ -11,9 +11,11 @@
  * @module
  */
 
+import { learnDhtNode, sendDhtPort } from "./_dht_port.ts";
 import type { PeerConnection, PeerTimeouts } from "../wire/connection.ts";
 import type { ExtensionRegistry } from "../wire/extension_registry.ts";
 import type { Transport } from "../wire/transport.ts";
+import type { DhtPortLink } from "./_dht_port.ts";
 import { type MetadataMessage, UT_METADATA } from "../extensions/ut_metadata.ts";
 import { MetadataFetcher } from "../metadata/metadata_fetcher.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";
@@ -64,6 +66,8 @@ export interface MetadataSwarmOptions {
   timeouts?: PeerTimeouts;
   /** How to open connections. Default: TCP. */
   transport?: Transport;
+  /** The session's DHT node (BEP 5 PORT messages both ways); none for a private torrent. */
+  dht?: DhtPortLink;
   /** The shared download limit. */
   downloadLimiter?: RateLimiter;
   /** A metadata piece request unanswered for this long goes to another peer (ms). Default 5 s. */
@@ -157,6 +161,7 @@ export class MetadataSwarm {
       released: () => {},
       block: () => {},
       unrequestedBlock: () => {},
+      dhtPort: (peer, port) => learnDhtNode(peer, port, options.dht),
       extensionHandshake: (peer, handshake) => {
         learnListenPort(peer, handshake, options.pool);
         const size = handshake.metadataSize;
@@ -298,6 +303,7 @@ export class MetadataSwarm {
   #greet(peer: PeerSession): void {
     sendExtensionHandshake(peer, this.#extensions, this.#options.listenPort);
     if (peer.connection.features.fast) peer.send({ type: "have-none" });
+    sendDhtPort(peer, this.#options.dht);
   }
 
   /** Sends `peer` the requests the fetcher gives it. */

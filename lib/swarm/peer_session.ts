@@ -96,6 +96,8 @@ export interface PeerSessionEvents {
   unrequestedBlock(session: PeerSession, block: ArrivedBlock): void;
   /** The peer's extension handshake (BEP 10); the session took `client`, `extensions` and `reqq`. */
   extensionHandshake(session: PeerSession, handshake: ExtensionHandshake): void;
+  /** The peer's DHT node listens on this UDP port (PORT, BEP 5). */
+  dhtPort(session: PeerSession, port: number): void;
   /**
    * An extended message under one of our ids (not the handshake).
    *
@@ -493,9 +495,10 @@ export class PeerSession {
     switch (message.type) {
       case "keep-alive":
       case "suggest":
-      case "port":
       case "unknown":
         return;
+      case "port":
+        return events.dhtPort(this, message.port);
       case "choke":
         this.peerChoking = true;
         return events.choked(this);

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { learnDhtNode, sendDhtPort } from "./_dht_port.ts";
 import type { PeerConnection } from "../wire/connection.ts";
 import type { ExtensionRegistry } from "../wire/extension_registry.ts";
 import {
@@ -224,6 +225,7 @@ export class Swarm {
         // A newcomer is named to the others (and hears of them) now, not at the next tick.
         if (this.#started) this.#exchange.tick(this.#peers.values());
       },
+      dhtPort: (peer, port) => learnDhtNode(peer, port, this.#options.dht),
       extended: (peer, id, payload) => void this.#extensions.route(peer, id, payload),
       blockTarget: (peer, index, begin, length) =>
         downloads.blockTarget(peer, index, begin, length),
@@ -396,7 +398,10 @@ export class Swarm {
   #greet(peer: PeerSession, adopted: boolean): void {
     peer.connection.onDrain = () => this.#uploads.serve(peer);
     sendExtensionHandshake(peer, this.#extensions, this.#options.listenPort);
-    if (!adopted) return peer.sendPieces(this.#picker.have);
+    if (!adopted) {
+      peer.sendPieces(this.#picker.have);
+      return sendDhtPort(peer, this.#options.dht);
+    }
     for (const index of this.#picker.have.indices()) peer.send({ type: "have", index });
   }
 

@@ -7,6 +7,7 @@
 
 import type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
 import type { Transport } from "../wire/transport.ts";
+import type { DhtPortLink } from "./_dht_port.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceVerifier } from "../metainfo/piece_verifier.ts";
 import type { Logger } from "../util/log.ts";
@@ -64,6 +65,8 @@ export interface SwarmOptions {
   timeouts?: PeerTimeouts;
   /** How to open connections to peers. Default: TCP. */
   transport?: Transport;
+  /** The session's DHT node (BEP 5 PORT messages both ways); none for a private torrent. */
+  dht?: DhtPortLink;
   /** Request pipeline sizing. */
   pipeline?: PipelineOptions;
   /** A piece was verified and written. */

@@ -66,6 +66,8 @@ export interface HandshakeOptions {
   encrypt?: readonly EncryptionPreference[];
   /** How to open the connection, for connections we open. Default: TCP from any local address. */
   transport?: Transport;
+  /** Set the DHT bit of the handshake (BEP 5): we run a DHT node and send PORT. */
+  dht?: boolean;
 }
 
 /** How the owner of a connection receives what the peer sends. */
@@ -213,7 +215,7 @@ export async function acceptPeer(
     );
     const ours = lookup(infoHash ?? handshake.infoHash);
     if (!ours) throw new PeerError("handshake", `${label} asked for a torrent we do not have`);
-    const reply = encodeHandshake({ reserved: ourReservedBytes(), ...ours });
+    const reply = encodeHandshake({ reserved: ourReservedBytes({ dht: ours.dht }), ...ours });
     if (bytesEqual(handshake.peerId, ours.peerId)) {
       // Answer anyway: the dialling side (us too) then sees its own peer id and stops dialling it.
       await writeFully(stream, reply).catch(() => {});
@@ -293,7 +295,7 @@ async function handshakeOn(
   direction: "outgoing" | "incoming",
 ): Promise<PeerConnection> {
   const ours = encodeHandshake({
-    reserved: ourReservedBytes(),
+    reserved: ourReservedBytes({ dht: options.dht }),
     infoHash: options.infoHash,
     peerId: options.peerId,
   });

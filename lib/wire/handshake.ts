@@ -34,11 +34,15 @@ export interface HandshakeFeatures {
   dht: boolean;
 }
 
-/** The reserved bytes shoal sends: fast extension and extension protocol. */
-export function ourReservedBytes(): Uint8Array {
+/**
+ * The reserved bytes shoal sends: fast extension and extension protocol,
+ * and the DHT bit when `options.dht` (we run a DHT node for this torrent).
+ */
+export function ourReservedBytes(options: { dht?: boolean } = {}): Uint8Array {
   const reserved = new Uint8Array(8);
   reserved[5] |= 0x10;
   reserved[7] |= 0x04;
+  if (options.dht) reserved[7] |= 0x01;
   return reserved;
 }
 

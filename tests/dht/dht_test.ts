@@ -58,6 +58,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: shoal sends its DHT port (PORT) to peers with the DHT bit and pings the nodes peers name; none of it for a private torrent",
+  ["network-namespace"],
+  async () => await isolated("port-message"),
+);
+
+testWithPrograms(
   "dht: garbage, unasked-for replies, a query flood and a node naming fresh nodes forever leave a node bounded and serving others",
   ["network-namespace"],
   async () => await isolated("hostile"),

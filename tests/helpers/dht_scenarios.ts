@@ -13,9 +13,12 @@
  */
 
 import { DhtNode } from "../../lib/dht/dht_node.ts";
+import { decodeKrpc, encodeKrpc } from "../../lib/dht/krpc.ts";
+import { createTorrent } from "../../lib/metainfo/create.ts";
 import { hostileScenario } from "./dht_attackers.ts";
+import { closeQuietly, dialLoopback, handshake, message, readExactly, writeAll } from "./wire.ts";
 import { parseMagnet } from "../../lib/metainfo/magnet.ts";
-import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { parseTorrent, readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
@@ -48,6 +51,10 @@ function freeUdpPort(): number {
       // Taken for UDP: another.
     }
   }
+}
+
+function randomId(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(20));
 }
 
 /** A libtorrent program of `tests/peers/libtorrent_dht.py`. */
@@ -256,6 +263,91 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       args: [WEBTORRENT, "dht-leech", magnet, saveDir, String(port), bootstrap],
       done: /DONE/,
     }));
+  },
+
+  /**
+   * PORT (BEP 5) over a real connection: a peer whose handshake has the
+   * DHT bit hears shoal's DHT port after the bitfield, and the node a
+   * peer names with PORT is pinged and joins the table once it answers.
+   * For a private torrent: no DHT bit, no PORT.
+   */
+  async "port-message"(dir) {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const privateBytes = (await createTorrent(`${fixture.dataDir}/single.bin`, {
+      pieceLength: 16 * 1024,
+      private: true,
+    })).bytes;
+    const privateTorrent = parseTorrent(privateBytes);
+    const session = dhtSession([]);
+    const node = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const nodePort = (node.addr as Deno.NetAddr).port;
+    try {
+      for (const t of [torrent, privateTorrent]) {
+        const handle = session.add(t, { downloadDir: fixture.dataDir, seed: true });
+        await until(() => handle.state === "seeding", "the seed is ready", 10_000);
+      }
+      const greet = async (infoHash: Uint8Array) => {
+        const conn = await dialLoopback(session.port);
+        const ours = handshake(infoHash, "PT", true);
+        ours[27] |= 0x01; // We run a DHT node.
+        await writeAll(conn, ours);
+        const reply = await readExactly(conn, 68);
+        if (!reply) throw new Error("no handshake");
+        const messages: { id: number; body: Uint8Array }[] = [];
+        const deadline = Date.now() + 1000;
+        while (Date.now() < deadline && !messages.some((m) => m.id === 9)) {
+          const length = await Promise.race([
+            readExactly(conn, 4),
+            new Promise<undefined>((resolve) =>
+              setTimeout(() => resolve(undefined), deadline - Date.now())
+            ),
+          ]);
+          if (!length) break;
+          const size = new DataView(length.buffer).getUint32(0);
+          if (size === 0) continue;
+          const body = await readExactly(conn, size);
+          if (!body) break;
+          messages.push({ id: body[0], body: body.subarray(1) });
+        }
+        return { conn, dhtBit: (reply[27] & 0x01) !== 0, messages };
+      };
+
+      const open = await greet(torrent.infoHash);
+      if (!open.dhtBit) throw new Error("no DHT bit in shoal's handshake");
+      const port = open.messages.find((m) => m.id === 9);
+      if (!port) throw new Error(`no PORT: ${open.messages.map((m) => m.id)}`);
+      const announced = new DataView(port.body.buffer, port.body.byteOffset).getUint16(0);
+      if (announced !== session.dht!.port) throw new Error(`PORT said ${announced}`);
+      if (open.messages[0].id !== 5 && open.messages[0].id !== 14 && open.messages[0].id !== 20) {
+        throw new Error(`PORT before the pieces: ${open.messages.map((m) => m.id)}`);
+      }
+      // We name our node; shoal pings it, and it joins the table when it answers.
+      await writeAll(open.conn, message(9, new Uint8Array([nodePort >> 8, nodePort & 0xff])));
+      const [datagram, from] = await Promise.race([
+        node.receive(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error("no ping after PORT")), 3000)
+        ),
+      ]);
+      const ping = decodeKrpc(datagram);
+      if (ping.kind !== "query" || ping.method !== "ping") throw new Error(`got ${ping.kind}`);
+      await node.send(
+        encodeKrpc({ kind: "response", transaction: ping.transaction, result: { id: randomId() } }),
+        from,
+      );
+      await until(() => session.dht!.size === 1, "the node named by PORT joins the table", 3000);
+      closeQuietly(open.conn);
+
+      const closed = await greet(privateTorrent.infoHash);
+      closeQuietly(closed.conn);
+      if (closed.dhtBit) throw new Error("a DHT bit in the handshake of a private torrent");
+      if (closed.messages.some((m) => m.id === 9)) throw new Error("PORT for a private torrent");
+      return "shoal sends PORT after its pieces to a peer with the DHT bit and pings the node a PORT names (it joined the table); a private torrent has neither";
+    } finally {
+      node.close();
+      await session.close();
+    }
   },
 
   /** Garbage, floods, unasked-for replies and a lying node: the node stays bounded. */

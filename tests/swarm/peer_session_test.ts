@@ -44,6 +44,7 @@ function connect({ fast = true } = {}) {
       void seen.push(`block ${block.index}/${block.begin}${block.late ? " late" : ""}`),
     unrequestedBlock: (_session, block) => void seen.push(`unrequested ${block.data.length}`),
     extensionHandshake: record("extensionHandshake"),
+    dhtPort: record("dhtPort"),
     extended: (_session, id, payload) => void seen.push(`extended ${id} ${payload.length}`),
     blockTarget: () => undefined,
   };

@@ -1,0 +1,32 @@
+/**
+ * The PORT message of BEP 5 between a swarm and the session's DHT node:
+ * a peer whose handshake says it runs a DHT hears our node's port, and a
+ * peer that tells us its node's port gets that node pinged (it enters
+ * the routing table if it answers). Never for a private torrent: its
+ * swarm is given no DHT.
+ *
+ * @module
+ */
+
+import { hostOfKey } from "../net/peer_address.ts";
+import type { PeerSession } from "./peer_session.ts";
+
+/** What a swarm needs of the session's DHT node (`DhtNode` is one). */
+export interface DhtPortLink {
+  /** Our DHT node's UDP port. */
+  readonly port: number;
+  /** Pings a node a peer named; it joins the routing table if it answers. */
+  addNode(host: string, port: number): void;
+}
+
+/** Tells a peer that runs a DHT (reserved bit, BEP 5) where our node is. */
+export function sendDhtPort(peer: PeerSession, dht: DhtPortLink | undefined): void {
+  if (dht && dht.port > 0 && peer.connection.features.dht) {
+    peer.send({ type: "port", port: dht.port });
+  }
+}
+
+/** A peer named its DHT node's port: the node is at the peer's address. */
+export function learnDhtNode(peer: PeerSession, port: number, dht: DhtPortLink | undefined): void {
+  if (dht && port > 0) dht.addNode(hostOfKey(peer.key), port);
+}
