@@ -1,7 +1,8 @@
 /**
  * The DHT as a source of peers for a session's torrents: each torrent
  * that takes part looks up its peers when it starts, and again every 15
- * minutes (sooner, backing off from 30 s, while none are found); once it
+ * minutes (sooner, backing off from 30 s, while none are found, and when
+ * it runs short of peers, 5 minutes after its last lookup); once it
  * may be announced (never a private torrent, and a magnet link's only
  * once its metadata says it is public) the lookup ends with an
  * `announce_peer` to the closest nodes. At most 4 lookups run at once
@@ -21,6 +22,8 @@ import type { DhtNode } from "./dht_node.ts";
 export const DHT_ANNOUNCE_EVERY_MS = 15 * 60_000;
 const FIRST_RETRY_MS = 30_000;
 const LOOKUPS_AT_ONCE = 4;
+/** A torrent short of peers looks again at once, but not sooner than this after its last lookup. */
+export const DHT_SOONEST_AGAIN_MS = 5 * 60_000;
 
 /** Options of {@linkcode DhtDiscovery}. */
 export interface DhtDiscoveryOptions {
@@ -30,6 +33,8 @@ export interface DhtDiscoveryOptions {
   log?: Logger;
   /** Time between two lookups of a torrent, in ms. Default 15 minutes. */
   intervalMs?: number;
+  /** A torrent short of peers looks again once this long has passed since its last lookup, in ms. Default 5 minutes. */
+  soonestAgainMs?: number;
 }
 
 interface Entry {
@@ -39,6 +44,8 @@ interface Entry {
   /** When its next lookup is due. */
   nextAt: number;
   retryMs: number;
+  /** When its last lookup started. */
+  startedAt: number;
   running?: AbortController;
 }
 
@@ -91,11 +98,19 @@ export class DhtDiscovery implements DiscoveryService {
     const hex = toHex(infoHash);
     const entries = this.#entries;
     const tick = () => this.tick();
+    const soonest = this.#options.soonestAgainMs ?? DHT_SOONEST_AGAIN_MS;
     let mine: Entry | undefined;
     return {
       kind: "dht",
       start(found) {
-        mine = { infoHash, found, announcing: false, nextAt: 0, retryMs: FIRST_RETRY_MS };
+        mine = {
+          infoHash,
+          found,
+          announcing: false,
+          nextAt: 0,
+          retryMs: FIRST_RETRY_MS,
+          startedAt: 0,
+        };
         entries.set(hex, mine);
         tick();
       },
@@ -104,6 +119,11 @@ export class DhtDiscovery implements DiscoveryService {
         mine.announcing = on;
         // Announced as soon as it may be; a lookup running just looked.
         if (on) mine.nextAt = 0;
+        tick();
+      },
+      wantMore() {
+        if (!mine || mine.running || Date.now() - mine.startedAt < soonest) return;
+        mine.nextAt = 0;
         tick();
       },
       stop() {
@@ -130,6 +150,7 @@ export class DhtDiscovery implements DiscoveryService {
 
   async #lookUp(entry: Entry): Promise<void> {
     const running = entry.running = new AbortController();
+    entry.startedAt = Date.now();
     const announce = entry.announcing && this.#options.port > 0;
     const hex = toHex(entry.infoHash);
     const onPeers = (peers: PeerAddress[]) => {

@@ -353,6 +353,24 @@ export class DhtNode {
   }
 
   /**
+   * Pings nodes a torrent file names (its `nodes` list, BEP 5): host names
+   * are resolved first; at most 16 are taken.
+   */
+  addNodes(nodes: readonly { host: string; port: number }[]): void {
+    for (const { host, port } of nodes.slice(0, 16)) {
+      if (this.#closed) return;
+      if (ipBytes(host)) {
+        this.addNode(host, port);
+        continue;
+      }
+      const resolving = this.ready()
+        .then(() => this.#resolve(`${host}:${port}`))
+        .then((found) => found.forEach((node) => this.addNode(node.host, node.port)));
+      this.#tasks.spawn(resolving, `resolving the DHT node ${host}`);
+    }
+  }
+
+  /**
    * Finds peers for a torrent: a `get_peers` lookup towards its info hash.
    *
    * @param onPeers Called with peers as they arrive.

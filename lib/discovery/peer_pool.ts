@@ -222,6 +222,15 @@ export class PeerPool {
     return this.#candidates.get(key)?.sources ?? [];
   }
 
+  /** Whether some address could be dialled now (see {@linkcode take}). */
+  hasDialable(now: number = Date.now()): boolean {
+    for (const candidate of this.#candidates.values()) {
+      if (candidate.connections > 0 || candidate.banned || !candidate.dialable) continue;
+      if (candidate.retryAt <= now) return true;
+    }
+    return false;
+  }
+
   /**
    * Addresses to dial now, at most `count`: not connected, not banned, not
    * waiting for a retry. They count as connected until {@linkcode failed}

@@ -45,6 +45,11 @@ export interface PeerSource {
   start(found: (peers: readonly PeerAddress[], name: string) => void): void;
   /** Stops finding peers. */
   stop(): Promise<void>;
+  /**
+   * The torrent runs short of peers (few connected, none left to dial):
+   * look again soon, within the source's own limits. Optional.
+   */
+  wantMore?(): void;
 }
 
 /**

@@ -41,6 +41,10 @@ import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_ph
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
 
+/** Below this many connections, with no address left to dial, a download asks for more peers. */
+const FEW_PEERS = 5;
+const ASK_MORE_EVERY_MS = 30_000;
+
 /**
  * The `left` announced before the metadata is known (the size is not): a
  * leecher's, so that trackers send seeds.
@@ -122,6 +126,8 @@ export class TorrentRun {
   #nextFileCheckAt = Infinity;
   /** When a payload byte last arrived (or downloading began), and the count then. */
   #lastArrival = { at: 0, downloaded: 0 };
+  /** When the sources may next be asked for more peers. */
+  #askMoreAt = 0;
   #fileError?: string;
   /** The files' states when the pieces were restored (resume data or a check). */
   #restoredStates?: (FileState | undefined)[];
@@ -518,6 +524,7 @@ export class TorrentRun {
     if (this.#stopping) return;
     this.#metadata?.swarm.tick(now);
     this.#swarm?.tick(now);
+    this.#wantMorePeers(now);
     if (now >= this.#nextFileCheckAt) {
       this.#nextFileCheckAt = now + (this.#options.fileCheckIntervalMs ?? 10_000);
       this.#repair?.checkFiles();
@@ -528,6 +535,20 @@ export class TorrentRun {
         this.#saveResume().catch((error) => this.#context.log.warn(error.message));
       }
     }
+  }
+
+  /**
+   * A download short of peers (few connected, none left to dial) asks its
+   * sources for more, at most every 30 s; each source keeps its own limits.
+   */
+  #wantMorePeers(now: number): void {
+    if (!this.#sourcesStarted || now < this.#askMoreAt) return;
+    const swarm = this.#metadata?.swarm ?? this.#swarm;
+    const downloading = this.#metadata !== undefined || (this.#picker?.missing ?? 0) > 0;
+    if (!swarm || !downloading) return;
+    if (swarm.peerCount >= FEW_PEERS || this.#pool.hasDialable(now)) return;
+    this.#askMoreAt = now + ASK_MORE_EVERY_MS;
+    for (const source of this.#sources) source.wantMore?.();
   }
 
   /**

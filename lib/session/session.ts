@@ -272,6 +272,8 @@ export class Session {
       dht: this.#dht?.node,
     });
     this.#torrents.set(source.infoHashHex, handle);
+    // A torrent file's DHT nodes (BEP 5), for a trackerless torrent's first contacts.
+    if ("dhtNodes" in source && !source.private) this.#dht?.node.addNodes(source.dhtNodes);
     if (!options.paused) handle.resume();
     return handle;
   }

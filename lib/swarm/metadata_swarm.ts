@@ -178,6 +178,11 @@ export class MetadataSwarm {
     };
   }
 
+  /** Peers connected now. */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
   /** Where the fetch is. */
   progress(): MetadataProgress {
     return {

@@ -201,6 +201,11 @@ export class Swarm {
     this.#events = this.#sessionEvents();
   }
 
+  /** Peers connected now. */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
   /** What the swarm does with what each peer session reports. */
   #sessionEvents(): PeerSessionEvents {
     const downloads = this.#downloads;

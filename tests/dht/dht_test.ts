@@ -58,7 +58,7 @@ testWithPrograms(
 );
 
 testWithPrograms(
-  "dht: shoal sends its DHT port (PORT) to peers with the DHT bit and pings the nodes peers name; none of it for a private torrent",
+  "dht: shoal pings the nodes a torrent file names, sends its DHT port (PORT) to peers with the DHT bit and pings the nodes peers name; none of it for a private torrent",
   ["network-namespace"],
   async () => await isolated("port-message"),
 );

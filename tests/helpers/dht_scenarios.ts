@@ -14,6 +14,8 @@
 
 import { DhtNode } from "../../lib/dht/dht_node.ts";
 import { decodeKrpc, encodeKrpc } from "../../lib/dht/krpc.ts";
+import { decode, encode } from "../../lib/bencode/mod.ts";
+import type { BencodeDict } from "../../lib/bencode/types.ts";
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { hostileScenario } from "./dht_attackers.ts";
 import { closeQuietly, dialLoopback, handshake, message, readExactly, writeAll } from "./wire.ts";
@@ -52,6 +54,8 @@ function freeUdpPort(): number {
     }
   }
 }
+
+const text = new TextEncoder();
 
 function randomId(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(20));
@@ -273,7 +277,11 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
    */
   async "port-message"(dir) {
     const fixture = await singleFileFixture(dir, 100_000);
-    const torrent = await readTorrentFile(fixture.torrent);
+    // The torrent file names a DHT node (its "nodes" list): shoal pings it when it is added.
+    const named = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const root = decode(await Deno.readFile(fixture.torrent)) as BencodeDict;
+    root.set("nodes", [[text.encode("127.0.0.1"), (named.addr as Deno.NetAddr).port]]);
+    const torrent = parseTorrent(encode(root));
     const privateBytes = (await createTorrent(`${fixture.dataDir}/single.bin`, {
       pieceLength: 16 * 1024,
       private: true,
@@ -287,6 +295,13 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         const handle = session.add(t, { downloadDir: fixture.dataDir, seed: true });
         await until(() => handle.state === "seeding", "the seed is ready", 10_000);
       }
+      const [fromFile] = await Promise.race([
+        named.receive(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error("the torrent file's node was not pinged")), 3000)
+        ),
+      ]);
+      if (decodeKrpc(fromFile).kind !== "query") throw new Error("not a query to the file's node");
       const greet = async (infoHash: Uint8Array) => {
         const conn = await dialLoopback(session.port);
         const ours = handshake(infoHash, "PT", true);
@@ -343,8 +358,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       closeQuietly(closed.conn);
       if (closed.dhtBit) throw new Error("a DHT bit in the handshake of a private torrent");
       if (closed.messages.some((m) => m.id === 9)) throw new Error("PORT for a private torrent");
-      return "shoal sends PORT after its pieces to a peer with the DHT bit and pings the node a PORT names (it joined the table); a private torrent has neither";
+      return "shoal pings the node a torrent file names, sends PORT after its pieces to a peer with the DHT bit and pings the node a PORT names (it joined the table); a private torrent has neither";
     } finally {
+      named.close();
       node.close();
       await session.close();
     }
