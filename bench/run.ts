@@ -15,6 +15,7 @@ import { benchUpload } from "./upload.ts";
 import { benchSpread } from "./spread.ts";
 import { benchMetadata } from "./metadata.ts";
 import { benchPex } from "./pex.ts";
+import { benchDht } from "./dht.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -56,6 +57,15 @@ if (!hasProgram("python3-libtorrent")) {
   console.log("  skipped: python3-libtorrent is needed");
 } else {
   await benchPex();
+}
+
+console.log(
+  "\n== DHT (BEP 5) in a loopback-only network namespace: lookups among 30 shoal nodes by shoal and by libtorrent; memory per routing entry and stored peer",
+);
+if (!hasProgram("network-namespace")) {
+  console.log("  skipped: a network namespace is needed (root, unshare, ip)");
+} else {
+  await benchDht();
 }
 
 console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");

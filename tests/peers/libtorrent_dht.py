@@ -45,7 +45,8 @@ session = lt.session({
     "enable_outgoing_utp": False,
     "enable_incoming_utp": False,
     "allow_multiple_connections_per_ip": True,
-    "alert_mask": lt.alert.category_t.dht_notification | lt.alert.category_t.status_notification,
+    "alert_mask": lt.alert.category_t.dht_notification | lt.alert.category_t.dht_operation_notification
+    | lt.alert.category_t.status_notification,
 })
 running = True
 
@@ -89,6 +90,8 @@ if mode == "get-peers":
         for alert in session.pop_alerts():
             if isinstance(alert, lt.dht_get_peers_reply_alert) and alert.peers():
                 elapsed = time.time() - started
+                # An alert is valid only until the next pop_alerts.
+                peers = " ".join(f"{host}:{peer_port}" for host, peer_port in alert.peers())
                 session.post_session_stats()
                 queries = "?"
                 deadline = time.time() + 2
@@ -96,9 +99,8 @@ if mode == "get-peers":
                     session.wait_for_alert(100)
                     for stats in session.pop_alerts():
                         if isinstance(stats, lt.session_stats_alert):
-                            queries = stats.values[lt.find_metric_idx("dht.dht_get_peers_out")] \
+                            queries = stats.values["dht.dht_get_peers_out"] \
                                 if isinstance(stats.values, dict) else stats.counters()[counters]
-                peers = " ".join(f"{host}:{peer_port}" for host, peer_port in alert.peers())
                 print("FOUND", f"{elapsed:.4f}", queries, peers, flush=True)
                 sys.exit(0)
     print("NOT FOUND", flush=True)
