@@ -52,6 +52,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: shoal dht joins and saves its table, shoal dht get-peers finds a seed from the saved table, shoal download of a bare magnet link finds it",
+  ["network-namespace"],
+  async () => await isolated("cli"),
+);
+
+testWithPrograms(
   "dht: in a DHT of 30 shoal nodes every lookup of an announced info hash finds the peer",
   ["network-namespace"],
   async () => await isolated("shoal-30"),

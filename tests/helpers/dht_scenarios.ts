@@ -366,6 +366,87 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     }
   },
 
+  /**
+   * The CLI in a DHT of shoal nodes: `shoal dht` joins and saves its
+   * table, `shoal dht get-peers` finds a seed from the saved table alone,
+   * and `shoal download` of a bare magnet link finds it and downloads.
+   */
+  async cli(dir) {
+    const fixture = await singleFileFixture(dir, 300_001);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const options = { bind: ["127.0.0.1"], manyPerIp: true, port: 0 };
+    const first = new DhtNode({ ...options, bootstrap: [] });
+    const entry = `127.0.0.1:${first.port}`;
+    const nodes = [first];
+    for (let i = 0; i < 5; i++) nodes.push(new DhtNode({ ...options, bootstrap: [entry] }));
+    const session = dhtSession([entry]);
+    const shoal = (args: string[]) =>
+      run(Deno.execPath(), [
+        "run",
+        "--quiet",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        "--unstable-net",
+        SHOAL_CLI,
+        ...args,
+      ], { env: { NO_COLOR: "1" } });
+    try {
+      await Promise.all(nodes.map((node) => node.ready()));
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await until(() => handle.state === "seeding", "the seed is ready", 10_000);
+      const seen = async () =>
+        (await nodes[1].getPeers(torrent.infoHash)).peers.some((p) => p.port === session.port);
+      for (let i = 0; !(await seen()); i++) {
+        if (i === 50) throw new Error("the seed's announce never reached the DHT");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const state = `${dir}/state`;
+      const common = ["--dht-many-per-ip", "--bind", "127.0.0.1", "--state-dir", state, "--json"];
+      const joined = await shoal(["dht", "--dht-bootstrap", entry, ...common]);
+      if (joined.code !== 0) throw new Error(`shoal dht exited ${joined.code}: ${joined.stderr}`);
+      const table = JSON.parse(joined.stdout);
+      if (table.nodes < 1) throw new Error(`shoal dht: ${joined.stdout}`);
+      const saved = JSON.parse(await Deno.readTextFile(`${state}/dht.json`));
+      if (!(saved.nodes?.length >= 1)) throw new Error(`nothing saved: ${JSON.stringify(saved)}`);
+
+      // No --dht-bootstrap: the saved table is all it has here (the built-in names do not resolve).
+      const looked = await shoal(["dht", "get-peers", torrent.infoHashHex, ...common]);
+      if (looked.code !== 0) throw new Error(`get-peers exited ${looked.code}: ${looked.stderr}`);
+      const lookup = JSON.parse(looked.stdout);
+      if (!lookup.peers.includes(`127.0.0.1:${session.port}`)) {
+        throw new Error(`get-peers did not find the seed: ${looked.stdout}`);
+      }
+
+      const download = await shoal([
+        "download",
+        `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
+        "-d",
+        `${dir}/down`,
+        "-p",
+        String(freeUdpPort()),
+        "--bind",
+        "127.0.0.1",
+        "--dht-bootstrap",
+        entry,
+        "--dht-many-per-ip",
+        "--no-lsd",
+        "--stall-timeout",
+        "30s",
+        "-q",
+      ]);
+      if (download.code !== 0) {
+        throw new Error(`shoal download exited ${download.code}: ${download.stderr}`);
+      }
+      await assertSameContent(fixture, `${dir}/down`);
+      return `shoal dht joined (${table.nodes} nodes, ${saved.nodes.length} saved); get-peers from the saved table found the seed after ${lookup.queries} queries in ${lookup.ms} ms; shoal download of a bare magnet link found it and downloaded`;
+    } finally {
+      await session.close();
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+  },
+
   /** Garbage, floods, unasked-for replies and a lying node: the node stays bounded. */
   hostile: () => hostileScenario(),
 

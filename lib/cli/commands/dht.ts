@@ -172,9 +172,16 @@ export function addDhtCommand(program: Command): void {
       "\nExamples:\n  shoal dht\n  shoal dht --dht-bootstrap 127.0.0.1:6881 --json\n  shoal dht get-peers 'magnet:?xt=urn:btih:…'",
     )
     .action(runDht);
-  common(
-    dht.command("get-peers")
-      .description("look up the peers of a torrent in the DHT")
-      .argument("<torrent>", "an info hash, a magnet link or a .torrent file"),
-  ).action(runDhtGetPeers);
+  // The options are `shoal dht`'s: commander gives a parent's options to the parent wherever
+  // they stand on the line, so get-peers reads them from there.
+  dht.command("get-peers")
+    .description("look up the peers of a torrent in the DHT (takes the options of shoal dht)")
+    .argument("<torrent>", "an info hash, a magnet link or a .torrent file")
+    .addHelpText(
+      "after",
+      "\nOptions: those of shoal dht (shoal dht --help), before or after the torrent.\n\nExample:\n  shoal dht get-peers --dht-bootstrap 127.0.0.1:6881 --json 'magnet:?xt=urn:btih:…'",
+    )
+    .action((input: string, _options: unknown, command: Command) =>
+      runDhtGetPeers(input, command.optsWithGlobals() as DhtCommandOptions)
+    );
 }
