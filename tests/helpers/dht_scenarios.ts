@@ -380,18 +380,15 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const nodes = [first];
     for (let i = 0; i < 5; i++) nodes.push(new DhtNode({ ...options, bootstrap: [entry] }));
     const session = dhtSession([entry]);
-    const shoal = (args: string[]) =>
-      run(Deno.execPath(), [
-        "run",
-        "--quiet",
-        "--allow-read",
-        "--allow-write",
-        "--allow-net",
-        "--allow-env",
-        "--unstable-net",
-        SHOAL_CLI,
-        ...args,
-      ], { env: { NO_COLOR: "1" } });
+    const everything = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
+    const shoal = (args: string[], permissions = everything) =>
+      run(
+        Deno.execPath(),
+        ["run", "--quiet", ...permissions, "--unstable-net", SHOAL_CLI, ...args],
+        {
+          env: { NO_COLOR: "1" },
+        },
+      );
     try {
       await Promise.all(nodes.map((node) => node.ready()));
       const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
@@ -404,12 +401,25 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       }
       const state = `${dir}/state`;
       const common = ["--dht-many-per-ip", "--bind", "127.0.0.1", "--state-dir", state, "--json"];
-      const joined = await shoal(["dht", "--dht-bootstrap", entry, ...common]);
+      // The narrowest permissions the README gives for shoal dht with --state-dir.
+      await Deno.mkdir(state);
+      const narrowest = [`--allow-read=${state}`, `--allow-write=${state}`, "--allow-net"];
+      const joined = await shoal(["dht", "--dht-bootstrap", entry, ...common], narrowest);
       if (joined.code !== 0) throw new Error(`shoal dht exited ${joined.code}: ${joined.stderr}`);
       const table = JSON.parse(joined.stdout);
       if (table.nodes < 1) throw new Error(`shoal dht: ${joined.stdout}`);
       const saved = JSON.parse(await Deno.readTextFile(`${state}/dht.json`));
       if (!(saved.nodes?.length >= 1)) throw new Error(`nothing saved: ${JSON.stringify(saved)}`);
+      // With net access to some hosts only, there is no DHT, and it says why.
+      const narrowed = await shoal(
+        ["dht", "--dht-bootstrap", entry, ...common],
+        [...narrowest.slice(0, 2), "--allow-net=127.0.0.1"],
+      );
+      if (narrowed.code !== 4 || !narrowed.stderr.includes("--allow-net with no list")) {
+        throw new Error(
+          `shoal dht with --allow-net=127.0.0.1: ${narrowed.code} ${narrowed.stderr}`,
+        );
+      }
 
       // No --dht-bootstrap: the saved table is all it has here (the built-in names do not resolve).
       const looked = await shoal(["dht", "get-peers", torrent.infoHashHex, ...common]);
