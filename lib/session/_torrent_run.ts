@@ -111,9 +111,11 @@ export class TorrentRun {
   readonly #announcer?: Announcer;
   #announcing = false;
   /** Where peers come from besides the trackers: the user's, and those the options add. */
-  readonly #sources: readonly PeerSource[];
+  #sources: readonly PeerSource[];
   /** The sources from the session's services (LSD), which may announce the torrent too. */
-  readonly #shared: readonly AnnouncingPeerSource[];
+  #shared: readonly AnnouncingPeerSource[];
+  /** The session's services' sources, stopped when a magnet link's torrent turned out private. */
+  #sharedStopped: Promise<void> = Promise.resolve();
   #sourcesStarted = false;
   /** Watches the files for changes by others and checks what they touch again. */
   #repair?: PieceRepair;
@@ -375,6 +377,14 @@ export class TorrentRun {
 
   /** The session's services tell others of the torrent once it is known not to be private. */
   #announceShared(): void {
+    if (this.#torrent?.private && this.#shared.length > 0) {
+      // A magnet link's torrent turned out private (BEP 27): no more DHT lookups or LSD for it.
+      const shared: readonly PeerSource[] = this.#shared;
+      this.#shared = [];
+      this.#sources = this.#sources.filter((source) => !shared.includes(source));
+      this.#sharedStopped = Promise.all(shared.map((source) => source.stop())).then(() => {});
+      return;
+    }
     const announce = this.#torrent !== undefined && !this.#torrent.private &&
       !this.#options.metadataOnly && !this.#stopping;
     for (const source of this.#shared) source.announce(announce);
@@ -712,6 +722,7 @@ export class TorrentRun {
         await step(`stopping ${source.kind}`, () => source.stop());
       }
     }
+    await step("stopping the session's peer sources", () => this.#sharedStopped);
     if (this.#picker) await step("saving resume data", () => this.#saveResume());
     await step("closing the piece writer", () => this.#writer?.close());
     await step("closing files", () => this.#store?.close());

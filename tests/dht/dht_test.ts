@@ -6,25 +6,15 @@
  * 30 shoal nodes, hostile nodes, and the built-in bootstrap list going
  * nowhere.
  */
-import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { run, testWithPrograms } from "../helpers/tools.ts";
+import { runIsolated } from "../helpers/isolated.ts";
+import { testWithPrograms } from "../helpers/tools.ts";
 
 const SCENARIOS = new URL("../helpers/dht_scenarios.ts", import.meta.url).pathname;
 
 /** Runs a scenario inside `unshare -n` with loopback up, and prints what it saw. */
 async function isolated(scenario: string): Promise<void> {
-  const result = await run("unshare", [
-    "-n",
-    "bash",
-    "-c",
-    `ip link set lo up && exec "$0" run --quiet -A --unstable-net "$1" "$2"`,
-    Deno.execPath(),
-    SCENARIOS,
-    scenario,
-  ]);
-  assertEquals(result.code, 0, `${scenario}:\n${result.stdout}\n${result.stderr}`);
-  assertStringIncludes(result.stdout, "OK ");
-  console.log(`  ${scenario}: ${result.stdout.trim().slice(3)}`);
+  const output = await runIsolated(SCENARIOS, scenario, "ip link set lo up");
+  console.log(`  ${scenario}: ${output.trim().slice(3)}`);
 }
 
 testWithPrograms(
@@ -67,6 +57,12 @@ testWithPrograms(
   "dht: shoal pings the nodes a torrent file names, sends its DHT port (PORT) to peers with the DHT bit and pings the nodes peers name; none of it for a private torrent",
   ["network-namespace"],
   async () => await isolated("port-message"),
+);
+
+testWithPrograms(
+  "dht: a magnet link whose torrent turns out private stops looking itself up in the DHT once its metadata says so",
+  ["network-namespace"],
+  async () => await isolated("private-magnet"),
 );
 
 testWithPrograms(

@@ -5,27 +5,16 @@
  * with LSD on by default, and shoal with libtorrent both ways, finding
  * each other by LSD alone.
  */
-import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { run, testWithPrograms } from "../helpers/tools.ts";
+import { runIsolated } from "../helpers/isolated.ts";
+import { testWithPrograms } from "../helpers/tools.ts";
 
 const SCENARIOS = new URL("../helpers/lsd_scenarios.ts", import.meta.url).pathname;
 
 /** Runs a scenario inside `unshare -n`, loopback up with a multicast route. */
-async function isolated(scenario: string): Promise<string> {
+function isolated(scenario: string): Promise<string> {
   const setup =
     "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo";
-  const result = await run("unshare", [
-    "-n",
-    "bash",
-    "-c",
-    `${setup} && exec "$0" run --quiet -A --unstable-net "$1" "$2"`,
-    Deno.execPath(),
-    SCENARIOS,
-    scenario,
-  ]);
-  assertEquals(result.code, 0, `${scenario}:\n${result.stdout}\n${result.stderr}`);
-  assertStringIncludes(result.stdout, "OK ");
-  return result.stdout;
+  return runIsolated(SCENARIOS, scenario, setup);
 }
 
 testWithPrograms(

@@ -17,30 +17,24 @@ import { decodeKrpc, encodeKrpc } from "../../lib/dht/krpc.ts";
 import { decode, encode } from "../../lib/bencode/mod.ts";
 import type { BencodeDict } from "../../lib/bencode/types.ts";
 import { createTorrent } from "../../lib/metainfo/create.ts";
+import { toHex } from "../../lib/util/_bytes.ts";
 import { hostileScenario } from "./dht_attackers.ts";
 import { closeQuietly, dialLoopback, handshake, message, readExactly, writeAll } from "./wire.ts";
 import { parseMagnet } from "../../lib/metainfo/magnet.ts";
 import { parseTorrent, readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
-import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
 import { aria2LoopbackFlags } from "./seeders.ts";
-import { run, SHOAL_CLI, withTempDir } from "./tools.ts";
+import { refuseUnlessLoopbackOnly, runScenario, watchSources } from "./isolated.ts";
+import { run, SHOAL_CLI } from "./tools.ts";
 import { freePort } from "./trackers.ts";
 import { until } from "./until.ts";
 
 const LT_DHT = new URL("../peers/libtorrent_dht.py", import.meta.url).pathname;
 const WEBTORRENT = new URL("../peers/webtorrent_peer.mjs", import.meta.url).pathname;
 
-// Network safety: only inside a namespace whose one interface is loopback.
-const interfaces = new Set(Deno.networkInterfaces().map((i) => i.name));
-if ([...interfaces].some((name) => name !== "lo")) {
-  console.error(
-    `refusing to run a DHT: this is not a loopback-only namespace (${[...interfaces]})`,
-  );
-  Deno.exit(3);
-}
+refuseUnlessLoopbackOnly("run a DHT");
 
 /** A free UDP and TCP port on 127.0.0.1 (libtorrent uses one number for both). */
 function freeUdpPort(): number {
@@ -65,15 +59,6 @@ function randomId(): Uint8Array {
 async function libtorrent(args: string[]) {
   const stateDir = await Deno.makeTempDir({ prefix: "shoal-dht-libtorrent-" });
   return spawnPeerProgram("/usr/bin/python3", [LT_DHT, ...args], stateDir);
-}
-
-/** Watches a handle for the sources of its peers. */
-function watchSources(handle: TorrentHandle): { sources: Set<string>; stop: () => void } {
-  const sources = new Set<string>();
-  const timer = setInterval(() => {
-    for (const peer of handle.peers()) for (const source of peer.sources) sources.add(source);
-  }, 20);
-  return { sources, stop: () => clearInterval(timer) };
 }
 
 /** A shoal session on 127.0.0.1 with the DHT on, bootstrapping from `bootstrap`. */
@@ -457,6 +442,74 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     }
   },
 
+  /**
+   * A magnet link whose torrent turns out private (BEP 27): once its
+   * metadata says so, its DHT lookups stop. The DHT's one other node is a
+   * spy that counts the `get_peers` queries for the torrent and answers
+   * with nothing: a public torrent would look again 30 s later.
+   */
+  async "private-magnet"(dir) {
+    const fixture = await singleFileFixture(dir, 100_000);
+    const privateTorrent = parseTorrent(
+      (await createTorrent(`${fixture.dataDir}/single.bin`, {
+        pieceLength: 16 * 1024,
+        private: true,
+      }))
+        .bytes,
+    );
+    const spy = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const asked: number[] = [];
+    const listening = (async () => {
+      try {
+        for (;;) {
+          const [datagram, from] = await spy.receive();
+          const query = decodeKrpc(datagram);
+          if (query.kind !== "query") continue;
+          if (
+            query.method === "get_peers" &&
+            toHex(query.args.infoHash ?? new Uint8Array()) === privateTorrent.infoHashHex
+          ) {
+            asked.push(performance.now());
+          }
+          const result = { id: randomId(), token: text.encode("spy") };
+          await spy.send(
+            encodeKrpc({ kind: "response", transaction: query.transaction, result }),
+            from,
+          );
+        }
+      } catch {
+        // Closed.
+      }
+    })();
+    const seed = new Session({ host: "127.0.0.1", port: freeUdpPort() });
+    const session = dhtSession([`127.0.0.1:${(spy.addr as Deno.NetAddr).port}`]);
+    try {
+      const seeding = seed.add(privateTorrent, { downloadDir: fixture.dataDir, seed: true });
+      await until(() => seeding.state === "seeding", "the private seed is ready", 10_000);
+      const magnet = parseMagnet(
+        `magnet:?xt=urn:btih:${privateTorrent.infoHashHex}&x.pe=127.0.0.1:${seed.port}`,
+      );
+      const handle = session.add(magnet, { downloadDir: `${dir}/down` });
+      const result = await handle.done;
+      if (result !== "complete") throw new Error(`the download ended ${result}`);
+      const knownAt = performance.now();
+      const before = asked.length;
+      await new Promise((resolve) => setTimeout(resolve, 34_000));
+      const after = asked.filter((at) => at > knownAt).length;
+      if (after > 0) {
+        throw new Error(`${after} DHT lookups of the private torrent after its metadata came`);
+      }
+      return `the private torrent's metadata came from its seed; ${before} lookup${
+        before === 1 ? "" : "s"
+      } of it in the DHT before, none in the 34 s after`;
+    } finally {
+      await session.close();
+      await seed.close();
+      spy.close();
+      await listening;
+    }
+  },
+
   /** Garbage, floods, unasked-for replies and a lying node: the node stays bounded. */
   hostile: () => hostileScenario(),
 
@@ -554,21 +607,4 @@ async function udpDatagramsOut(): Promise<number> {
   return Number(values[names.indexOf("OutDatagrams")]);
 }
 
-const name = Deno.args[0];
-const scenario = scenarios[name];
-if (!scenario) {
-  console.error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(", ")}`);
-  Deno.exit(2);
-}
-const timer = setTimeout(() => {
-  console.error(`${name}: no result after 90 s`);
-  Deno.exit(1);
-}, 90_000);
-try {
-  console.log(`OK ${await withTempDir(scenario)}`);
-} catch (error) {
-  console.error(`${name}: ${(error as Error).stack}`);
-  Deno.exitCode = 1;
-} finally {
-  clearTimeout(timer);
-}
+await runScenario(scenarios, 90);

@@ -16,33 +16,17 @@
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
-import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
-import { run, SHOAL_CLI, withTempDir } from "./tools.ts";
+import { refuseUnlessLoopbackOnly, runScenario, watchSources } from "./isolated.ts";
+import { run, SHOAL_CLI } from "./tools.ts";
 import { freePort } from "./trackers.ts";
 import { until } from "./until.ts";
 import { LSD_IPV4 } from "../../lib/discovery/lsd_message.ts";
 
 const PEERS_DIR = new URL("../peers/", import.meta.url).pathname;
 
-// Network safety: only inside a namespace whose one interface is loopback.
-const interfaces = new Set(Deno.networkInterfaces().map((i) => i.name));
-if ([...interfaces].some((name) => name !== "lo")) {
-  console.error(
-    `refusing to multicast: this is not a loopback-only namespace (${[...interfaces]})`,
-  );
-  Deno.exit(3);
-}
-
-/** Watches a handle for a peer heard of through LSD (downloads here are quick). */
-function watchSources(handle: TorrentHandle): { sources: Set<string>; stop: () => void } {
-  const sources = new Set<string>();
-  const timer = setInterval(() => {
-    for (const peer of handle.peers()) for (const source of peer.sources) sources.add(source);
-  }, 20);
-  return { sources, stop: () => clearInterval(timer) };
-}
+refuseUnlessLoopbackOnly("multicast");
 
 /** A shoal seed on 127.0.0.1 with LSD on, slow enough to be seen at work. */
 async function shoalSeed(fixture: { torrent: string; dataDir: string }) {
@@ -293,21 +277,4 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
   },
 };
 
-const name = Deno.args[0];
-const scenario = scenarios[name];
-if (!scenario) {
-  console.error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(", ")}`);
-  Deno.exit(2);
-}
-const timer = setTimeout(() => {
-  console.error(`${name}: no result after 60 s`);
-  Deno.exit(1);
-}, 60_000);
-try {
-  console.log(`OK ${await withTempDir(scenario)}`);
-} catch (error) {
-  console.error(`${name}: ${(error as Error).stack}`);
-  Deno.exitCode = 1;
-} finally {
-  clearTimeout(timer);
-}
+await runScenario(scenarios, 60);
