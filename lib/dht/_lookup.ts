@@ -189,7 +189,12 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
             peers.set(key, peer);
             fresh.push(peer);
           }
-          if (fresh.length > 0) options.onPeers?.(fresh);
+          // The caller's callback may throw: the lookup goes on, and nothing is left unowned.
+          try {
+            if (fresh.length > 0) options.onPeers?.(fresh);
+          } catch {
+            // Its error is the caller's; the lookup does not stop for it.
+          }
         }
         step();
       }, () => {

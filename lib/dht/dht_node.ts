@@ -119,6 +119,8 @@ interface Pending {
 }
 
 const MAX_PENDING = 512;
+/** Pings (of nodes that queried us, that peers named, questionable ones) unanswered at once. */
+const MAX_PINGS_IN_FLIGHT = 64;
 const PER_SOURCE_PER_SECOND = 25;
 const QUERIES_PER_SECOND = 500;
 const REMEMBERED = 4096;
@@ -184,6 +186,9 @@ export class DhtNode {
   #savedAt = Date.now();
   #expiredAt = Date.now();
   #closed = false;
+  #pingsInFlight = 0;
+  /** Whether the first bootstrap has ended (the tick's bootstraps wait for it). */
+  #started = false;
   #stats = { queriesSent: 0, queriesReceived: 0, dropped: 0 };
 
   /**
@@ -203,7 +208,7 @@ export class DhtNode {
     this.#saved = saved?.nodes ?? [];
     this.#listening = this.#sockets.run((datagram, from) => this.#heard(datagram, from));
     this.#clock = setInterval(() => this.#tick(Date.now()), 1000);
-    this.#ready = this.#start();
+    this.#ready = this.#start().finally(() => void (this.#started = true));
     this.#tasks.spawn(this.#ready, "DHT bootstrap");
     this.#log.info(`DHT: node ${toHex(id).slice(0, 8)}… on UDP port ${this.#sockets.port}`);
   }
@@ -261,12 +266,21 @@ export class DhtNode {
       return [];
     }
     if (ipBytes(address.host)) return [address];
+    if (this.#closed) return [];
     try {
-      const found = await lookupHost(address.host, { all: true });
+      // Closing does not wait for a slow resolver.
+      const closing = this.#closing.signal;
+      const closed = new Promise<never>((_, reject) =>
+        closing.addEventListener("abort", () => reject(new Error("the node closed")), {
+          once: true,
+        })
+      );
+      const found = await Promise.race([lookupHost(address.host, { all: true }), closed]);
       return found
         .filter((entry) => this.#sockets.reaches(entry.family === 6 ? 6 : 4))
         .map((entry) => ({ host: entry.address, port: address.port }));
     } catch (error) {
+      if (this.#closed) return [];
       this.#log.warn(`DHT: cannot resolve the bootstrap node ${name}: ${(error as Error).message}`);
       return [];
     }
@@ -313,7 +327,7 @@ export class DhtNode {
     if (this.#closed) return;
     // Again while the table is short of a bucket's worth, backing off from 5 s to 5 minutes;
     // from 5 s again once it has emptied.
-    if (this.#table.size < 8 && now >= this.#nextBootstrapAt) {
+    if (this.#started && this.#table.size < 8 && now >= this.#nextBootstrapAt) {
       if (this.#table.size === 0 && this.#wasFull) this.#bootstrapWaitMs = 5_000;
       this.#wasFull = this.#table.size > 0;
       this.#tasks.spawn(this.#bootstrap(), "DHT bootstrap");
@@ -323,7 +337,7 @@ export class DhtNode {
       setNewest(this.#pinged, node.key, now, REMEMBERED);
       this.#ping(node);
     }
-    const [stale] = this.#table.size > 0 ? this.#table.staleTargets(now) : [];
+    const stale = this.#table.size > 0 ? this.#table.staleTarget(now) : undefined;
     if (stale) this.#tasks.spawn(this.#lookup(stale, "find_node").then(() => {}), "DHT refresh");
     if (now - this.#expiredAt >= 60_000) {
       this.#expiredAt = now;
@@ -335,8 +349,12 @@ export class DhtNode {
     }
   }
 
+  /** Pings a node, unless too many pings are unanswered already: lookups keep their room. */
   #ping(node: PeerAddress): void {
-    this.#tasks.spawn(this.#query(node, "ping", {}).then(() => {}), "DHT ping");
+    if (this.#pingsInFlight >= MAX_PINGS_IN_FLIGHT) return;
+    this.#pingsInFlight++;
+    const done = () => void this.#pingsInFlight--;
+    this.#tasks.spawn(this.#query(node, "ping", {}).then(done, done), "DHT ping");
   }
 
   /**
@@ -396,6 +414,10 @@ export class DhtNode {
   ): Promise<PeerLookup> {
     const start = performance.now();
     const result = await this.#lookup(infoHash, "get_peers", undefined, options);
+    // Stopped meanwhile (the torrent went away, the node closes): nobody is told of it.
+    if (options.signal?.aborted || this.#closed) {
+      return { ...result, ms: performance.now() - start, announced: 0 };
+    }
     const replies = await Promise.all(
       result.closest.filter((responder) => responder.token).map(({ node, token }) =>
         this.#query(node, "announce_peer", {
@@ -585,7 +607,9 @@ export class DhtNode {
       const verified = ip ? isBep42Valid(message.result.id, ip) : false;
       this.#table.confirmed({ ...from, id: message.result.id }, true, Date.now(), verified);
     }
-    if (message.ip) this.#voteExternal(message.ip, key);
+    // One vote per IP address (one host answering from many ports is one voter), except
+    // where many nodes share an address by design.
+    if (message.ip) this.#voteExternal(message.ip, this.#options.manyPerIp ? key : from.host);
     pending.resolve(message);
   }
 
@@ -672,7 +696,7 @@ export class DhtNode {
     // A node that queries us may belong in our table: it enters once it answers a ping.
     if (query.readOnly || this.#routerKeys.has(key)) return;
     if (this.#table.confirmed({ ...from, id: args.id }, false, now) === "refused") {
-      if (now - (this.#pinged.get(key) ?? 0) >= 60_000 && this.#pinged.size < REMEMBERED) {
+      if (now - (this.#pinged.get(key) ?? 0) >= 60_000) {
         setNewest(this.#pinged, key, now, REMEMBERED);
         this.#ping(from);
       }

@@ -173,7 +173,9 @@ export function decodeKrpc(datagram: Uint8Array): KrpcMessage {
   }
   let value: BencodeValue;
   try {
-    value = decode(datagram, { mode: "lenient", maxDepth: 4, maxItems: MAX_VALUES + 8 });
+    // A datagram of 8 KiB holds at most about 1,000 list items; `values` is cut to
+    // MAX_VALUES after decoding.
+    value = decode(datagram, { mode: "lenient", maxDepth: 4, maxItems: MAX_KRPC_DATAGRAM / 2 });
   } catch (error) {
     throw new KrpcDecodeError(`not bencode: ${(error as Error).message}`);
   }

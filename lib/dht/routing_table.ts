@@ -183,7 +183,9 @@ export class RoutingTable {
     const key = `${contact.host}:${contact.port}`;
     const known = this.#byKey.get(key);
     if (known && !bytesEqual(known.id, contact.id)) {
-      // The same address with another id: the old entry is gone; its id may be lying.
+      // The same address with another id. A query's source address can be forged: only a reply
+      // (to a query we sent there) replaces the entry.
+      if (!replied) return "refused";
       this.#remove(known);
     } else if (known) {
       if (replied) {
@@ -350,17 +352,18 @@ export class RoutingTable {
   }
 
   /**
-   * Random targets in each bucket unchanged for 15 minutes, to refresh it
-   * with a `find_node`; marks those buckets refreshed.
+   * A random target in the bucket unchanged longest, if 15 minutes or
+   * more, to refresh it with a `find_node`; marks that bucket refreshed.
    */
-  staleTargets(now: number): Uint8Array[] {
-    const targets: Uint8Array[] = [];
+  staleTarget(now: number): Uint8Array | undefined {
+    let stalest = -1;
     this.#buckets.forEach((bucket, depth) => {
       if (now - bucket.changedAt < QUESTIONABLE_AFTER_MS) return;
-      bucket.changedAt = now;
-      targets.push(this.randomIdAt(depth, depth === this.#buckets.length - 1));
+      if (stalest < 0 || bucket.changedAt < this.#buckets[stalest].changedAt) stalest = depth;
     });
-    return targets;
+    if (stalest < 0) return undefined;
+    this.#buckets[stalest].changedAt = now;
+    return this.randomIdAt(stalest, stalest === this.#buckets.length - 1);
   }
 
   /**

@@ -26,7 +26,12 @@ export function sendDhtPort(peer: PeerSession, dht: DhtPortLink | undefined): vo
   }
 }
 
-/** A peer named its DHT node's port: the node is at the peer's address. */
+/** Peers whose PORT was taken: one per connection (a peer repeating it gets no more pings). */
+const told = new WeakSet<PeerSession>();
+
+/** A peer named its DHT node's port: the node is at the peer's address. Once per connection. */
 export function learnDhtNode(peer: PeerSession, port: number, dht: DhtPortLink | undefined): void {
-  if (dht && port > 0) dht.addNode(hostOfKey(peer.key), port);
+  if (!dht || port <= 0 || told.has(peer)) return;
+  told.add(peer);
+  dht.addNode(hostOfKey(peer.key), port);
 }

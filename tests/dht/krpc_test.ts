@@ -6,6 +6,7 @@ import {
   KrpcDecodeError,
   type KrpcMessage,
   MAX_KRPC_DATAGRAM,
+  MAX_VALUES,
 } from "../../lib/dht/krpc.ts";
 import { encodeCompactNodes, parseCompactNodes } from "../../lib/dht/compact_nodes.ts";
 import { assert, assertEquals, assertThrows } from "../helpers/assert.ts";
@@ -198,4 +199,19 @@ Deno.test("compact nodes: IPv4 and IPv6 round trips; port 0, short tails and oth
   tail.set(v4);
   assertEquals(parseCompactNodes(tail, 4).length, 1);
   assertEquals(parseCompactNodes(new Uint8Array(26 * 100), 4).length, 0); // port 0 throughout
+});
+
+Deno.test("krpc: a get_peers response with more values than are read keeps the first MAX_VALUES (an honest node is not failed for it)", () => {
+  const values = Array.from(
+    { length: 300 },
+    (_, i) => new Uint8Array([10, 0, i >> 8, i & 0xff, 0x1a, 0xe1]),
+  );
+  const bytes = encodeKrpc({
+    kind: "response",
+    transaction: new Uint8Array([1, 2]),
+    result: { id: new Uint8Array(20), values, token: new Uint8Array([1, 2, 3, 4]) },
+  });
+  const back = decodeKrpc(bytes);
+  assert(back.kind === "response");
+  assertEquals(back.result.values?.length, MAX_VALUES);
 });

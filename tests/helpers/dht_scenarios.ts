@@ -337,13 +337,23 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         from,
       );
       await until(() => session.dht!.size === 1, "the node named by PORT joins the table", 3000);
+      // One PORT per connection is taken: a peer repeating it with other ports gets no pings.
+      const other = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      const otherPort = (other.addr as Deno.NetAddr).port;
+      await writeAll(open.conn, message(9, new Uint8Array([otherPort >> 8, otherPort & 0xff])));
+      const pinged = await Promise.race([
+        other.receive().then(() => true, () => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000)),
+      ]);
+      other.close();
+      if (pinged) throw new Error("a second PORT on one connection was taken");
       closeQuietly(open.conn);
 
       const closed = await greet(privateTorrent.infoHash);
       closeQuietly(closed.conn);
       if (closed.dhtBit) throw new Error("a DHT bit in the handshake of a private torrent");
       if (closed.messages.some((m) => m.id === 9)) throw new Error("PORT for a private torrent");
-      return "shoal pings the node a torrent file names, sends PORT after its pieces to a peer with the DHT bit and pings the node a PORT names (it joined the table); a private torrent has neither";
+      return "shoal pings the node a torrent file names, sends PORT after its pieces to a peer with the DHT bit and pings the node a PORT names (it joined the table), once per connection; a private torrent has neither";
     } finally {
       named.close();
       node.close();
