@@ -48,6 +48,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: IPv4 and IPv6 nodes (BEP 32) join through both families and find a peer announced over IPv6",
+  ["network-namespace"],
+  async () => await isolated("ipv6"),
+);
+
+testWithPrograms(
   "dht: in a DHT of 30 shoal nodes every lookup of an announced info hash finds the peer",
   ["network-namespace"],
   async () => await isolated("shoal-30"),

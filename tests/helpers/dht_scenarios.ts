@@ -524,6 +524,41 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
   hostile: () => hostileScenario(),
 
   /**
+   * IPv4 and IPv6 (BEP 32): 10 shoal nodes on 127.0.0.1 and ::1 join
+   * through both families; a peer announced over IPv6 is found over IPv6
+   * (`values` of 18 bytes), and the tables hold nodes of both families
+   * (`nodes6`, `want`).
+   */
+  async "ipv6"() {
+    const options = { bind: ["127.0.0.1", "::1"], manyPerIp: true, port: 0 };
+    const first = new DhtNode({ ...options, bootstrap: [] });
+    const nodes = [first];
+    for (let i = 1; i < 10; i++) {
+      nodes.push(
+        new DhtNode({ ...options, bootstrap: [`127.0.0.1:${first.port}`, `[::1]:${first.port}`] }),
+      );
+    }
+    try {
+      await Promise.all(nodes.map((node) => node.ready()));
+      const infoHash = randomId();
+      const announced = await nodes[3].announce(infoHash, 7006);
+      if (announced.announced < 1) throw new Error("the announce reached no node");
+      const lookup = await nodes[8].getPeers(infoHash);
+      const families = new Set(lookup.peers.filter((p) => p.port === 7006).map((p) => p.host));
+      if (!families.has("::1")) throw new Error(`no IPv6 peer found: ${[...families]}`);
+      const hosts = new Set(nodes.flatMap((node) => node.savedNodes().map((n) => n.host)));
+      if (!hosts.has("::1") || !hosts.has("127.0.0.1")) {
+        throw new Error(`the tables hold ${[...hosts]}`);
+      }
+      return `a peer announced over both families was found at ${
+        [...families].join(" and ")
+      }; the tables hold IPv4 and IPv6 nodes`;
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+    }
+  },
+
+  /**
    * 30 shoal nodes: one announces an info hash, and every other finds it;
    * queries per lookup and time.
    */
