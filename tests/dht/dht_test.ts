@@ -72,6 +72,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: once three nodes agree on our external address, the node id follows it (BEP 42) and the table keeps its nodes",
+  ["network-namespace"],
+  async () => await isolated("bep42"),
+);
+
+testWithPrograms(
   "dht: garbage, unasked-for replies, a query flood and a node naming fresh nodes forever leave a node bounded and serving others",
   ["network-namespace"],
   async () => await isolated("hostile"),

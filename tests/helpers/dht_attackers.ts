@@ -12,6 +12,8 @@
 import { encodeCompactNodes } from "../../lib/dht/compact_nodes.ts";
 import { DhtNode } from "../../lib/dht/dht_node.ts";
 import { decodeKrpc, encodeKrpc, type KrpcMessage } from "../../lib/dht/krpc.ts";
+import { isBep42Valid } from "../../lib/dht/node_id.ts";
+import { compactPeer } from "../../lib/net/compact.ts";
 
 const text = new TextEncoder();
 
@@ -152,6 +154,60 @@ class Liar {
     for (const socket of this.sockets) socket.close();
     await this.#serving;
   }
+}
+
+/**
+ * BEP 42: three nodes (on 127.0.0.2, .3 and .4) that each say they see us
+ * at 203.0.113.7; once three agree, our node id follows that address,
+ * and the nodes it knew stay in its table. Returns what it saw.
+ */
+export async function bep42Scenario(): Promise<string> {
+  const external = "203.0.113.7";
+  const voters = ["127.0.0.2", "127.0.0.3", "127.0.0.4"].map((host) =>
+    Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 })
+  );
+  const serving = voters.map(async (socket) => {
+    try {
+      for (;;) {
+        const [datagram, from] = await socket.receive();
+        const query = decodeKrpc(datagram);
+        if (query.kind !== "query") continue;
+        const reply = encodeKrpc({
+          kind: "response",
+          transaction: query.transaction,
+          result: { id: randomId() },
+          ip: compactPeer({ host: external, port: (from as Deno.NetAddr).port })!.bytes,
+        });
+        await socket.send(reply, from).catch(() => {});
+      }
+    } catch {
+      // Closed.
+    }
+  });
+  const bootstrap = voters.map((socket) =>
+    `${(socket.addr as Deno.NetAddr).hostname}:${(socket.addr as Deno.NetAddr).port}`
+  );
+  const node = new DhtNode({ bind: ["127.0.0.1"], port: 0, bootstrap });
+  try {
+    const before = node.id;
+    await node.ready();
+    await wait(200);
+    const ip = new Uint8Array([203, 0, 113, 7]);
+    if (isBep42Valid(before, ip)) throw new Error("the random id was valid already (1 in 2^21)");
+    if (!isBep42Valid(node.id, ip)) throw new Error("the node id did not follow the address");
+    if (node.size < 3) throw new Error(`the table lost its nodes: ${node.size}`);
+    return `three nodes agreed on ${external}: the node id became ${
+      toHexPrefix(node.id)
+    }… (BEP 42), ${node.size} nodes kept`;
+  } finally {
+    await node.close();
+    for (const socket of voters) socket.close();
+    await Promise.all(serving);
+  }
+}
+
+function toHexPrefix(bytes: Uint8Array): string {
+  return [...bytes.subarray(0, 4)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -18,7 +18,7 @@ import { decode, encode } from "../../lib/bencode/mod.ts";
 import type { BencodeDict } from "../../lib/bencode/types.ts";
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { toHex } from "../../lib/util/_bytes.ts";
-import { hostileScenario } from "./dht_attackers.ts";
+import { bep42Scenario, hostileScenario } from "./dht_attackers.ts";
 import { closeQuietly, dialLoopback, handshake, message, readExactly, writeAll } from "./wire.ts";
 import { parseMagnet } from "../../lib/metainfo/magnet.ts";
 import { parseTorrent, readTorrentFile } from "../../lib/metainfo/mod.ts";
@@ -519,6 +519,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       await listening;
     }
   },
+
+  /** BEP 42: once three nodes agree on our address, our id follows it. */
+  bep42: () => bep42Scenario(),
 
   /** Garbage, floods, unasked-for replies and a lying node: the node stays bounded. */
   hostile: () => hostileScenario(),
