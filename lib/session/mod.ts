@@ -34,6 +34,7 @@
 export * from "./session.ts";
 export * from "./torrent_handle.ts";
 export type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
+export type { DhtPortLink } from "../swarm/swarm_types.ts";
 export type { PipelineOptions } from "../swarm/peer_session.ts";
 export type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
 export type { TrackerStatus } from "../tracker/announcer.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DhtPortLink } from "../swarm/_dht_port.ts";
+import type { DhtPortLink } from "../swarm/swarm_types.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { MagnetLink } from "../metainfo/magnet.ts";

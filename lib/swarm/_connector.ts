@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { DhtPortLink } from "./_dht_port.ts";
+import type { DhtPortLink } from "./swarm_types.ts";
 import { connectToPeer, type PeerConnection, type PeerTimeouts } from "../wire/connection.ts";
 import { PeerError } from "../wire/errors.ts";
 import type { Transport } from "../wire/transport.ts";

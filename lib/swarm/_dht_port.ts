@@ -10,14 +10,7 @@
 
 import { hostOfKey } from "../net/peer_address.ts";
 import type { PeerSession } from "./peer_session.ts";
-
-/** What a swarm needs of the session's DHT node (`DhtNode` is one). */
-export interface DhtPortLink {
-  /** Our DHT node's UDP port. */
-  readonly port: number;
-  /** Pings a node a peer named; it joins the routing table if it answers. */
-  addNode(host: string, port: number): void;
-}
+import type { DhtPortLink } from "./swarm_types.ts";
 
 /** Tells a peer that runs a DHT (reserved bit, BEP 5) where our node is. */
 export function sendDhtPort(peer: PeerSession, dht: DhtPortLink | undefined): void {

@@ -15,7 +15,7 @@ import { learnDhtNode, sendDhtPort } from "./_dht_port.ts";
 import type { PeerConnection, PeerTimeouts } from "../wire/connection.ts";
 import type { ExtensionRegistry } from "../wire/extension_registry.ts";
 import type { Transport } from "../wire/transport.ts";
-import type { DhtPortLink } from "./_dht_port.ts";
+import type { DhtPortLink } from "./swarm_types.ts";
 import { type MetadataMessage, UT_METADATA } from "../extensions/ut_metadata.ts";
 import { MetadataFetcher } from "../metadata/metadata_fetcher.ts";
 import { parsePeerAddress, type PeerAddress } from "../net/peer_address.ts";

@@ -43,7 +43,7 @@ export {
   PieceAssembler,
   type PieceAssemblerOptions,
 } from "./piece_assembler.ts";
-export type { PeerSummary, SwarmStats } from "./swarm_types.ts";
+export type { DhtPortLink, PeerSummary, SwarmStats } from "./swarm_types.ts";
 export {
   PeerExchange,
   type PeerExchangeOptions,

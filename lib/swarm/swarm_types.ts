@@ -7,7 +7,6 @@
 
 import type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
 import type { Transport } from "../wire/transport.ts";
-import type { DhtPortLink } from "./_dht_port.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { PieceVerifier } from "../metainfo/piece_verifier.ts";
 import type { Logger } from "../util/log.ts";
@@ -17,6 +16,14 @@ import type { PeerPool } from "../discovery/peer_pool.ts";
 import type { ChokerOptions } from "./choker.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 import type { PeerExchange } from "./peer_exchange.ts";
+
+/** What a swarm needs of the session's DHT node (`DhtNode` is one): PORT messages (BEP 5). */
+export interface DhtPortLink {
+  /** Our DHT node's UDP port. */
+  readonly port: number;
+  /** Pings a node a peer named; it joins the routing table if it answers. */
+  addNode(host: string, port: number): void;
+}
 
 /** Options of a swarm (`Swarm` in `swarm.ts`). */
 export interface SwarmOptions {
