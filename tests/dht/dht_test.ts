@@ -72,6 +72,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: a node whose bootstrap node was down at start tries again and joins once it is up",
+  ["network-namespace"],
+  async () => await isolated("rebootstrap"),
+);
+
+testWithPrograms(
   "dht: once three nodes agree on our external address, the node id follows it (BEP 42) and the table keeps its nodes",
   ["network-namespace"],
   async () => await isolated("bep42"),

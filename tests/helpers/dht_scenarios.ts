@@ -520,6 +520,34 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     }
   },
 
+  /**
+   * Started with its bootstrap node down, a node tries again (5 s later,
+   * then backing off) and joins once that node is up.
+   */
+  async rebootstrap() {
+    const port = freeUdpPort();
+    const node = new DhtNode({
+      bind: ["127.0.0.1"],
+      port: 0,
+      manyPerIp: true,
+      bootstrap: [`127.0.0.1:${port}`],
+    });
+    let later: DhtNode | undefined;
+    try {
+      await node.ready();
+      if (node.size !== 0) throw new Error("a node answered from a closed port");
+      later = new DhtNode({ bind: ["127.0.0.1"], port, manyPerIp: true, bootstrap: [] });
+      const started = performance.now();
+      await until(() => node.size > 0, "the node joins once its bootstrap node is up", 15_000);
+      return `the first bootstrap found nobody; the node joined ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s after its bootstrap node came up`;
+    } finally {
+      await node.close();
+      await later?.close();
+    }
+  },
+
   /** BEP 42: once three nodes agree on our address, our id follows it. */
   bep42: () => bep42Scenario(),
 
