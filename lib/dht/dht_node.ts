@@ -626,8 +626,11 @@ export class DhtNode {
     );
     const old = this.#table.nodes();
     this.#table = new RoutingTable(id, { manyPerIp: this.#options.manyPerIp });
-    const now = Date.now();
-    for (const node of old) this.#table.confirmed(node, true, now, node.verified);
+    // Each node keeps when it last answered and the queries it failed since.
+    for (const node of old) {
+      this.#table.confirmed(node, true, node.repliedAt || Date.now(), node.verified);
+      for (let i = 0; i < node.failures; i++) this.#table.failed(node.key);
+    }
   }
 
   #reply(to: DatagramSource, message: KrpcMessage): void {
