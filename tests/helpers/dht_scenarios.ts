@@ -26,7 +26,12 @@ import { Session } from "../../lib/session/session.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
 import { aria2LoopbackFlags } from "./seeders.ts";
-import { refuseUnlessLoopbackOnly, runScenario, watchSources } from "./isolated.ts";
+import {
+  downloadWithCli,
+  refuseUnlessLoopbackOnly,
+  runScenario,
+  watchSources,
+} from "./isolated.ts";
 import { run, SHOAL_CLI } from "./tools.ts";
 import { freePort } from "./trackers.ts";
 import { until } from "./until.ts";
@@ -424,27 +429,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         throw new Error(`get-peers did not find the seed: ${looked.stdout}`);
       }
 
-      const download = await shoal([
-        "download",
-        `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
-        "-d",
-        `${dir}/down`,
-        "-p",
-        String(freeUdpPort()),
-        "--bind",
-        "127.0.0.1",
-        "--dht-bootstrap",
-        entry,
-        "--dht-many-per-ip",
-        "--no-lsd",
-        "--stall-timeout",
-        "30s",
-        "-q",
+      await downloadWithCli(fixture, `magnet:?xt=urn:btih:${torrent.infoHashHex}`, dir, [
+        ...["--dht-bootstrap", entry, "--dht-many-per-ip", "--no-lsd"],
       ]);
-      if (download.code !== 0) {
-        throw new Error(`shoal download exited ${download.code}: ${download.stderr}`);
-      }
-      await assertSameContent(fixture, `${dir}/down`);
       return `shoal dht joined (${table.nodes} nodes, ${saved.nodes.length} saved); get-peers from the saved table found the seed after ${lookup.queries} queries in ${lookup.ms} ms; shoal download of a bare magnet link found it and downloaded`;
     } finally {
       await session.close();

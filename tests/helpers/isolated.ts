@@ -9,7 +9,9 @@
 
 import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { assertEquals, assertStringIncludes } from "./assert.ts";
-import { run, withTempDir } from "./tools.ts";
+import { assertSameContent, type Fixture } from "./content.ts";
+import { run, SHOAL_CLI, withTempDir } from "./tools.ts";
+import { freePort } from "./trackers.ts";
 
 /** Exits (code 3) unless the only interface is loopback: `what` would leave the machine. */
 export function refuseUnlessLoopbackOnly(what: string): void {
@@ -29,6 +31,32 @@ export function watchSources(handle: TorrentHandle): { sources: Set<string>; sto
     for (const peer of handle.peers()) for (const source of peer.sources) sources.add(source);
   }, 20);
   return { sources, stop: () => clearInterval(timer) };
+}
+
+/**
+ * `shoal download <torrent>` into `<dir>/down` on 127.0.0.1 with `flags`
+ * (which say how peers are found), then the bytes compared with the
+ * fixture's; throws when it fails.
+ */
+export async function downloadWithCli(
+  fixture: Fixture,
+  torrent: string,
+  dir: string,
+  flags: string[],
+): Promise<void> {
+  const permissions = ["--allow-read", "--allow-write", "--allow-net", "--unstable-net"];
+  const result = await run(Deno.execPath(), [
+    "run",
+    "--quiet",
+    ...permissions,
+    SHOAL_CLI,
+    "download",
+    torrent,
+    ...["-d", `${dir}/down`, "-p", String(freePort()), "--bind", "127.0.0.1"],
+    ...["--stall-timeout", "30s", "-q", ...flags],
+  ]);
+  if (result.code !== 0) throw new Error(`shoal download exited ${result.code}: ${result.stderr}`);
+  await assertSameContent(fixture, `${dir}/down`);
 }
 
 /**

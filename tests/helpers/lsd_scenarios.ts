@@ -18,8 +18,12 @@ import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
-import { refuseUnlessLoopbackOnly, runScenario, watchSources } from "./isolated.ts";
-import { run, SHOAL_CLI } from "./tools.ts";
+import {
+  downloadWithCli,
+  refuseUnlessLoopbackOnly,
+  runScenario,
+  watchSources,
+} from "./isolated.ts";
 import { freePort } from "./trackers.ts";
 import { until } from "./until.ts";
 import { LSD_IPV4 } from "../../lib/discovery/lsd_message.ts";
@@ -182,31 +186,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const fixture = await singleFileFixture(dir, 2_000_003);
     const seed = await shoalSeed(fixture);
     try {
-      const result = await run(Deno.execPath(), [
-        "run",
-        "--quiet",
-        "--allow-read",
-        "--allow-write",
-        "--allow-net",
-        "--unstable-net",
-        SHOAL_CLI,
-        "download",
-        fixture.torrent,
-        "-d",
-        `${dir}/down`,
-        "-p",
-        String(freePort()),
-        "--bind",
-        "127.0.0.1",
-        "--stall-timeout",
-        "20s",
-        "--no-dht",
-        "-q",
-      ]);
-      if (result.code !== 0) {
-        throw new Error(`shoal download exited ${result.code}: ${result.stderr}`);
-      }
-      await assertSameContent(fixture, `${dir}/down`);
+      await downloadWithCli(fixture, fixture.torrent, dir, ["--no-dht"]);
       return "shoal download found the seed by LSD";
     } finally {
       await seed.session.close();
