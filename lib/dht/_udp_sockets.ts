@@ -112,6 +112,15 @@ export class UdpSockets {
       .catch((error) => this.#log.debug(`DHT: to ${host}:${port}: ${(error as Error).message}`));
   }
 
+  /** Sends one datagram, and says when it could not. */
+  async sendOrThrow(datagram: Uint8Array, host: string, port: number): Promise<void> {
+    if (this.#closed) throw new Error("the DHT's socket is closed");
+    const family = host.includes(":") ? 6 : 4;
+    const socket = this.#sockets.find((socket) => socket.families.includes(family));
+    if (!socket) throw new Error(`the DHT's socket cannot reach IPv${family} addresses`);
+    await socket.conn.send(datagram, { transport: "udp", hostname: host, port });
+  }
+
   /** Reads datagrams until closed; `heard` must not throw. */
   run(heard: (datagram: Uint8Array, from: DatagramSource) => void): Promise<void> {
     return Promise.all(this.#sockets.map(async ({ conn }) => {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { SharedUdp } from "../net/shared_udp.ts";
 import { lookup as lookupHost } from "node:dns/promises";
 import { addressScope, ipv4Bytes, ipv6Bytes } from "../net/_ip.ts";
 import { compactPeer, parseCompactPeers } from "../net/compact.ts";
@@ -187,6 +188,9 @@ export class DhtNode {
   #expiredAt = Date.now();
   #closed = false;
   #pingsInFlight = 0;
+  #lent?: SharedUdp;
+  /** Who gets the datagrams that are not KRPC (see {@linkcode sharedUdp}). */
+  #foreign?: (datagram: Uint8Array, from: PeerAddress) => void;
   /** Whether the first bootstrap has ended (the tick's bootstraps wait for it). */
   #started = false;
   #stats = { queriesSent: 0, queriesReceived: 0, dropped: 0 };
@@ -540,9 +544,30 @@ export class DhtNode {
     return both ? ["n4", "n6"] : undefined;
   }
 
+  /**
+   * The node's socket, lent to the session's UDP tracker client: it sends
+   * from the DHT's port and gets the datagrams that are not KRPC.
+   */
+  sharedUdp(): SharedUdp {
+    return this.#lent ??= {
+      reaches: (family) => !this.#closed && this.#sockets.reaches(family),
+      send: (datagram, host, port) => this.#sockets.sendOrThrow(datagram, host, port),
+      lend: (receiver) => void (this.#foreign = receiver),
+    };
+  }
+
   /** A datagram arrived. Never throws. */
   #heard(datagram: Uint8Array, from: DatagramSource): void {
     if (this.#closed) return;
+    // Not a bencoded dictionary: a UDP tracker's reply, for the client the socket is lent to.
+    if (datagram[0] !== 0x64 && this.#foreign) {
+      try {
+        this.#foreign(datagram, from);
+      } catch (error) {
+        this.#log.error(`DHT: the socket's borrower failed: ${(error as Error).message}`);
+      }
+      return;
+    }
     let message: KrpcMessage;
     try {
       message = decodeKrpc(datagram);

@@ -14,6 +14,7 @@
  */
 
 export * from "./peer_address.ts";
+export type { SharedUdp } from "./shared_udp.ts";
 export {
   compactPeer,
   type CompactPeers,

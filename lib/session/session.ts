@@ -161,7 +161,8 @@ export class Session {
     this.peerId = options.peerId ?? randomPeerId();
     this.#log = options.log ?? silentLogger;
     const bind = options.bind ?? (options.host === undefined ? undefined : [options.host]);
-    this.#udp = new UdpTrackerClient({ bind });
+    // UDP trackers are asked from the DHT's socket when the DHT is on (one UDP port for both).
+    this.#udp = new UdpTrackerClient({ bind, shared: () => this.#dht?.node.sharedUdp() });
     if (bind && bind.length > 0) {
       this.#transport = dialFrom(bind);
       this.#http = Deno.createHttpClient({ localAddress: bind[0] });

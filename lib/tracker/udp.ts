@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { SharedUdp } from "../net/shared_udp.ts";
 import { lookup } from "node:dns/promises";
 import {
   ACTION_ANNOUNCE,
@@ -50,6 +51,13 @@ export interface UdpTrackerOptions {
    * the first address of that family. Default: every address (`0.0.0.0`, `::`).
    */
   bind?: readonly string[];
+  /**
+   * A socket to send from instead of its own, when there is one (the
+   * session's DHT node lends its socket: one UDP port for both); asked at
+   * each send, so it may come and go. Its families it cannot reach, and
+   * every request when it gives none, use the client's own sockets.
+   */
+  shared?: () => SharedUdp | undefined;
 }
 
 /** A retransmission about to go out: the tracker has not answered yet. */
@@ -137,6 +145,9 @@ export class UdpTrackerClient {
   readonly #connectionIdTtlMs: number;
   readonly #onIgnoredPacket?: (reason: string) => void;
   readonly #bind?: readonly string[];
+  readonly #shared?: () => SharedUdp | undefined;
+  /** The shared socket that hands us its tracker replies now. */
+  #borrowed?: SharedUdp;
   readonly #sockets = new Map<4 | 6, Deno.DatagramConn>();
   readonly #pending = new Map<number, Pending>();
   readonly #connections = new Map<string, { id: bigint; expires: number }>();
@@ -155,6 +166,7 @@ export class UdpTrackerClient {
     this.#connectionIdTtlMs = options.connectionIdTtlMs ?? 60_000;
     this.#onIgnoredPacket = options.onIgnoredPacket;
     this.#bind = options.bind;
+    this.#shared = options.shared;
   }
 
   #ignore(reason: string): void {
@@ -210,6 +222,25 @@ export class UdpTrackerClient {
         // already closed
       }
     }
+  }
+
+  /** Sends from the shared socket when there is one for the family, else from our own. */
+  async #send(endpoint: Endpoint, packet: Uint8Array): Promise<void> {
+    const shared = this.#shared?.();
+    if (shared?.reaches(endpoint.family)) {
+      if (this.#borrowed !== shared) {
+        this.#borrowed = shared;
+        shared.lend((datagram, from) =>
+          this.#dispatch(datagram, { transport: "udp", hostname: from.host, port: from.port })
+        );
+      }
+      return await shared.send(packet, endpoint.hostname, endpoint.port);
+    }
+    await this.#socket(endpoint.family).send(packet, {
+      transport: "udp",
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+    });
   }
 
   #dispatch(packet: Uint8Array, from: Deno.NetAddr): void {
@@ -308,11 +339,7 @@ export class UdpTrackerClient {
     });
     outcome.catch(() => {}); // Awaited below; this only marks it handled during the send.
     try {
-      await this.#socket(endpoint.family).send(build(transaction), {
-        transport: "udp",
-        hostname: endpoint.hostname,
-        port: endpoint.port,
-      });
+      await this.#send(endpoint, build(transaction));
     } catch (error) {
       cancel();
       if (error instanceof TrackerError) throw error;

@@ -72,6 +72,12 @@ testWithPrograms(
 );
 
 testWithPrograms(
+  "dht: the UDP tracker client sends from the DHT's socket (opentracker over UDP, no second UDP socket)",
+  ["network-namespace", "opentracker"],
+  async () => await isolated("shared-udp"),
+);
+
+testWithPrograms(
   "dht: a node whose bootstrap node was down at start tries again and joins once it is up",
   ["network-namespace"],
   async () => await isolated("rebootstrap"),

@@ -33,7 +33,7 @@ import {
   watchSources,
 } from "./isolated.ts";
 import { run, SHOAL_CLI } from "./tools.ts";
-import { freePort } from "./trackers.ts";
+import { freePort, startOpentracker } from "./trackers.ts";
 import { until } from "./until.ts";
 
 const LT_DHT = new URL("../peers/libtorrent_dht.py", import.meta.url).pathname;
@@ -535,6 +535,45 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     }
   },
 
+  /**
+   * The UDP tracker client sends from the DHT's socket: a download whose
+   * only peer source is a UDP tracker (opentracker) completes, and the
+   * downloading session opened no UDP socket beyond its DHT's.
+   */
+  async "shared-udp"(dir) {
+    const fixture = await singleFileFixture(dir, 300_001);
+    const plain = await readTorrentFile(fixture.torrent);
+    const tracker = await startOpentracker([plain.infoHashHex]);
+    const torrent = parseTorrent(
+      (await createTorrent(`${fixture.dataDir}/single.bin`, {
+        pieceLength: 16 * 1024,
+        trackers: [[tracker.udp]],
+      })).bytes,
+    );
+    const seed = new Session({ host: "127.0.0.1", port: freeUdpPort() });
+    let session: Session | undefined;
+    try {
+      const seeding = seed.add(torrent, { downloadDir: fixture.dataDir, seed: true });
+      await until(() => seeding.state === "seeding", "the seed is ready", 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // Its announce is in.
+      const before = await udpSockets();
+      session = dhtSession([]);
+      const handle = session.add(torrent, { downloadDir: `${dir}/down` });
+      const result = await handle.done;
+      if (result !== "complete") throw new Error(`the download ended ${result}`);
+      await assertSameContent(fixture, `${dir}/down`);
+      const opened = (await udpSockets()) - before;
+      if (opened !== 1) {
+        throw new Error(`the session opened ${opened} UDP sockets, not its DHT's one`);
+      }
+      return "a download whose peers came from a UDP tracker announced from the DHT's socket (no other UDP socket opened)";
+    } finally {
+      await session?.close();
+      await seed.close();
+      await tracker.stop();
+    }
+  },
+
   /** BEP 42: once three nodes agree on our address, our id follows it. */
   bep42: () => bep42Scenario(),
 
@@ -661,6 +700,16 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     } (resolver ${resolver})`;
   },
 };
+
+/** UDP sockets open in the namespace (`/proc/net/udp` and `udp6`). */
+async function udpSockets(): Promise<number> {
+  let count = 0;
+  for (const file of ["/proc/net/udp", "/proc/net/udp6"]) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    count += text.trim().split("\n").length - 1;
+  }
+  return count;
+}
 
 /** The namespace's count of UDP datagrams sent (`/proc/net/snmp`). */
 async function udpDatagramsOut(): Promise<number> {
