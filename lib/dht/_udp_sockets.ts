@@ -105,10 +105,7 @@ export class UdpSockets {
   /** Sends one datagram; a failure is logged, never thrown. */
   send(datagram: Uint8Array, host: string, port: number): void {
     if (this.#closed) return;
-    const family = host.includes(":") ? 6 : 4;
-    const socket = this.#sockets.find((socket) => socket.families.includes(family));
-    if (!socket) return;
-    socket.conn.send(datagram, { transport: "udp", hostname: host, port })
+    this.sendOrThrow(datagram, host, port)
       .catch((error) => this.#log.debug(`DHT: to ${host}:${port}: ${(error as Error).message}`));
   }
 

@@ -336,11 +336,7 @@ export class DhtNode {
       this.#wasFull = this.#table.size > 0;
       this.#tasks.spawn(this.#bootstrap(), "DHT bootstrap");
     } else if (this.#table.size > 0) this.#wasFull = true;
-    for (const node of this.#table.questionable(now).slice(0, 2)) {
-      if (now - (this.#pinged.get(node.key) ?? 0) < 30_000) continue;
-      setNewest(this.#pinged, node.key, now, REMEMBERED);
-      this.#ping(node);
-    }
+    for (const node of this.#table.questionable(now).slice(0, 2)) this.#ping(node, now, 30_000);
     const stale = this.#table.size > 0 ? this.#table.staleTarget(now) : undefined;
     if (stale) this.#tasks.spawn(this.#lookup(stale, "find_node").then(() => {}), "DHT refresh");
     if (now - this.#expiredAt >= 60_000) {
@@ -353,9 +349,15 @@ export class DhtNode {
     }
   }
 
-  /** Pings a node, unless too many pings are unanswered already: lookups keep their room. */
-  #ping(node: PeerAddress): void {
+  /**
+   * Pings a node, unless it was pinged less than `notWithinMs` ago or too
+   * many pings are unanswered already (lookups keep their room).
+   */
+  #ping(node: PeerAddress, now: number, notWithinMs: number): void {
+    const key = `${node.host}:${node.port}`;
+    if (now - (this.#pinged.get(key) ?? 0) < notWithinMs) return;
     if (this.#pingsInFlight >= MAX_PINGS_IN_FLIGHT) return;
+    setNewest(this.#pinged, key, now, REMEMBERED);
     this.#pingsInFlight++;
     const done = () => void this.#pingsInFlight--;
     this.#tasks.spawn(this.#query(node, "ping", {}).then(done, done), "DHT ping");
@@ -367,11 +369,7 @@ export class DhtNode {
    */
   addNode(host: string, port: number): void {
     if (this.#closed || !ipBytes(host) || port < 1 || port > 0xffff) return;
-    const key = `${host}:${port}`;
-    const now = Date.now();
-    if (this.#table.get(key) || now - (this.#pinged.get(key) ?? 0) < 60_000) return;
-    setNewest(this.#pinged, key, now, REMEMBERED);
-    this.#ping({ host, port });
+    if (!this.#table.get(`${host}:${port}`)) this.#ping({ host, port }, Date.now(), 60_000);
   }
 
   /**
@@ -724,10 +722,7 @@ export class DhtNode {
     // A node that queries us may belong in our table: it enters once it answers a ping.
     if (query.readOnly || this.#routerKeys.has(key)) return;
     if (this.#table.confirmed({ ...from, id: args.id }, false, now) === "refused") {
-      if (now - (this.#pinged.get(key) ?? 0) >= 60_000) {
-        setNewest(this.#pinged, key, now, REMEMBERED);
-        this.#ping(from);
-      }
+      this.#ping(from, now, 60_000);
     }
   }
 

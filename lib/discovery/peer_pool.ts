@@ -41,6 +41,12 @@ interface Candidate {
   gossip: boolean;
 }
 
+/** Whether an address may be dialled now: not connected, not banned, not waiting for a retry. */
+function dialableNow(candidate: Candidate, now: number): boolean {
+  return candidate.connections <= 0 && !candidate.banned && candidate.dialable &&
+    candidate.retryAt <= now;
+}
+
 /** Sources that pass on what other peers say, which anyone can fill with made-up addresses. */
 const GOSSIP: ReadonlySet<PeerSourceKind> = new Set<PeerSourceKind>(["pex", "lsd", "dht"]);
 /** Most addresses per IP taken from gossip (peers sharing an IP differ by port). */
@@ -224,10 +230,7 @@ export class PeerPool {
 
   /** Whether some address could be dialled now (see {@linkcode take}). */
   hasDialable(now: number = Date.now()): boolean {
-    for (const candidate of this.#candidates.values()) {
-      if (candidate.connections > 0 || candidate.banned || !candidate.dialable) continue;
-      if (candidate.retryAt <= now) return true;
-    }
+    for (const candidate of this.#candidates.values()) if (dialableNow(candidate, now)) return true;
     return false;
   }
 
@@ -240,8 +243,7 @@ export class PeerPool {
     const out: PeerAddress[] = [];
     for (const candidate of this.#candidates.values()) {
       if (out.length >= count) break;
-      if (candidate.connections > 0 || candidate.banned || !candidate.dialable) continue;
-      if (candidate.retryAt > now) continue;
+      if (!dialableNow(candidate, now)) continue;
       candidate.connections++;
       out.push(candidate.address);
     }
