@@ -9,9 +9,9 @@
  * @module
  */
 
-import { DhtNode } from "../lib/dht/dht_node.ts";
 import { PeerStore } from "../lib/dht/peer_store.ts";
 import { RoutingTable } from "../lib/dht/routing_table.ts";
+import { shoalDht } from "../tests/helpers/dht_nodes.ts";
 import { spawnPeerProgram } from "../tests/helpers/processes.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
@@ -38,14 +38,9 @@ function toHex(bytes: Uint8Array): string {
 }
 
 async function lookups(): Promise<void> {
-  const options = { bind: ["127.0.0.1"], manyPerIp: true, port: 0 };
-  const first = new DhtNode({ ...options, bootstrap: [] });
-  const nodes = [first];
-  for (let i = 1; i < NODES; i++) {
-    nodes.push(new DhtNode({ ...options, bootstrap: [`127.0.0.1:${first.port}`] }));
-  }
+  const dht = await shoalDht(NODES);
+  const { nodes } = dht;
   try {
-    await Promise.all(nodes.map((node) => node.ready()));
     const infoHash = crypto.getRandomValues(new Uint8Array(20));
     await nodes[1].announce(infoHash, 7007);
     const queries: number[] = [];
@@ -100,7 +95,7 @@ async function lookups(): Promise<void> {
       } queries, median ${ltMs.length ? median(ltMs).toFixed(1) : "?"} ms to the first peers`,
     );
   } finally {
-    await Promise.all(nodes.map((node) => node.close()));
+    await dht.close();
   }
 }
 

@@ -19,9 +19,11 @@ import type { BencodeDict } from "../../lib/bencode/types.ts";
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { toHex } from "../../lib/util/_bytes.ts";
 import { bep42Scenario, hostileScenario } from "./dht_attackers.ts";
+import { type ShoalDht, shoalDht, untilAnnounced } from "./dht_nodes.ts";
 import { closeQuietly, dialLoopback, handshake, message, readExactly, writeAll } from "./wire.ts";
 import { parseMagnet } from "../../lib/metainfo/magnet.ts";
-import { parseTorrent, readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { parseTorrent, readTorrentFile, type Torrent } from "../../lib/metainfo/mod.ts";
+import type { TorrentHandle } from "../../lib/session/torrent_handle.ts";
 import { Session } from "../../lib/session/session.ts";
 import { assertSameContent, copyContent, singleFileFixture } from "./content.ts";
 import { spawnPeerProgram } from "./processes.ts";
@@ -66,6 +68,26 @@ async function libtorrent(args: string[]) {
   return spawnPeerProgram("/usr/bin/python3", [LT_DHT, ...args], stateDir);
 }
 
+/** A libtorrent DHT node on 127.0.0.1 (`libtorrent_dht.py node`), once it is up. */
+async function libtorrentNode(): Promise<{ bootstrap: string; stop: () => Promise<void> }> {
+  const port = freeUdpPort();
+  const node = await libtorrent(["node", String(port)]);
+  try {
+    await node.output.waitFor(/READY/, 20_000, "the libtorrent node");
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  return { bootstrap: `127.0.0.1:${port}`, stop: node.stop };
+}
+
+/** Seeds `torrent` from `dataDir` in `session`, once its data is checked. */
+async function seedIn(session: Session, torrent: Torrent, dataDir: string): Promise<TorrentHandle> {
+  const handle = session.add(torrent, { downloadDir: dataDir, seed: true });
+  await until(() => handle.state === "seeding", "the seed is ready", 10_000);
+  return handle;
+}
+
 /** A shoal session on 127.0.0.1 with the DHT on, bootstrapping from `bootstrap`. */
 function dhtSession(bootstrap: string[], options: { maxUploadRate?: number } = {}): Session {
   const line = (level: string) => (message: string) =>
@@ -97,28 +119,16 @@ type DhtLeecher = (
 async function clientFindsShoal(dir: string, leecher: DhtLeecher): Promise<string> {
   const fixture = await singleFileFixture(dir, 2_000_003);
   const torrent = await readTorrentFile(fixture.torrent);
-  const routerPort = freeUdpPort();
-  const router = await libtorrent(["node", String(routerPort)]);
-  const bootstrap = [`127.0.0.1:${routerPort}`];
-  const nodes: DhtNode[] = [];
+  const router = await libtorrentNode();
+  const bootstrap = [router.bootstrap];
+  let dht: ShoalDht | undefined;
   const session = dhtSession(bootstrap);
   let client: ReturnType<typeof spawnPeerProgram> | undefined;
   let watch: ReturnType<typeof watchSources> | undefined;
   try {
-    await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
-    for (let i = 0; i < 4; i++) {
-      nodes.push(new DhtNode({ bind: ["127.0.0.1"], port: 0, manyPerIp: true, bootstrap }));
-    }
-    await Promise.all(nodes.map((node) => node.ready()));
-    const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
-    await until(() => handle.state === "seeding", "the shoal seed is ready", 10_000);
-    // The seed has announced once another node finds it.
-    const announced = async () =>
-      (await nodes[0].getPeers(torrent.infoHash)).peers.some((peer) => peer.port === session.port);
-    for (let i = 0; !(await announced()); i++) {
-      if (i === 50) throw new Error("the shoal seed's announce never reached the DHT");
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    dht = await shoalDht(4, { bootstrap });
+    const handle = await seedIn(session, torrent, fixture.dataDir);
+    await untilAnnounced(dht.nodes[0], torrent.infoHash, session.port);
     const started = performance.now();
     const plan = leecher(
       `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
@@ -138,7 +148,7 @@ async function clientFindsShoal(dir: string, leecher: DhtLeecher): Promise<strin
     watch?.stop();
     await client?.stop();
     await session.close();
-    await Promise.all(nodes.map((node) => node.close()));
+    await dht?.close();
     await router.stop();
   }
 }
@@ -153,20 +163,18 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const fixture = await singleFileFixture(dir, 2_000_003);
     const data = await copyContent(fixture, `${dir}/lt-data`);
     const torrent = await readTorrentFile(fixture.torrent);
-    const routerPort = freeUdpPort();
-    const router = await libtorrent(["node", String(routerPort)]);
+    const router = await libtorrentNode();
     const seed = await libtorrent([
       "seed",
       fixture.torrent,
       data,
       String(freeUdpPort()),
-      `127.0.0.1:${routerPort}`,
+      router.bootstrap,
     ]);
     let session: Session | undefined;
     try {
-      await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
       await seed.output.waitFor(/ANNOUNCED/, 20_000, "the libtorrent seed");
-      session = dhtSession([`127.0.0.1:${routerPort}`]);
+      session = dhtSession([router.bootstrap]);
       const handle = session.add(parseMagnet(`magnet:?xt=urn:btih:${torrent.infoHashHex}`), {
         downloadDir: `${dir}/down`,
       });
@@ -195,14 +203,11 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
   async "libtorrent-leecher"(dir) {
     const fixture = await singleFileFixture(dir, 2_000_003);
     const torrent = await readTorrentFile(fixture.torrent);
-    const routerPort = freeUdpPort();
-    const router = await libtorrent(["node", String(routerPort)]);
+    const router = await libtorrentNode();
     let leecher: Awaited<ReturnType<typeof libtorrent>> | undefined;
-    const session = dhtSession([`127.0.0.1:${routerPort}`], { maxUploadRate: 1 << 20 });
+    const session = dhtSession([router.bootstrap], { maxUploadRate: 1 << 20 });
     try {
-      await router.output.waitFor(/READY/, 20_000, "the libtorrent node");
-      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
-      await until(() => handle.state === "seeding", "the shoal seed is ready", 10_000);
+      await seedIn(session, torrent, fixture.dataDir);
       leecher = await libtorrent([
         "leech",
         `magnet:?xt=urn:btih:${torrent.infoHashHex}`,
@@ -211,14 +216,11 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         `127.0.0.1:${session.dht!.port}`,
       ]);
       await leecher.output.waitFor(/DONE/, 45_000, "the libtorrent leecher");
-      await leecher.output.waitFor(/DHT REPLY [1-9]/, 20_000, "the libtorrent leecher's lookup");
-      await assertSameContent(fixture, `${dir}/lt`);
       // libtorrent's lookup must have found shoal ("DHT REPLY n", n peers); which of the two
       // dials first is a race (shoal's own lookups find libtorrent's announce too).
+      await leecher.output.waitFor(/DHT REPLY [1-9]/, 20_000, "the libtorrent leecher's lookup");
+      await assertSameContent(fixture, `${dir}/lt`);
       const output = leecher.output.text;
-      if (!/DHT REPLY [1-9]/.test(output)) {
-        throw new Error(`libtorrent's lookups found no peer in the DHT:\n${output}`);
-      }
       const dialled = new RegExp(`PEER 127\\.0\\.0\\.1:${session.port} .*dht`).test(output);
       return `libtorrent, bootstrapped from shoal, found shoal in the DHT and downloaded from it (${
         dialled ? "it dialled shoal" : "shoal dialled it first"
@@ -281,10 +283,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const node = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
     const nodePort = (node.addr as Deno.NetAddr).port;
     try {
-      for (const t of [torrent, privateTorrent]) {
-        const handle = session.add(t, { downloadDir: fixture.dataDir, seed: true });
-        await until(() => handle.state === "seeding", "the seed is ready", 10_000);
-      }
+      for (const t of [torrent, privateTorrent]) await seedIn(session, t, fixture.dataDir);
       const [fromFile] = await Promise.race([
         named.receive(),
         new Promise<never>((_, reject) =>
@@ -374,11 +373,8 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
   async cli(dir) {
     const fixture = await singleFileFixture(dir, 300_001);
     const torrent = await readTorrentFile(fixture.torrent);
-    const options = { bind: ["127.0.0.1"], manyPerIp: true, port: 0 };
-    const first = new DhtNode({ ...options, bootstrap: [] });
-    const entry = `127.0.0.1:${first.port}`;
-    const nodes = [first];
-    for (let i = 0; i < 5; i++) nodes.push(new DhtNode({ ...options, bootstrap: [entry] }));
+    const dht = await shoalDht(6);
+    const [entry] = dht.entry;
     const session = dhtSession([entry]);
     const everything = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
     const shoal = (args: string[], permissions = everything) =>
@@ -390,15 +386,8 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         },
       );
     try {
-      await Promise.all(nodes.map((node) => node.ready()));
-      const handle = session.add(torrent, { downloadDir: fixture.dataDir, seed: true });
-      await until(() => handle.state === "seeding", "the seed is ready", 10_000);
-      const seen = async () =>
-        (await nodes[1].getPeers(torrent.infoHash)).peers.some((p) => p.port === session.port);
-      for (let i = 0; !(await seen()); i++) {
-        if (i === 50) throw new Error("the seed's announce never reached the DHT");
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await seedIn(session, torrent, fixture.dataDir);
+      await untilAnnounced(dht.nodes[1], torrent.infoHash, session.port);
       const state = `${dir}/state`;
       const common = ["--dht-many-per-ip", "--bind", "127.0.0.1", "--state-dir", state, "--json"];
       // The narrowest permissions the README gives for shoal dht with --state-dir.
@@ -435,7 +424,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
       return `shoal dht joined (${table.nodes} nodes, ${saved.nodes.length} saved); get-peers from the saved table found the seed after ${lookup.queries} queries in ${lookup.ms} ms; shoal download of a bare magnet link found it and downloaded`;
     } finally {
       await session.close();
-      await Promise.all(nodes.map((node) => node.close()));
+      await dht.close();
     }
   },
 
@@ -481,8 +470,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const seed = new Session({ host: "127.0.0.1", port: freeUdpPort() });
     const session = dhtSession([`127.0.0.1:${(spy.addr as Deno.NetAddr).port}`]);
     try {
-      const seeding = seed.add(privateTorrent, { downloadDir: fixture.dataDir, seed: true });
-      await until(() => seeding.state === "seeding", "the private seed is ready", 10_000);
+      await seedIn(seed, privateTorrent, fixture.dataDir);
       const magnet = parseMagnet(
         `magnet:?xt=urn:btih:${privateTorrent.infoHashHex}&x.pe=127.0.0.1:${seed.port}`,
       );
@@ -553,8 +541,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
     const seed = new Session({ host: "127.0.0.1", port: freeUdpPort() });
     let session: Session | undefined;
     try {
-      const seeding = seed.add(torrent, { downloadDir: fixture.dataDir, seed: true });
-      await until(() => seeding.state === "seeding", "the seed is ready", 10_000);
+      await seedIn(seed, torrent, fixture.dataDir);
       await new Promise((resolve) => setTimeout(resolve, 300)); // Its announce is in.
       const before = await udpSockets();
       session = dhtSession([]);
@@ -587,16 +574,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
    * (`nodes6`, `want`).
    */
   async "ipv6"() {
-    const options = { bind: ["127.0.0.1", "::1"], manyPerIp: true, port: 0 };
-    const first = new DhtNode({ ...options, bootstrap: [] });
-    const nodes = [first];
-    for (let i = 1; i < 10; i++) {
-      nodes.push(
-        new DhtNode({ ...options, bootstrap: [`127.0.0.1:${first.port}`, `[::1]:${first.port}`] }),
-      );
-    }
+    const dht = await shoalDht(10, { bind: ["127.0.0.1", "::1"] });
+    const { nodes } = dht;
     try {
-      await Promise.all(nodes.map((node) => node.ready()));
       const infoHash = randomId();
       const announced = await nodes[3].announce(infoHash, 7006);
       if (announced.announced < 1) throw new Error("the announce reached no node");
@@ -611,7 +591,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         [...families].join(" and ")
       }; the tables hold IPv4 and IPv6 nodes`;
     } finally {
-      await Promise.all(nodes.map((node) => node.close()));
+      await dht.close();
     }
   },
 
@@ -621,14 +601,9 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
    */
   async "shoal-30"() {
     const count = 30;
-    const options = { bind: ["127.0.0.1"], manyPerIp: true, port: 0 };
-    const first = new DhtNode({ ...options, bootstrap: [] });
-    const nodes = [first];
-    for (let i = 1; i < count; i++) {
-      nodes.push(new DhtNode({ ...options, bootstrap: [`127.0.0.1:${first.port}`] }));
-    }
+    const dht = await shoalDht(count);
+    const { nodes } = dht;
     try {
-      await Promise.all(nodes.map((node) => node.ready()));
       const infoHash = crypto.getRandomValues(new Uint8Array(20));
       const announced = await nodes[7].announce(infoHash, 7007);
       if (announced.announced < 1) throw new Error("the announce reached no node");
@@ -647,7 +622,7 @@ const scenarios: Record<string, (dir: string) => Promise<string>> = {
         (queries / (count - 1)).toFixed(1)
       } queries and ${(ms / (count - 1)).toFixed(1)} ms per lookup`;
     } finally {
-      await Promise.all(nodes.map((node) => node.close()));
+      await dht.close();
     }
   },
 
