@@ -31,6 +31,8 @@ import { VERSION } from "../version.ts";
 import { chooseStateDir } from "./_state_dir.ts";
 import { type DhtFlags, dhtOptions } from "./_dht_flags.ts";
 import { writeErr, writeOut } from "./output.ts";
+import { type FileFlags, filePrioritiesFrom } from "./_file_flags.ts";
+import type { FilePriority } from "../metainfo/file_priority.ts";
 
 /** The flags `download` and `seed` share. */
 export interface TorrentRunFlags extends DhtFlags {
@@ -61,7 +63,7 @@ export interface MagnetFlags {
 }
 
 /** What {@linkcode runTorrent} does beyond the shared flags. */
-export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags {
+export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags, FileFlags {
   /** "downloading" or "seeding", for the log, the header and the summary. */
   verb: "downloading" | "seeding";
   /** Keep seeding after completion (until Ctrl-C, the ratio or the time). */
@@ -149,6 +151,16 @@ export function contentLocation(torrent: Torrent, directory: string): string {
   const first = torrent.files.find((file) => !file.padding);
   if (!torrent.multiFile && first) return joinInside(directory, first.path);
   return joinInside(directory, [torrent.name]);
+}
+
+/** `Files: 2 of 13 selected (1.2 MiB of 4 GiB)`. */
+function selectionLine(torrent: Torrent, priorities: readonly FilePriority[]): string {
+  const files = torrent.files.filter((file) => !file.padding);
+  const chosen = files.filter((file) => priorities[file.index] !== "skip");
+  const bytes = chosen.reduce((sum, file) => sum + file.length, 0);
+  return `Files:              ${chosen.length} of ${files.length} selected (${
+    formatBytes(bytes)
+  } of ${formatBytes(torrent.totalLength)})`;
 }
 
 /** `6881 on every address (IPv4 and IPv6)`, with the port asked for when it was taken. */
@@ -278,12 +290,15 @@ export async function runTorrent(
     downloadDir: directory,
     seedOnly: options.requireComplete,
   });
+  // Made below; the display asks it for the files' progress.
+  let handle: TorrentHandle | undefined = undefined;
   const display = new LiveDisplay({
     mode,
     write: writeOut,
     writeMessage: writeErr,
     color: Deno.env.get("NO_COLOR") === undefined,
     maxPeers: options.maxPeers,
+    files: () => handle?.files(),
   });
   const log = new FileLogger(`${stateDir}/shoal.log`, {
     mirrorLevel: options.verbose ? "debug" : undefined,
@@ -308,6 +323,15 @@ export async function runTorrent(
     await log.close();
     throw error;
   }
+  let filePriorities;
+  try {
+    // A magnet link's files are known with its metadata: the flags are applied then.
+    filePriorities = "pieceMap" in source ? filePrioritiesFrom(source, options) : undefined;
+  } catch (error) {
+    await session.close();
+    await log.close();
+    throw error;
+  }
   if (mode === "terminal" || mode === "plain") {
     writeOut(
       [
@@ -316,6 +340,7 @@ export async function runTorrent(
           "totalLength" in source ? formatBytes(source.totalLength) : "magnet link"
         }, ${source.infoHashHex})`,
         `Download directory: ${directory}`,
+        ...(filePriorities && "pieceMap" in source ? [selectionLine(source, filePriorities)] : []),
         `Port:               ${formatListening(session)}`,
         `Max peers:          ${options.maxPeers}`,
         "",
@@ -323,13 +348,9 @@ export async function runTorrent(
     );
   }
   const seeding = options.seed || options.seedRatio !== undefined || options.seedTime !== undefined;
-  if ("selectOnly" in source && source.selectOnly) {
-    display.message(
-      "Notice: the magnet link selects files (so=); this version of shoal downloads every file",
-    );
-  }
-  const handle = session.add(source, {
+  handle = session.add(source, {
     downloadDir: directory,
+    filePriorities,
     maxMetadataSize: options.maxMetadataSize,
     stateDir,
     peers: options.peer,
@@ -354,6 +375,13 @@ export async function runTorrent(
       })`,
     );
     log.info(`metadata: ${torrent.name}, ${torrent.totalLength} bytes`);
+    try {
+      const priorities = filePrioritiesFrom(torrent, options);
+      if (priorities) handle.setFilePriorities(priorities).catch((error) => failure ??= error);
+    } catch (error) {
+      failure = error as Error;
+      handle.stop();
+    }
     if (options.saveTorrent) {
       const path = options.saveTorrent;
       copies.push(

@@ -49,3 +49,4 @@ export {
 export * from "./source.ts";
 export * from "./fetch.ts";
 export { torrentFileFromMetadata, torrentFromMetadata } from "./from_metadata.ts";
+export * from "./file_priority.ts";

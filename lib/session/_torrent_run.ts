@@ -38,6 +38,8 @@ import type { MetadataProgress } from "../swarm/metadata_swarm.ts";
 import type { PeerSession } from "../swarm/peer_session.ts";
 import { PeerExchange } from "../swarm/peer_exchange.ts";
 import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_phase.ts";
+import { type FileProgress, FileSelection, startingPriorities } from "./_file_selection.ts";
+import type { FilePriority } from "../metainfo/file_priority.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
 
@@ -61,6 +63,10 @@ export interface RunEvents {
   running(seeding: boolean): void;
   /** A piece was verified and written. */
   piece(index: number): void;
+  /** The files' priorities are known, or changed. */
+  priorities(priorities: readonly FilePriority[]): void;
+  /** The priorities the owner asks for now, if any (read when the run starts downloading). */
+  requestedPriorities(): readonly FilePriority[] | undefined;
   /**
    * Every wanted piece is in.
    *
@@ -81,6 +87,20 @@ export interface RunPaths {
   besideData: string;
   /** Where a magnet link's `.torrent` is kept in the state directory. */
   savedTorrent: string;
+  /** Where bytes of pieces shared with skipped files are kept. */
+  partFile: string;
+}
+
+/** How far a run is. */
+export interface RunProgress {
+  /** Verified pieces. */
+  pieces: number;
+  /** Bytes of the selected files in verified pieces. */
+  bytes: number;
+  /** That, when downloading began. */
+  bytesAtStart: number;
+  /** Bytes of the selected files. */
+  wantedBytes: number;
 }
 
 /** A torrent from one start to the next stop. */
@@ -120,8 +140,13 @@ export class TorrentRun {
   /** Watches the files for changes by others and checks what they touch again. */
   #repair?: PieceRepair;
   #checking?: { checked: number; total: number };
-  #bytesDone = 0;
+  /** The files' priorities and progress, once what is on disk is known. */
+  #selection?: FileSelection;
+  /** Priorities being applied; the next change waits for it. */
+  #selecting: Promise<void> = Promise.resolve();
   #bytesAtStart = 0;
+  /** The run found the download complete and ended without a swarm. */
+  #endedComplete = false;
   #downloadStartedAt?: number;
   #resumeDirty = false;
   #nextResumeAt = Infinity;
@@ -191,6 +216,7 @@ export class TorrentRun {
       maxOpenFiles: options.maxOpenFiles,
       mode: options.requireComplete ? "read" : "write",
       beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
+      partFile: this.#paths.partFile,
     });
     if (this.#store instanceof FileStore) this.#files = this.#store;
   }
@@ -205,13 +231,62 @@ export class TorrentRun {
     return this.#metadata?.swarm.progress();
   }
 
-  /** Verified pieces and their bytes, and the bytes verified when downloading began. */
-  get progress(): { pieces: number; bytes: number; bytesAtStart: number } {
+  /**
+   * Verified pieces; bytes of the selected files, and of those in verified
+   * pieces now and when downloading began.
+   */
+  get progress(): RunProgress {
+    const wanted = this.#selection?.wanted();
     return {
       pieces: this.#picker?.have.count ?? 0,
-      bytes: this.#bytesDone,
+      bytes: wanted?.done ?? 0,
       bytesAtStart: this.#bytesAtStart,
+      wantedBytes: wanted?.bytes ?? this.#torrent?.totalLength ?? 0,
     };
+  }
+
+  /** Every file's progress, once what is on disk is known. */
+  files(): FileProgress[] | undefined {
+    return this.#selection?.files();
+  }
+
+  /** The files' priorities, once what is on disk is known. */
+  get priorities(): readonly FilePriority[] | undefined {
+    return this.#selection?.priorities;
+  }
+
+  /**
+   * Gives the files new priorities (one per file): files selected now are
+   * created (with the bytes the part file kept for them) and downloaded;
+   * skipped ones get no new requests and keep what they have. Changes run
+   * one after the other.
+   *
+   * Before its swarm runs, the run takes the priorities its owner asks
+   * for then (`RunEvents.requestedPriorities`).
+   *
+   * @returns False when the run cannot apply them: it ended when it found
+   *   the download complete (a new run starts with them).
+   * @throws {DiskError} When a file cannot be created or written.
+   */
+  async setFilePriorities(priorities: readonly FilePriority[]): Promise<boolean> {
+    if (this.#endedComplete) return false;
+    const apply = this.#selecting.catch(() => {}).then(async () => {
+      const selection = this.#selection;
+      if (!selection || !this.#swarm || this.#stopping) return true; // Taken when the swarm starts.
+      const wasComplete = this.complete;
+      selection.set(priorities);
+      if (!this.#options.requireComplete) {
+        await this.#store!.select?.(selection.selected());
+        this.#swarm.setPiecePriorities(selection.levels());
+      }
+      this.#events.priorities(selection.priorities);
+      if (wasComplete && !this.complete) this.#events.running(false);
+      // Saved now: a crash must not bring back the selection before.
+      await this.#saveResume();
+      return true;
+    });
+    this.#selecting = apply.then(() => {}, () => {});
+    return await apply;
   }
 
   /** Whether what is on disk is known (restored from resume data, or checked). */
@@ -314,10 +389,22 @@ export class TorrentRun {
       return;
     }
     const torrent = this.#torrent!;
-    const have = await this.#restore();
+    const { pieces: have, priorities: saved } = await this.#restore();
     if (this.#stopping) return;
+    const selection = this.#selection = new FileSelection(
+      torrent,
+      startingPriorities(
+        torrent,
+        this.#events.requestedPriorities(),
+        saved,
+        this.#magnet?.selectOnly,
+      ),
+      have,
+    );
+    this.#events.priorities(selection.priorities);
     // A seed only reads: its data is complete, or it fails below.
     if (!options.requireComplete) {
+      await this.#store!.select?.(selection.selected());
       await this.#store!.create();
       if (this.#stopping) return;
       if (this.#files) this.#writer = new PieceWriter(torrent, this.#files);
@@ -327,18 +414,30 @@ export class TorrentRun {
       pieceSize: (index) => torrent.pieceMap.pieceSize(index),
       have,
       // A seed that only reads never downloads, not even a piece it lost.
-      wanted: options.requireComplete ? () => false : undefined,
+      priorities: options.requireComplete ? new Uint8Array(torrent.pieceCount) : selection.levels(),
       maxBufferedBytes: options.maxBufferedBytes,
     });
-    for (const piece of have.indices()) this.#bytesDone += torrent.pieceMap.pieceSize(piece);
-    this.#bytesAtStart = this.#bytesDone;
+    this.#bytesAtStart = selection.wanted().done;
+    const same = saved?.length === selection.priorities.length &&
+      saved.every((priority, i) => priority === selection.priorities[i]);
+    // A new selection is saved at once: a crash must not bring back the one before.
+    if (!same && !options.requireComplete) await this.#saveResume();
     this.#checking = undefined;
-    if (!have.full && options.requireComplete) {
-      throw new ShoalError(
-        `Only ${have.count} of ${torrent.pieceCount} pieces of ${torrent.name} are in ${options.downloadDir}; shoal download completes them`,
-      );
+    if (options.requireComplete) {
+      // The selected files must be complete (all of them, unless a download skipped some).
+      const levels = selection.levels();
+      const wanted = levels.reduce((n, level) => n + (level > 0 ? 1 : 0), 0);
+      const missing = levels.reduce((n, level, i) => n + (level > 0 && !have.has(i) ? 1 : 0), 0);
+      if (missing > 0) {
+        throw new ShoalError(
+          `Only ${wanted - missing} of ${wanted} ${
+            selection.partial ? "pieces of the selected files" : "pieces"
+          } of ${torrent.name} are in ${options.downloadDir}; shoal download completes them`,
+        );
+      }
     }
     if (picker.missing === 0 && !options.seed) {
+      this.#endedComplete = true;
       await this.#saveResume();
       this.#events.complete();
       return;
@@ -357,6 +456,11 @@ export class TorrentRun {
     if (picker.missing === 0) this.#events.complete();
     this.#swarm.start();
     this.#startDiscovery();
+    // Priorities asked for while the data was restored.
+    const requested = this.#events.requestedPriorities();
+    if (requested && requested.some((priority, i) => priority !== selection.priorities[i])) {
+      await this.setFilePriorities(requested);
+    }
     const now = Date.now();
     this.#lastArrival = { at: now, downloaded: 0 };
     this.#nextResumeAt = now + (options.resumeIntervalMs ?? 10_000);
@@ -515,7 +619,7 @@ export class TorrentRun {
       dht: torrent.private ? undefined : context.dht,
       pipeline: options.pipeline,
       onPieceVerified: (index) => {
-        this.#bytesDone += torrent.pieceMap.pieceSize(index);
+        this.#selection?.piece(index, 1);
         this.#resumeDirty = true;
         this.#events.piece(index);
       },
@@ -575,7 +679,7 @@ export class TorrentRun {
       has: (index) => this.#picker!.have.has(index),
       lose: (pieces) => {
         const lost = this.#swarm?.losePieces(pieces) ?? [];
-        for (const piece of lost) this.#bytesDone -= this.#torrent!.pieceMap.pieceSize(piece);
+        for (const piece of lost) this.#selection?.piece(piece, -1);
         if (lost.length > 0) this.#resumeDirty = true;
         return lost;
       },
@@ -614,7 +718,7 @@ export class TorrentRun {
         return {
           uploaded: stats?.uploaded ?? 0,
           downloaded: stats?.downloaded ?? 0,
-          left: torrent ? torrent.totalLength - this.#bytesDone : METADATA_LEFT,
+          left: torrent ? this.#left(torrent) : METADATA_LEFT,
         };
       },
       onTrackerChange: (url) => {
@@ -631,6 +735,12 @@ export class TorrentRun {
       onStatusChange: (status) => this.#events.tracker(status),
       log: context.log,
     });
+  }
+
+  /** Bytes of the selected files still to download (all of them before the data is restored). */
+  #left(torrent: Torrent): number {
+    const wanted = this.#selection?.wanted();
+    return wanted ? wanted.bytes - wanted.done : torrent.totalLength;
   }
 
   /** While downloading: how long nothing has arrived, and why, once it is 5 s or more. */
@@ -655,8 +765,11 @@ export class TorrentRun {
     return { forMs, reason };
   }
 
-  /** Finds the verified pieces: from the resume file when the files are unchanged, else by checking. */
-  async #restore(): Promise<Bitfield> {
+  /**
+   * Finds the verified pieces: from the resume file when the files are
+   * unchanged, else by checking; and the priorities the resume file saved.
+   */
+  async #restore(): Promise<{ pieces: Bitfield; priorities?: readonly FilePriority[] }> {
     const log = this.#context.log;
     const torrent = this.#torrent!;
     const { resumePath, besideData } = this.#paths;
@@ -667,11 +780,14 @@ export class TorrentRun {
       this.#store!.states(),
     ]);
     this.#restoredStates = states;
-    if (resume && filesUnchanged(resume, states)) {
+    const priorities = resume?.priorities;
+    if (resume && filesUnchanged(resume, states, this.#files?.partFile?.state())) {
       log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
-      return resume.pieces;
+      return { pieces: resume.pieces, priorities };
     }
-    if (states.every((state) => state === undefined)) return new Bitfield(torrent.pieceCount);
+    if (states.every((state) => state === undefined) && !this.#files?.partFile?.state()) {
+      return { pieces: new Bitfield(torrent.pieceCount), priorities };
+    }
     log.info("checking existing data");
     this.#checking = { checked: 0, total: 0 };
     this.#events.checking();
@@ -680,7 +796,7 @@ export class TorrentRun {
       onProgress: (checked, total) => this.#checking = { checked, total },
     });
     log.info(`existing data checked: ${pieces.count} of ${torrent.pieceCount} pieces are good`);
-    return pieces;
+    return { pieces, priorities };
   }
 
   /**
@@ -743,7 +859,12 @@ export class TorrentRun {
       // time and forces a check, never the other way round.
       const pieces = new Bitfield(picker.have.size, picker.have.bytes);
       const files = await this.#store!.states();
-      await saveResume(this.#paths.resumePath, this.#torrent!, { pieces, files });
+      await saveResume(this.#paths.resumePath, this.#torrent!, {
+        pieces,
+        files,
+        partFile: this.#files?.partFile?.state(),
+        priorities: this.#selection?.priorities,
+      });
     });
     return this.#saving;
   }

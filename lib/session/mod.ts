@@ -33,6 +33,8 @@
 
 export * from "./session.ts";
 export * from "./torrent_handle.ts";
+export type { FileProgress } from "./_file_selection.ts";
+export type { FilePriority } from "../metainfo/file_priority.ts";
 export type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
 export type { DhtPortLink } from "../swarm/swarm_types.ts";
 export type { PipelineOptions } from "../swarm/peer_session.ts";

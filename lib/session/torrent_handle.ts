@@ -19,6 +19,7 @@ import type { StorageFactory } from "../storage/storage.ts";
 import type { PeerSource } from "../discovery/peer_source.ts";
 import { NetworkError, ShoalError } from "../errors.ts";
 import { defaultStateDir, resumePath } from "../storage/resume.ts";
+import { partFilePath } from "../storage/part_file.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
 import type { PipelineOptions } from "../swarm/peer_session.ts";
 import type { RateLimiter } from "../swarm/rate_limiter.ts";
@@ -29,6 +30,8 @@ import type { UdpTrackerClient } from "../tracker/udp.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
 import { TorrentRun } from "./_torrent_run.ts";
+import type { FileProgress } from "./_file_selection.ts";
+import { type FilePriority, FileSelectionError } from "../metainfo/file_priority.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
 import { savedTorrentPath } from "./_metadata_phase.ts";
 
@@ -65,14 +68,18 @@ export interface TorrentStatus {
   piecesDone: number;
   /** All pieces. */
   pieceCount: number;
-  /** Bytes in verified pieces. */
+  /** Bytes of the selected files in verified pieces. */
   bytesDone: number;
-  /** Bytes that were verified on disk already when downloading began (resumed or checked). */
+  /** That, when downloading began (resumed or checked). */
   bytesAtStart: number;
-  /** Total bytes. */
+  /** Bytes of the selected files (every file unless some are skipped). */
   totalBytes: number;
-  /** `bytesDone / totalBytes`, 0–1 (1 for an empty torrent). */
+  /** Bytes of the whole torrent. */
+  torrentBytes: number;
+  /** `bytesDone / totalBytes`, 0–1 (1 when that is 0). */
   progress: number;
+  /** Files skipped (priority `skip`). */
+  filesSkipped: number;
   /** While checking: pieces checked and pieces to check. */
   checking?: { checked: number; total: number };
   /**
@@ -87,7 +94,7 @@ export interface TorrentStatus {
   averageDownloadRate: number;
   /** Bytes per second sent now. */
   uploadRate: number;
-  /** Seconds until complete at the current rate, if it can be told. */
+  /** Seconds until the selected files are complete at the current rate, if it can be told. */
   etaSeconds?: number;
   /** Payload bytes received this session. */
   downloaded: number;
@@ -138,7 +145,7 @@ export type TorrentEvents = {
   state: TorrentState;
   /** A piece was verified and written. */
   piece: number;
-  /** Every piece is verified and written. */
+  /** Every piece of the selected files is verified and written (the first time). */
   complete: undefined;
   /** The torrent stopped on an error. */
   error: Error;
@@ -152,6 +159,14 @@ export type TorrentEvents = {
 export interface AddTorrentOptions {
   /** The download directory. */
   downloadDir: string;
+  /**
+   * Each file's priority, in the torrent's file order (`skip` files are
+   * not downloaded and not created). Default: those saved with the resume
+   * data, else a magnet link's `so` (BEP 53), else every file `normal`.
+   * A list of another length than the torrent's files is not used.
+   * `handle.setFilePriorities` changes them later.
+   */
+  filePriorities?: readonly FilePriority[];
   /** Add it without starting it (state `paused`); `resume()` starts it. Default false. */
   paused?: boolean;
   /**
@@ -334,7 +349,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** Transfer counters of the runs before the last. */
   #carried = { downloaded: 0, uploaded: 0, wasted: 0, hashFailures: 0, banned: 0 };
   /** The last run's progress, shown while the next one restores. */
-  #lastProgress = { pieces: 0, bytes: 0, bytesAtStart: 0 };
+  #lastProgress = { pieces: 0, bytes: 0, bytesAtStart: 0, wantedBytes: 0 };
   #untick?: () => void;
   #pausing?: Promise<void>;
   /** When the torrent last became `seeding`, while it is. */
@@ -342,6 +357,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** Time spent seeding before that (a pause stops the count). */
   #seededMs = 0;
   #error?: Error;
+  /** The priorities asked for (given, or set since), or known from the last run. */
+  #priorities?: readonly FilePriority[];
   #completedAt?: number;
   #stopping?: Promise<void>;
   #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
@@ -359,6 +376,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.infoHashHex = source.infoHashHex;
     this.#options = options;
     this.#context = context;
+    this.#priorities = options.filePriorities;
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, source);
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
@@ -412,7 +430,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     const carried = this.#carried;
     const progress = run?.restored ? run.progress : this.#lastProgress;
     const downloadRate = swarm?.downloadRate ?? 0;
-    const left = torrent.totalLength - progress.bytes;
+    const wantedBytes = run?.restored || progress.wantedBytes > 0
+      ? progress.wantedBytes
+      : torrent.totalLength;
+    const left = wantedBytes - progress.bytes;
     const startedAt = run?.downloadStartedAt;
     const elapsedDownloading = startedAt ? (now - startedAt) / 1000 : 0;
     return {
@@ -423,12 +444,10 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       pieceCount: torrent.pieceCount,
       bytesDone: progress.bytes,
       bytesAtStart: progress.bytesAtStart,
-      totalBytes: torrent.totalLength,
-      progress: !this.#torrent
-        ? 0
-        : torrent.totalLength === 0
-        ? 1
-        : progress.bytes / torrent.totalLength,
+      totalBytes: wantedBytes,
+      torrentBytes: torrent.totalLength,
+      progress: !this.#torrent ? 0 : wantedBytes === 0 ? 1 : progress.bytes / wantedBytes,
+      filesSkipped: this.#priorities?.filter((priority) => priority === "skip").length ?? 0,
       checking: this.#state === "checking" ? run?.checking : undefined,
       metadata: this.#metadataProgress(),
       downloadRate,
@@ -456,6 +475,47 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       error: this.#error?.message,
       fileError: run?.fileError,
     };
+  }
+
+  /**
+   * Every file's priority and progress (bytes in verified pieces), once
+   * the torrent's data has been restored; `undefined` before.
+   */
+  files(): FileProgress[] | undefined {
+    return this.#run?.files();
+  }
+
+  /** Each file's priority, in the torrent's file order, once known. */
+  get filePriorities(): readonly FilePriority[] | undefined {
+    return this.#run?.priorities ?? this.#priorities;
+  }
+
+  /**
+   * Gives the files new priorities, at any time (also while downloading):
+   * files selected now are created and downloaded, with what the part file
+   * kept for them; `skip` files get no new requests and keep what they
+   * hold on disk. A torrent that was complete downloads again (state
+   * `downloading`) when a file it lacks is selected. Saved with the resume
+   * data, so the next start keeps them.
+   *
+   * @param priorities One per file, in the torrent's file order.
+   * @throws {FileSelectionError} When the list does not have one priority per file.
+   * @throws {DiskError} When a file cannot be created or written.
+   */
+  async setFilePriorities(priorities: readonly FilePriority[]): Promise<void> {
+    const count = this.#torrent?.files.length;
+    if (count !== undefined && priorities.length !== count) {
+      throw new FileSelectionError(
+        `${priorities.length} priorities for the ${count} files of ${this.#torrent!.name}`,
+      );
+    }
+    this.#priorities = [...priorities];
+    if (!this.#running || !this.#runStarted) return; // The next run starts with them.
+    if (await this.#run!.setFilePriorities(priorities)) return;
+    // The run ended when it found every wanted piece: a new one downloads what was added.
+    if (this.#stopping || this.#pausing) return;
+    await this.pause();
+    this.resume();
   }
 
   /** The connected peers. */
@@ -599,11 +659,14 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       resumePath: this.#resumePath,
       besideData: resumePath(defaultStateDir(this.#options.downloadDir), source),
       savedTorrent: savedTorrentPath(this.#stateDir, source),
+      partFile: partFilePath(this.#stateDir, source),
     }, {
       metadata: (torrent) => this.#learnMetadata(torrent),
       checking: () => this.#setState("checking"),
       running: (seeding) => this.#setState(seeding ? "seeding" : "downloading"),
       piece: (index) => this.emit("piece", index),
+      priorities: (priorities) => this.#priorities = priorities,
+      requestedPriorities: () => this.#priorities,
       complete: () => this.#complete(),
       fatal: (error) => this.#fail(error),
       tracker: (status) => this.emit("tracker", status),

@@ -5,10 +5,17 @@
  * by definition. Open files are cached with a bound on how many stay open,
  * and the operations on one file run one at a time.
  *
+ * Files not selected are not created: the bytes of their pieces that are
+ * shared with selected files go to the part file (`part_file.ts`), and
+ * move into the file when it is selected later. A file's bytes are in the
+ * file when it is selected, or exists on disk when the store is first
+ * looked at (a file deselected after it was downloaded keeps its data).
+ *
  * @module
  */
 
 import { diskError } from "../errors.ts";
+import { PartFile } from "./part_file.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import {
@@ -31,9 +38,36 @@ export interface FileStoreOptions {
    * fails the read (a file that changed since it was checked).
    */
   beforeRead?: (file: number) => (state: FileState) => void;
+  /**
+   * Where bytes of pieces shared with files not selected are kept (see
+   * the module's text). Without it every file is created, selected or not.
+   */
+  partFile?: string;
+  /** Per file: whether it is selected (see {@linkcode FileStore.select}). Default: every file. */
+  selected?: readonly boolean[];
 }
 
 export type { FileState } from "./storage.ts";
+
+/** Where a span of a piece is written: a file, or the part file. */
+export interface PieceTarget {
+  /** The path written to. */
+  path: string;
+  /** Offset in that file. */
+  fileOffset: number;
+  /** Offset in the piece. */
+  pieceOffset: number;
+  /** Bytes. */
+  length: number;
+}
+
+/** Pieces being written elsewhere (by a `PieceWriter`), which moving bytes out of the part file waits for. */
+export interface PendingWrites {
+  /** Whether a piece is being written now. */
+  readonly busy: boolean;
+  /** Resolves once no piece being written now is. */
+  idle(): Promise<void>;
+}
 
 /** The default {@linkcode StorageFactory}: the torrent's files under the download directory. */
 export const fileStorage: StorageFactory = (
@@ -44,6 +78,8 @@ export const fileStorage: StorageFactory = (
     mode: request.mode,
     maxOpenFiles: request.maxOpenFiles,
     beforeRead: request.beforeRead,
+    partFile: request.partFile,
+    selected: request.selected,
   });
 
 interface OpenFile {
@@ -78,6 +114,15 @@ export class FileStore implements Storage {
   readonly #maxOpen: number;
   readonly #beforeRead?: (file: number) => (state: FileState) => void;
   readonly #open = new Map<number, OpenFile>();
+  readonly #part?: PartFile;
+  #selected: boolean[];
+  /** Per file: 1 when its bytes are in the file, 0 when (shared ones) are in the part file. */
+  readonly #inFile: Uint8Array;
+  /** Per file: 1 when it was found on disk before the files were made. */
+  readonly #found: Uint8Array;
+  /** Whether `create` ran: from then on files are placed only by selecting them. */
+  #created = false;
+  #pending?: PendingWrites;
   #closed = false;
 
   /**
@@ -93,6 +138,86 @@ export class FileStore implements Storage {
     this.#mode = options.mode ?? "write";
     this.#maxOpen = Math.max(1, options.maxOpenFiles ?? 64);
     this.#beforeRead = options.beforeRead;
+    const count = torrent.files.length;
+    this.#selected = torrent.files.map((file) => options.selected?.[file.index] ?? true);
+    if (options.partFile) {
+      const map = torrent.pieceMap;
+      this.#part = new PartFile(options.partFile, map.pieceLength, map.pieceCount, this.#mode);
+    }
+    this.#inFile = new Uint8Array(count);
+    this.#found = new Uint8Array(count);
+    this.#place();
+  }
+
+  /**
+   * Before the files are made: a file's bytes are in it when it is on disk
+   * (`create` makes the selected ones and moves their bytes in).
+   */
+  #place(): void {
+    for (let i = 0; i < this.#inFile.length; i++) {
+      this.#inFile[i] = !this.#part || this.#found[i] ? 1 : 0;
+    }
+  }
+
+  /** The part file, when the store has one. */
+  get partFile(): PartFile | undefined {
+    return this.#part;
+  }
+
+  /** Pieces written elsewhere (a `PieceWriter` says so): moving bytes into a file waits for them. */
+  trackWrites(pending: PendingWrites): void {
+    this.#pending = pending;
+  }
+
+  /** Whether file `index`'s bytes are kept in the file (else its shared bytes are in the part file). */
+  inFile(index: number): boolean {
+    return this.#inFile[index] === 1;
+  }
+
+  /** Whether file `file`'s bytes in piece `piece` are in the part file. */
+  heldElsewhere(piece: number, file: number): boolean {
+    return !this.inFile(file) && (this.#part?.has(piece) ?? false);
+  }
+
+  /**
+   * Selects files: those selected now are created (once {@linkcode create}
+   * has run), with the bytes the part file kept for them; those no longer
+   * selected keep what they have on disk.
+   *
+   * @param selected Per file, whether it is wanted.
+   * @throws {DiskError} When a file cannot be created or written.
+   */
+  async select(selected: readonly boolean[]): Promise<void> {
+    this.#selected = this.#torrent.files.map((file) => selected[file.index] ?? false);
+    if (this.#created) await this.#moveIn(this.#placeable());
+    else this.#place();
+  }
+
+  /** Stored files that are selected and whose bytes are not in their file yet. */
+  #placeable(): number[] {
+    return this.#torrent.files
+      .filter((file) => this.stored(file.index) && this.#selected[file.index])
+      .filter((file) => !this.inFile(file.index))
+      .map((file) => file.index);
+  }
+
+  /**
+   * Where each span of piece `index` that holds bytes is written (giving
+   * the piece a part-file slot when it needs one).
+   *
+   * @throws {DiskError} When the part file cannot be written.
+   */
+  targets(index: number): PieceTarget[] {
+    return this.#torrent.pieceMap.spans(index)
+      .filter((span) => this.stored(span.file))
+      .map((span) => ({
+        path: this.inFile(span.file) ? this.path(span.file) : this.#part!.path,
+        fileOffset: this.inFile(span.file)
+          ? span.fileOffset
+          : this.#part!.slotOffset(index) + span.pieceOffset,
+        pieceOffset: span.pieceOffset,
+        length: span.length,
+      }));
   }
 
   /** The path of file `index` on disk. */
@@ -114,8 +239,10 @@ export class FileStore implements Storage {
    */
   async create(): Promise<void> {
     const folders = new Set<string>();
+    const moving = this.#placeable();
     for (const file of this.#torrent.files) {
       if (!this.stored(file.index) || file.path.length < 2) continue;
+      if (!this.#selected[file.index] && !this.inFile(file.index)) continue;
       folders.add(joinInside(this.directory, file.path.slice(0, -1)));
     }
     for (const folder of folders) {
@@ -129,7 +256,64 @@ export class FileStore implements Storage {
       throw diskError(error, "create the folder", this.directory);
     });
     for (const file of this.#torrent.files) {
-      if (this.stored(file.index)) await this.#size(file.index);
+      if (this.stored(file.index) && this.inFile(file.index)) await this.#size(file.index);
+    }
+    this.#created = true;
+    await this.#moveIn(moving);
+  }
+
+  /**
+   * Creates files (at their size) and moves the bytes the part file kept
+   * for them in; slots no longer needed are freed. The move itself is
+   * synchronous, once no piece is being written, so no write lands in
+   * the part file after its bytes were moved.
+   */
+  async #moveIn(files: number[]): Promise<void> {
+    if (files.length === 0) return;
+    for (const index of files) {
+      const parts = this.#torrent.files[index].path;
+      if (parts.length > 1) {
+        const folder = joinInside(this.directory, parts.slice(0, -1));
+        await Deno.mkdir(folder, { recursive: true }).catch((error) => {
+          throw diskError(error, "create the folder", folder);
+        });
+      }
+      await this.#size(index);
+    }
+    while (this.#pending?.busy) await this.#pending.idle();
+    const part = this.#part!;
+    const touched = new Set<number>();
+    for (const index of files) {
+      const path = this.path(index);
+      const range = this.#torrent.pieceMap.pieces(index);
+      try {
+        const handle = Deno.openSync(path, { write: true });
+        try {
+          for (let piece = range?.first ?? 0; range && piece <= range.last; piece++) {
+            if (!part.has(piece)) continue;
+            touched.add(piece);
+            for (const span of this.#torrent.pieceMap.spans(piece)) {
+              if (span.file !== index) continue;
+              const bytes = new Uint8Array(span.length);
+              if (!part.read(piece, span.pieceOffset, bytes)) continue;
+              handle.seekSync(span.fileOffset, Deno.SeekMode.Start);
+              let written = 0;
+              while (written < bytes.length) written += handle.writeSync(bytes.subarray(written));
+            }
+          }
+        } finally {
+          handle.close();
+        }
+      } catch (error) {
+        throw diskError(error, "write to", path);
+      }
+      this.#inFile[index] = 1;
+    }
+    for (const piece of touched) {
+      const spans = this.#torrent.pieceMap.spans(piece);
+      if (spans.every((span) => !this.stored(span.file) || this.inFile(span.file))) {
+        part.free(piece);
+      }
     }
   }
 
@@ -197,7 +381,10 @@ export class FileStore implements Storage {
     if (!this.stored(index)) return undefined;
     const path = this.path(index);
     try {
-      return fileState(await Deno.stat(path));
+      const state = fileState(await Deno.stat(path));
+      // Before the files are made, a file found on disk holds its own bytes.
+      if (state && !this.#created) this.#found[index] = this.#inFile[index] = 1;
+      return state;
     } catch (error) {
       if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
         return undefined;
@@ -228,6 +415,10 @@ export class FileStore implements Storage {
     for (const span of this.#torrent.pieceMap.spans(piece)) {
       if (!this.stored(span.file)) continue;
       const bytes = data.subarray(span.pieceOffset, span.pieceOffset + span.length);
+      if (!this.inFile(span.file)) {
+        this.#part!.writeBytes(piece, span.pieceOffset, bytes);
+        continue;
+      }
       writes.push(
         // Synchronous on purpose: Deno's async file writes copy each buffer
         // and go through a thread pool. Measured on a 1 GiB download over
@@ -259,6 +450,10 @@ export class FileStore implements Storage {
       const target = into.subarray(span.pieceOffset, span.pieceOffset + span.length);
       if (!this.stored(span.file)) {
         target.fill(0);
+        continue;
+      }
+      if (!this.inFile(span.file)) {
+        if (!this.#part!.read(piece, span.pieceOffset, target)) return false;
         continue;
       }
       reads.push(
@@ -308,6 +503,7 @@ export class FileStore implements Storage {
         folders.add(joinInside(this.directory, file.path.slice(0, depth)));
       }
     }
+    this.#part?.delete();
     // Deepest first; a folder that holds anything else stays, and a link to a folder is not one.
     for (const folder of [...folders].sort((a, b) => b.length - a.length)) {
       const info = await Deno.lstat(folder).catch(() => undefined);
@@ -318,6 +514,7 @@ export class FileStore implements Storage {
   /** Waits for pending operations and closes every file. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#part?.close();
     const open = [...this.#open.values()];
     this.#open.clear();
     await Promise.all(open.map(async (entry) => {

@@ -29,3 +29,4 @@ export * from "./resume.ts";
 export * from "./state_lock.ts";
 export * from "./piece_writer.ts";
 export { Bitfield } from "../util/bitfield.ts";
+export * from "./part_file.ts";

@@ -107,7 +107,10 @@ async function piecesWithFiles(
   const pieces: number[] = [];
   const each = only ?? Array.from({ length: torrent.pieceCount }, (_, i) => i);
   for (const piece of each) {
-    if (torrent.pieceMap.spans(piece).every(holds)) pieces.push(piece);
+    const spans = torrent.pieceMap.spans(piece);
+    if (spans.every((span) => holds(span) || store.heldElsewhere?.(piece, span.file))) {
+      pieces.push(piece);
+    }
   }
   return pieces;
 }

@@ -48,7 +48,6 @@ export interface VerifiedPiece {
  * ```
  */
 export class PieceWriter {
-  readonly #torrent: Torrent;
   readonly #store: FileStore;
   readonly #worker: Worker;
   readonly #url: string;
@@ -70,11 +69,11 @@ export class PieceWriter {
    * @param verifier The hash each piece must have. Default: the torrent's v1 SHA-1 hashes.
    */
   constructor(torrent: Torrent, store: FileStore, verifier: PieceVerifier = v1Verifier(torrent)) {
-    this.#torrent = torrent;
     this.#verifier = verifier;
     this.#store = store;
     this.#url = pieceWorkerUrl();
     this.#worker = new Worker(this.#url, { type: "module" });
+    store.trackWrites(this);
     this.#worker.onmessage = (event: MessageEvent<PieceOutcome | "closed">) => {
       if (event.data === "closed") return;
       const waiting = this.#waiting.get(event.data.id);
@@ -103,12 +102,18 @@ export class PieceWriter {
         data.buffer instanceof ArrayBuffer
       ? data
       : data.slice();
+    let spans: JobSpan[];
+    try {
+      spans = this.#store.targets(index);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const job: PieceJob = {
       id: this.#nextId++,
       buffer: whole.buffer as ArrayBuffer,
       length: whole.length,
       hash: this.#verifier.expected(index),
-      spans: this.#spans(index),
+      spans,
     };
     const outcome = new Promise<PieceOutcome>((resolve, reject) => {
       this.#waiting.set(job.id, { resolve, reject });
@@ -121,6 +126,16 @@ export class PieceWriter {
       if (result.error) throw this.#writeError(result.error);
       return { valid: result.valid, data: bytes };
     });
+  }
+
+  /** Whether a piece is being checked or written now. */
+  get busy(): boolean {
+    return this.#inFlight.size > 0;
+  }
+
+  /** Resolves once the pieces handed over so far are written (or failed). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   /**
@@ -151,17 +166,6 @@ export class PieceWriter {
       URL.revokeObjectURL(this.#url);
     })();
     return this.#closing;
-  }
-
-  #spans(index: number): JobSpan[] {
-    return this.#torrent.pieceMap.spans(index)
-      .filter((span) => this.#store.stored(span.file))
-      .map((span) => ({
-        path: this.#store.path(span.file),
-        fileOffset: span.fileOffset,
-        pieceOffset: span.pieceOffset,
-        length: span.length,
-      }));
   }
 
   #writeError(error: { name: string; message: string; path: string }): ShoalError {

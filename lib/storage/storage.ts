@@ -41,6 +41,18 @@ export interface Storage {
   states(): Promise<(FileState | undefined)[]>;
   /** File `index`'s state, as {@linkcode states} gives it. */
   state(index: number): Promise<FileState | undefined>;
+  /**
+   * Selects files (optional: a store without it keeps every file). Files
+   * selected are created once {@linkcode create} has run, with any bytes
+   * kept for them elsewhere; files no longer selected keep what they hold.
+   */
+  select?(selected: readonly boolean[]): Promise<void>;
+  /**
+   * Whether the bytes of file `file` in piece `piece` are kept outside
+   * the file (a part file), so a check reads the piece though the file is
+   * missing. Optional: without it, a missing file's pieces are missing.
+   */
+  heldElsewhere?(piece: number, file: number): boolean;
   /** Ends all use of the storage. */
   close(): Promise<void>;
   /** Deletes the torrent's data, and nothing else (after {@linkcode close}). */
@@ -61,6 +73,13 @@ export interface StorageRequest {
    * the read (a file changed since it was checked). See `FileStoreOptions`.
    */
   beforeRead?: (file: number) => (state: FileState) => void;
+  /** Per file: whether it is selected; a store need not create the others. Default: every file. */
+  selected?: readonly boolean[];
+  /**
+   * Where a store may keep the bytes of pieces shared with files that are
+   * not selected (in the state directory).
+   */
+  partFile?: string;
 }
 
 /**

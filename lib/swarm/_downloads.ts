@@ -126,6 +126,15 @@ export class Downloads {
     }
   }
 
+  /** Which pieces we want changed (new priorities): every peer's count is taken again. */
+  recountWanted(): void {
+    for (const peer of this.#options.peers.values()) {
+      peer.wantedPieces = 0;
+      for (const index of peer.bits.indices()) if (this.#picker.wants(index)) peer.wantedPieces++;
+      this.updateInterest(peer);
+    }
+  }
+
   /** Every wanted piece is in: no more interest, and seeds are left. */
   completed(): void {
     for (const peer of this.#options.peers.values()) {

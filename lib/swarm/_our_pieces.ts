@@ -72,6 +72,23 @@ export class OurPieces {
   }
 
   /**
+   * Which pieces are wanted changed: peers' interest follows, and the
+   * torrent is complete, or wanted again, by the new set.
+   */
+  wantedChanged(): void {
+    const { picker, downloads } = this.#options;
+    downloads.recountWanted();
+    if (picker.missing === 0 && !this.#completeReported) {
+      this.#completeReported = true;
+      downloads.completed();
+      this.#options.onComplete?.();
+    } else if (picker.missing > 0 && this.#completeReported) {
+      this.#completeReported = false;
+      this.#options.onWantAgain();
+    }
+  }
+
+  /**
    * Pieces we had are gone (their data changed on disk).
    *
    * @returns The pieces we had among them.

@@ -5,6 +5,10 @@
  * - New pieces are chosen rarest first over the availability of connected
  *   peers, with random tie-breaking; the first few are chosen at random so
  *   that a new peer quickly has something to trade.
+ * - Pieces have priorities (0, not wanted, to 3): a piece starts only when
+ *   no piece of a higher priority that the peer has is waiting. Priorities
+ *   change at any time ({@linkcode PiecePicker.setPriorities}); a piece in
+ *   progress that is no longer wanted is finished.
  * - Pieces are fetched as 16 KiB blocks. A piece being downloaded needs a
  *   buffer of its size (the assembler's); the bytes held this way are
  *   capped, and no new piece starts while the cap is reached.
@@ -44,8 +48,11 @@ export interface PiecePickerOptions {
   pieceSize: (index: number) => number;
   /** Pieces we already have (verified); the picker keeps it up to date. */
   have?: Bitfield;
-  /** Pieces not wanted at all (not selected); default: every piece is wanted. */
-  wanted?: (index: number) => boolean;
+  /**
+   * Each piece's priority: 0 (not wanted) to 3 (high; see
+   * {@linkcode PRIORITY_NORMAL}). Default: every piece normal. The picker keeps a copy.
+   */
+  priorities?: Uint8Array;
   /** Most bytes of unfinished pieces held in memory. Default 64 MiB; at least one piece. */
   maxBufferedBytes?: number;
   /** How many pieces are picked at random before rarest first takes over. Default 4. */
@@ -55,6 +62,11 @@ export interface PiecePickerOptions {
   /** Random numbers in [0, 1). Default `Math.random`. */
   random?: () => number;
 }
+
+/** The priority of a piece nothing was said about. */
+export const PRIORITY_NORMAL = 2;
+/** The highest piece priority. */
+export const PRIORITY_HIGHEST = 3;
 
 /** A piece being downloaded. */
 export interface ActivePiece {
@@ -88,8 +100,10 @@ export interface BlockOutcome {
 export class PiecePicker {
   /** Pieces we have. */
   readonly have: Bitfield;
-  readonly #options: Required<Omit<PiecePickerOptions, "have" | "wanted">>;
-  readonly #wanted: (index: number) => boolean;
+  readonly #options: Required<Omit<PiecePickerOptions, "have" | "priorities">>;
+  readonly #priority: Uint8Array;
+  /** Pieces waiting to start, by priority. */
+  readonly #waitingAt = [0, 0, 0, 0];
   readonly #availability: AvailabilityIndex;
   readonly #active = new Map<number, ActivePiece>();
   /** Active pieces with free blocks, oldest first. */
@@ -111,15 +125,47 @@ export class PiecePicker {
       maxRequestsPerBlock: options.maxRequestsPerBlock ?? 2,
       random: options.random ?? Math.random,
     };
-    this.#wanted = options.wanted ?? (() => true);
+    this.#priority = options.priorities
+      ? priorityCopy(options.priorities, options.pieceCount)
+      : new Uint8Array(options.pieceCount).fill(PRIORITY_NORMAL);
     this.have = options.have ?? new Bitfield(options.pieceCount);
     this.#availability = new AvailabilityIndex(options.pieceCount);
     for (let piece = 0; piece < options.pieceCount; piece++) {
-      if (!this.have.has(piece) && this.#wanted(piece)) {
-        this.#availability.add(piece);
+      if (this.wants(piece)) {
+        this.#wait(piece);
         this.#wantedMissing++;
       }
     }
+  }
+
+  /** Piece `index`'s priority, 0 (not wanted) to 3. */
+  priority(index: number): number {
+    return this.#priority[index];
+  }
+
+  /**
+   * Gives every piece a new priority (0 to 3). Pieces no longer wanted are
+   * not started (one in progress is finished); pieces wanted now are.
+   *
+   * @returns Whether the set of wanted pieces changed (peers' interest may have).
+   */
+  setPriorities(priorities: Uint8Array): boolean {
+    const next = priorityCopy(priorities, this.#priority.length);
+    let changed = false;
+    for (let piece = 0; piece < next.length; piece++) {
+      const before = this.#priority[piece];
+      const after = next[piece];
+      if (before === after) continue;
+      if (!this.have.has(piece) && (before === 0) !== (after === 0)) {
+        changed = true;
+        this.#wantedMissing += after === 0 ? -1 : 1;
+      }
+      const waiting = this.#availability.isWaiting(piece);
+      if (waiting) this.#unwait(piece);
+      this.#priority[piece] = after;
+      if (after > 0 && !this.have.has(piece) && !this.#active.has(piece)) this.#wait(piece);
+    }
+    return changed;
   }
 
   /** Wanted pieces we do not have yet (including those in progress). */
@@ -149,7 +195,7 @@ export class PiecePicker {
 
   /** Whether we want `piece` and do not have it. */
   wants(piece: number): boolean {
-    return !this.have.has(piece) && this.#wanted(piece);
+    return !this.have.has(piece) && this.#priority[piece] > 0;
   }
 
   /** The active piece `index`, if it is in progress. */
@@ -325,8 +371,8 @@ export class PiecePicker {
   pieceVerified(index: number): void {
     const piece = this.#active.get(index);
     if (piece) this.#deactivate(piece);
-    if (this.have.set(index) && this.#wanted(index)) this.#wantedMissing--;
-    this.#availability.remove(index);
+    if (this.have.set(index) && this.#priority[index] > 0) this.#wantedMissing--;
+    this.#unwait(index);
   }
 
   /**
@@ -338,9 +384,9 @@ export class PiecePicker {
    */
   pieceLost(index: number): boolean {
     if (!this.have.clear(index)) return false;
-    if (this.#wanted(index)) {
+    if (this.#priority[index] > 0) {
       this.#wantedMissing++;
-      this.#availability.add(index);
+      this.#wait(index);
     }
     return true;
   }
@@ -354,7 +400,7 @@ export class PiecePicker {
     const piece = this.#active.get(index);
     if (!piece) return undefined;
     this.#deactivate(piece);
-    this.#availability.add(index);
+    if (this.#priority[index] > 0) this.#wait(index);
     return piece;
   }
 
@@ -373,11 +419,19 @@ export class PiecePicker {
     const cap = this.#options.maxBufferedBytes * (overCap ? 1.25 : 1);
     if (this.#active.size > 0 && this.#bufferedBytes + size > cap) return;
     const random = this.#options.random;
-    const index = this.have.count + this.#active.size < this.#options.randomFirstPieces
-      ? this.#availability.random(usable, random)
-      : this.#availability.rarest(usable, random, bits.full ? 0 : 1);
+    const early = this.have.count + this.#active.size < this.#options.randomFirstPieces;
+    let index: number | undefined;
+    for (let level = PRIORITY_HIGHEST; level > 0 && index === undefined; level--) {
+      if (this.#waitingAt[level] === 0) continue;
+      // With pieces of one priority only waiting (the usual case) no filter is needed.
+      const alone = this.#availability.waiting === this.#waitingAt[level];
+      const accept = alone ? usable : (p: number) => this.#priority[p] === level && usable(p);
+      index = early
+        ? this.#availability.random(accept, random)
+        : this.#availability.rarest(accept, random, bits.full ? 0 : 1);
+    }
     if (index === undefined) return undefined;
-    this.#availability.remove(index);
+    this.#unwait(index);
     const length = this.#options.pieceSize(index);
     const blockCount = Math.ceil(length / BLOCK_SIZE);
     const piece: ActivePiece = {
@@ -393,6 +447,20 @@ export class PiecePicker {
     this.#partial.add(piece);
     this.#bufferedBytes += length;
     return piece;
+  }
+
+  /** Puts a wanted piece among those waiting to start. */
+  #wait(piece: number): void {
+    if (this.#availability.isWaiting(piece)) return;
+    this.#availability.add(piece);
+    this.#waitingAt[this.#priority[piece]]++;
+  }
+
+  /** Takes a piece out of those waiting to start (it started, we have it, or it is not wanted). */
+  #unwait(piece: number): void {
+    if (!this.#availability.isWaiting(piece)) return;
+    this.#availability.remove(piece);
+    this.#waitingAt[this.#priority[piece]]--;
   }
 
   #takeFree(piece: ActivePiece, peer: number, count: number, out: BlockRequest[]): void {
@@ -435,6 +503,13 @@ export class PiecePicker {
       if (out.length >= count) return;
     }
   }
+}
+
+function priorityCopy(priorities: Uint8Array, pieceCount: number): Uint8Array {
+  if (priorities.length !== pieceCount) {
+    throw new RangeError(`${priorities.length} priorities for ${pieceCount} pieces`);
+  }
+  return priorities.map((level) => Math.min(level, PRIORITY_HIGHEST));
 }
 
 function blockLength(piece: ActivePiece, block: number): number {

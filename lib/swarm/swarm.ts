@@ -447,6 +447,16 @@ export class Swarm {
   }
 
   /**
+   * Gives the pieces new priorities (0, not wanted, to 3; the picker's):
+   * new pieces start by them, peers' interest follows, and the swarm is
+   * complete, or downloading again, by the new set of wanted pieces.
+   */
+  setPiecePriorities(priorities: Uint8Array): void {
+    if (this.#picker.setPriorities(priorities)) this.#ours.wantedChanged();
+    this.#downloads.requestAllSoon();
+  }
+
+  /**
    * Pieces found good on disk again (checked by the caller): we have them,
    * and every peer hears so. Pieces we have or are downloading are left
    * alone.

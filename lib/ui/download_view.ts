@@ -7,6 +7,7 @@
  */
 
 import type { TorrentStatus } from "../session/torrent_handle.ts";
+import type { FileProgress } from "../session/_file_selection.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
 import { formatBytes, formatCount, formatDuration, formatQuantity } from "../util/size.ts";
 
@@ -230,8 +231,14 @@ export function formatProgressLine(status: TorrentStatus): string {
   }`;
 }
 
-/** The JSON line printed every second with `--json`. */
-export function statusToJson(status: TorrentStatus): Record<string, unknown> {
+/**
+ * The JSON line printed every second with `--json`; with `files`, each
+ * file's progress (padding files left out), numbered as `--select` takes them.
+ */
+export function statusToJson(
+  status: TorrentStatus,
+  files?: readonly FileProgress[],
+): Record<string, unknown> {
   return {
     state: status.state,
     name: status.name,
@@ -241,6 +248,20 @@ export function statusToJson(status: TorrentStatus): Record<string, unknown> {
     pieceCount: status.pieceCount,
     bytesDone: status.bytesDone,
     totalBytes: status.totalBytes,
+    torrentBytes: status.torrentBytes,
+    filesSkipped: status.filesSkipped,
+    ...(files
+      ? {
+        files: files.filter((file) => !file.padding).map((file) => ({
+          number: file.index + 1,
+          path: file.path,
+          length: file.length,
+          priority: file.priority,
+          bytesDone: file.bytesDone,
+          progress: file.length === 0 ? 1 : Number((file.bytesDone / file.length).toFixed(6)),
+        })),
+      }
+      : {}),
     checking: status.checking ?? null,
     metadata: status.metadata ?? null,
     downloadRate: Math.round(status.downloadRate),

@@ -19,6 +19,7 @@ import type { TorrentStatus } from "../session/torrent_handle.ts";
 import { formatProgressBlock, formatProgressLine, statusToJson } from "./download_view.ts";
 import { displayWidth, fitToWidth } from "./_text_width.ts";
 import { printable } from "../util/_printable.ts";
+import type { FileProgress } from "../session/_file_selection.ts";
 
 /** How to show progress. */
 export type DisplayMode = "terminal" | "plain" | "json" | "quiet";
@@ -39,6 +40,8 @@ export interface LiveDisplayOptions {
   plainIntervalSeconds?: number;
   /** The terminal's width in columns, asked at start and on {@linkcode LiveDisplay.resize}. Default: stdout's, or 80. */
   columns?: () => number;
+  /** Each file's progress, for the JSON lines. */
+  files?: () => readonly FileProgress[] | undefined;
   /** Renders the block. Default: the progress (or seeding) block. */
   block?: (status: TorrentStatus) => string[];
 }
@@ -72,8 +75,9 @@ export class LiveDisplay {
     this.#last = status;
     const { mode, write } = this.#options;
     if (mode === "terminal") this.#columns = (this.#options.columns ?? terminalColumns)();
-    if (mode === "json") write(JSON.stringify(statusToJson(status)) + "\n");
-    else if (mode === "terminal") this.#options.write(this.#erase() + this.#render(status));
+    if (mode === "json") {
+      write(JSON.stringify(statusToJson(status, this.#options.files?.())) + "\n");
+    } else if (mode === "terminal") this.#options.write(this.#erase() + this.#render(status));
     else if (mode === "plain") {
       const interval = (this.#options.plainIntervalSeconds ?? 5) * 1000;
       if (now - this.#lastPlain < interval) return;
@@ -123,8 +127,9 @@ export class LiveDisplay {
   finish(status: TorrentStatus): void {
     const { mode, write } = this.#options;
     if (mode === "terminal") write(this.#erase() + this.#render(status));
-    else if (mode === "json") write(JSON.stringify(statusToJson(status)) + "\n");
-    else if (mode === "plain") write(formatProgressLine(status) + "\n");
+    else if (mode === "json") {
+      write(JSON.stringify(statusToJson(status, this.#options.files?.())) + "\n");
+    } else if (mode === "plain") write(formatProgressLine(status) + "\n");
     this.#drawn = undefined;
     this.#last = undefined;
   }

@@ -16,6 +16,8 @@ import { printable } from "../util/_printable.ts";
 
 /** JSON form of a file, as printed by `shoal info --json`. */
 export interface FileJson {
+  /** The file's number, as `--select` takes it: its index in the torrent's file list + 1. */
+  number: number;
   /** Relative path inside the download directory, `/`-separated. */
   path: string;
   /** Size in bytes. */
@@ -90,6 +92,7 @@ export function torrentToJson(torrent: Torrent): TorrentJson {
     createdBy: torrent.createdBy ?? null,
     source: torrent.source ?? null,
     files: torrent.files.map((file) => ({
+      number: file.index + 1,
       path: file.path.join("/"),
       size: file.length,
       attributes: attributesOf(file),
@@ -150,7 +153,8 @@ function renderTree(node: TreeNode, depth: number, lines: [string, string][]): v
     const indent = "  ".repeat(depth + 1);
     if (child.file) {
       const target = child.file.symlinkTarget ? ` -> ${child.file.symlinkTarget.join("/")}` : "";
-      lines.push([`${indent}${name}${target}`, formatBytes(child.file.length)]);
+      const size = formatBytes(child.file.length);
+      lines.push([`${indent}${name}${target}`, `${size.padStart(10)}  ${child.file.index + 1}`]);
     } else {
       lines.push([`${indent}${name}/`, ""]);
       renderTree(child, depth + 1, lines);
@@ -196,12 +200,16 @@ export function formatTorrent(torrent: Torrent): string {
     for (const url of [...torrent.webSeeds, ...torrent.httpSeeds]) out.push(`  ${url}`);
   }
   const padding = torrent.files.length - dataFiles.length;
-  out.push(`Files:${padding > 0 ? ` (and ${padding} padding files, not written)` : ""}`);
+  out.push(
+    `Files:${
+      padding > 0 ? ` (and ${padding} padding files, not written)` : ""
+    } (the number after each size is what download --select takes)`,
+  );
   const lines: [string, string][] = [];
   renderTree(fileTree(dataFiles), 0, lines);
   const width = lines.reduce((widest, [name]) => Math.max(widest, name.length), 0);
   for (const [name, size] of lines) {
-    out.push(size ? `${name.padEnd(width)}  ${size.padStart(10)}` : name);
+    out.push(size ? `${name.padEnd(width)}  ${size}` : name);
   }
   for (const warning of torrent.warnings) out.push(`Warning: ${warning}`);
   return safeLines(out);
@@ -231,7 +239,7 @@ export function formatMagnet(magnet: MagnetLink): string {
     out.push(
       field(
         "Files wanted",
-        `${json.selectOnly} (so=; not supported yet: every file is downloaded)`,
+        `${json.selectOnly} (so=, counted from 0: only these are downloaded; shoal info numbers files from 1)`,
       ),
     );
   }

@@ -7,13 +7,42 @@
 
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { FileState } from "../storage/file_store.ts";
-import type { Bitfield } from "../util/bitfield.ts";
+import { Bitfield } from "../util/bitfield.ts";
 import { formatBytes, formatCount } from "../util/size.ts";
 
 /** A file's state after a check. */
-export type FileVerdict = "complete" | "incomplete" | "missing";
+export type FileVerdict = "complete" | "incomplete" | "missing" | "skipped";
 
-function fileVerdicts(torrent: Torrent, pieces: Bitfield, states: (FileState | undefined)[]) {
+/**
+ * Which files a download chose (from its resume data): per file, whether it
+ * is skipped. Without one, every file is wanted.
+ */
+export type Skipped = readonly boolean[] | undefined;
+
+/** The pieces that must be good: those of files not skipped. */
+export function wantedPieces(torrent: Torrent, skipped: Skipped): Bitfield {
+  const wanted = new Bitfield(torrent.pieceCount);
+  for (const file of torrent.files) {
+    const range = torrent.pieceMap.pieces(file.index);
+    if (!range || file.padding || skipped?.[file.index]) continue;
+    for (let piece = range.first; piece <= range.last; piece++) wanted.set(piece);
+  }
+  return wanted;
+}
+
+/** Wanted pieces that are missing or damaged. */
+function badPieces(torrent: Torrent, pieces: Bitfield, skipped: Skipped): Bitfield {
+  const bad = wantedPieces(torrent, skipped);
+  for (const piece of pieces.indices()) bad.clear(piece);
+  return bad;
+}
+
+function fileVerdicts(
+  torrent: Torrent,
+  pieces: Bitfield,
+  states: (FileState | undefined)[],
+  skipped: Skipped,
+) {
   return torrent.files.filter((file) => !file.padding).map((file) => {
     const range = torrent.pieceMap.pieces(file.index);
     let good = 0;
@@ -24,13 +53,22 @@ function fileVerdicts(torrent: Torrent, pieces: Bitfield, states: (FileState | u
         if (pieces.has(piece)) good++;
       }
     }
-    const verdict: FileVerdict = file.length > 0 && states[file.index] === undefined
+    const verdict: FileVerdict = good < total && skipped?.[file.index]
+      ? "skipped"
+      : file.length > 0 && states[file.index] === undefined
       ? "missing"
       : good === total
       ? "complete"
       : "incomplete";
     return { file, verdict, good, total };
   });
+}
+
+function invert(bits: Bitfield): Bitfield {
+  const out = new Bitfield(bits.size);
+  out.setAll();
+  for (const piece of bits.indices()) out.clear(piece);
+  return out;
 }
 
 /** Missing piece indices as ranges: `3, 7-9, 12`. At most `limit` ranges, then `…`. */
@@ -59,21 +97,24 @@ export function formatVerifyReport(
   states: (FileState | undefined)[],
   directory: string,
   seconds: number,
+  skipped?: Skipped,
 ): string {
   const lines = [`Verified ${torrent.name} in ${directory} (${seconds.toFixed(1)} s)`];
-  for (const { file, verdict, good, total } of fileVerdicts(torrent, pieces, states)) {
+  for (const { file, verdict, good, total } of fileVerdicts(torrent, pieces, states, skipped)) {
     const detail = verdict === "incomplete" ? ` (${good}/${total} pieces good)` : "";
     lines.push(
       `  ${verdict.padEnd(10)} ${file.path.join("/")}  ${formatBytes(file.length)}${detail}`,
     );
   }
-  const bad = torrent.pieceCount - pieces.count;
+  const bad = badPieces(torrent, pieces, skipped);
+  const wanted = wantedPieces(torrent, skipped).count;
+  const of = wanted === torrent.pieceCount ? "" : " of the selected files";
   lines.push(
-    bad === 0
-      ? `All ${formatCount(torrent.pieceCount)} pieces are good.`
-      : `${formatCount(pieces.count)} of ${
-        formatCount(torrent.pieceCount)
-      } pieces are good; missing or damaged: ${formatPieceRanges(pieces)}`,
+    bad.count === 0
+      ? `All ${formatCount(wanted)} pieces${of} are good.`
+      : `${formatCount(wanted - bad.count)} of ${
+        formatCount(wanted)
+      } pieces${of} are good; missing or damaged: ${formatPieceRanges(invert(bad))}`,
   );
   return lines.join("\n");
 }
@@ -83,9 +124,9 @@ export function verifyToJson(
   torrent: Torrent,
   pieces: Bitfield,
   states: (FileState | undefined)[],
+  skipped?: Skipped,
 ): Record<string, unknown> {
-  const bad: number[] = [];
-  for (let piece = 0; piece < torrent.pieceCount; piece++) if (!pieces.has(piece)) bad.push(piece);
+  const bad = [...badPieces(torrent, pieces, skipped).indices()];
   return {
     name: torrent.name,
     infoHash: torrent.infoHashHex,
@@ -93,7 +134,7 @@ export function verifyToJson(
     pieceCount: torrent.pieceCount,
     piecesGood: pieces.count,
     badPieces: bad,
-    files: fileVerdicts(torrent, pieces, states).map(({ file, verdict, good, total }) => ({
+    files: fileVerdicts(torrent, pieces, states, skipped).map(({ file, verdict, good, total }) => ({
       path: file.path.join("/"),
       length: file.length,
       state: verdict,

@@ -175,7 +175,7 @@ Deno.test("picker: a piece lost from disk is wanted and picked again, unless not
   p.pieceVerified(2);
   assertEquals(p.missing, 0);
 
-  const seedOnly = picker(4, 4 * BLOCK, { have: bits(4, "all"), wanted: () => false });
+  const seedOnly = picker(4, 4 * BLOCK, { have: bits(4, "all"), priorities: new Uint8Array(4) });
   assertEquals(seedOnly.pieceLost(1), true);
   assertEquals(seedOnly.missing, 0, "a seed that only reads does not want it");
   assertEquals(seedOnly.pick(1, bits(4, "all"), 8), []);
@@ -190,4 +190,26 @@ Deno.test("picker: a peer that takes a piece back (lt_donthave) no longer counts
   assertEquals(p.availability(0), 2);
   p.peerLost(0);
   assertEquals(p.availability(0), 1);
+});
+
+Deno.test("picker: higher priorities start first; priorities change live and the missing count follows", () => {
+  const p = picker(6, BLOCK, { priorities: Uint8Array.from([1, 2, 3, 0, 2, 1]) });
+  assertEquals(p.missing, 5);
+  const all = bits(6, "all");
+  const order = () => p.pick(1, all, 1).map((r) => r.index);
+  assertEquals(order(), [2]);
+  const next = [...order(), ...order()].sort();
+  assertEquals(next, [1, 4]);
+  assert(!p.wants(3));
+  // Piece 3 wanted now, high; piece 5 no longer: 3 comes before 0.
+  assert(p.setPriorities(Uint8Array.from([1, 2, 3, 3, 2, 0])));
+  assertEquals(p.missing, 5);
+  assertEquals(order(), [3]);
+  assertEquals(order(), [0]);
+  assertEquals(order(), []);
+  // A piece in progress that is no longer wanted is finished, and counts no more as missing.
+  assert(p.setPriorities(new Uint8Array(6)));
+  assertEquals(p.missing, 0);
+  assert(p.active(0) !== undefined);
+  assert(!p.setPriorities(new Uint8Array(6)), "nothing changed");
 });

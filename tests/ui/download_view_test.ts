@@ -29,6 +29,8 @@ function status(fields: Partial<TorrentStatus>): TorrentStatus {
     bytesDone: 0,
     bytesAtStart: 0,
     totalBytes: 64 * MiB,
+    torrentBytes: 64 * MiB,
+    filesSkipped: 0,
     progress: 0,
     downloadRate: 0,
     averageDownloadRate: 0,

@@ -31,11 +31,11 @@ Deno.test("torrent view: the file tree nests folders and aligns sizes", () => {
       ],
     },
   }));
-  const tree = formatTorrent(torrent).split("Files:\n")[1].split("\n");
+  const tree = formatTorrent(torrent).split("download --select takes)\n")[1].split("\n");
   assertEquals(tree, [
     "  album/",
     "    disc 1/",
-    "      track.flac     1.5 KiB",
-    "    cover.jpg            5 B",
+    "      track.flac     1.5 KiB  1",
+    "    cover.jpg            5 B  2",
   ]);
 });

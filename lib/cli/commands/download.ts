@@ -25,9 +25,10 @@ import {
   stallTimeoutArgument,
 } from "../_arguments.ts";
 import { addDhtFlags } from "../_dht_flags.ts";
+import { addFileFlags, type FileFlags } from "../_file_flags.ts";
 
 /** Options of the download command. */
-export interface DownloadCommandOptions extends TorrentRunFlags, MagnetFlags {
+export interface DownloadCommandOptions extends TorrentRunFlags, MagnetFlags, FileFlags {
   /** `--stall-timeout`, in seconds. */
   stallTimeout?: number;
 }
@@ -93,11 +94,11 @@ export function addTorrentRunFlags(command: Command): Command {
 
 /** Adds the download command to the program. */
 export function addDownloadCommand(program: Command): void {
-  addTorrentRunFlags(
+  addFileFlags(addTorrentRunFlags(
     program.command("download")
       .description("download a torrent (shoal <torrent> does the same)")
       .argument("<torrent>", "a .torrent file or its http(s) URL, a magnet link or an info hash"),
-  )
+  ))
     .addOption(
       new Option(
         "--max-metadata-size <size>",
@@ -138,6 +139,7 @@ Examples:
   shoal download 0123456789abcdef0123456789abcdef01234567 --peer 192.0.2.7:51413
   shoal download 'magnet:?xt=urn:btih:…'   (no tracker: peers from the DHT)
   shoal download x.torrent --seed-ratio 2 --seed-time 1h
+  shoal download x.torrent --select 1,3-5 --priority high:3   (shoal info numbers the files)
   shoal download https://example.org/x.torrent --stall-timeout 10m`,
     )
     .action(runDownload);
