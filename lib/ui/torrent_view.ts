@@ -203,7 +203,7 @@ export function formatTorrent(torrent: Torrent): string {
   out.push(
     `Files:${
       padding > 0 ? ` (and ${padding} padding files, not written)` : ""
-    } (the number after each size is what download --select takes)`,
+    } (after each size, the number download --select takes)`,
   );
   const lines: [string, string][] = [];
   renderTree(fileTree(dataFiles), 0, lines);

@@ -53,9 +53,10 @@ function fileVerdicts(
         if (pieces.has(piece)) good++;
       }
     }
-    const verdict: FileVerdict = good < total && skipped?.[file.index]
+    const absent = file.length > 0 && states[file.index] === undefined;
+    const verdict: FileVerdict = skipped?.[file.index] && (good < total || absent)
       ? "skipped"
-      : file.length > 0 && states[file.index] === undefined
+      : absent
       ? "missing"
       : good === total
       ? "complete"

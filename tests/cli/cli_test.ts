@@ -64,7 +64,7 @@ Deno.test("cli: info prints a torrent for people and as stable JSON", async () =
   assertMatch(human.stdout, /^Info hash: +[0-9a-f]{40}$/m);
   assertStringIncludes(human.stdout, "Tier 1: udp://tracker.opentracker.com:80/announce");
   assertStringIncludes(human.stdout, "(and 1 padding files, not written)");
-  assertMatch(human.stdout, /^ {4}text_file\.txt +20 B$/m);
+  assertMatch(human.stdout, /^ {4}text_file\.txt +20 B {2}3$/m, "numbered as --select takes it");
   const json = await runShoal(["info", "--json", path]);
   assertEquals(json.code, 0);
   const parsed = JSON.parse(json.stdout);
@@ -90,6 +90,7 @@ Deno.test("cli: info prints a torrent for people and as stable JSON", async () =
     "warnings",
   ]);
   assertEquals(parsed.files[1], {
+    number: 2,
     path: "sample/.pad/16359",
     size: 16359,
     attributes: ["padding"],

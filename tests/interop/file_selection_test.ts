@@ -80,18 +80,13 @@ async function assertFiles(set: SetFixture, out: string, indices: number[]): Pro
   }
 }
 
-/** Bytes of the pieces that touch any of `files`. */
+/** Bytes of the pieces that touch any of `files`, leaving out `except`. */
 function pieceBytes(torrent: Torrent, files: number[], except: Set<number> = new Set()): number {
-  const pieces = new Set<number>();
-  for (const file of files) {
-    const range = torrent.pieceMap.pieces(file);
-    for (let p = range?.first ?? 0; range && p <= range.last; p++) {
-      if (!except.has(p)) pieces.add(p);
-    }
-  }
-  return [...pieces].reduce((sum, p) => sum + torrent.pieceMap.pieceSize(p), 0);
+  return [...piecesOf(torrent, files)].filter((p) => !except.has(p))
+    .reduce((sum, p) => sum + torrent.pieceMap.pieceSize(p), 0);
 }
 
+/** The pieces that touch any of `files`. */
 function piecesOf(torrent: Torrent, files: number[]): Set<number> {
   const pieces = new Set<number>();
   for (const file of files) {
@@ -114,19 +109,19 @@ testWithPrograms(
       const set = await thirteenFiles(dir);
       const seeder = await startSeeder("libtorrent", set.torrentPath, set.dataDir);
       const out = `${dir}/out`;
-      const download = (flags: string[]) =>
-        runShoal([
-          "download",
-          set.torrentPath,
-          "-d",
-          out,
-          "-p",
-          String(freePort()),
-          "--peer",
-          seeder.address,
-          "--json",
-          ...flags,
-        ]);
+      const args = (flags: string[]) => [
+        "download",
+        set.torrentPath,
+        "-d",
+        out,
+        "-p",
+        String(freePort()),
+        "--peer",
+        seeder.address,
+        "--json",
+        ...flags,
+      ];
+      const download = (flags: string[]) => runShoal(args(flags));
       try {
         // File 4 (index 3) shares its first piece with files 1 and 3, its last with 5, 6 and 7.
         let result = await download(["--select", "4"]);
@@ -157,21 +152,7 @@ testWithPrograms(
 
         // Another selection, slowly, killed midway: the restart keeps it, with no flag.
         const child = new Deno.Command(Deno.execPath(), {
-          args: shoalArgs([
-            "download",
-            set.torrentPath,
-            "-d",
-            out,
-            "-p",
-            String(freePort()),
-            "--peer",
-            seeder.address,
-            "--json",
-            "--max-down",
-            "60k",
-            "--select",
-            "10,12-13",
-          ]),
+          args: shoalArgs(args(["--max-down", "60k", "--select", "10,12-13"])),
           stdout: "piped",
           stderr: "null",
         }).spawn();

@@ -31,7 +31,7 @@ Deno.test("torrent view: the file tree nests folders and aligns sizes", () => {
       ],
     },
   }));
-  const tree = formatTorrent(torrent).split("download --select takes)\n")[1].split("\n");
+  const tree = formatTorrent(torrent).split("the number download --select takes)\n")[1].split("\n");
   assertEquals(tree, [
     "  album/",
     "    disc 1/",
