@@ -418,10 +418,10 @@ export class TorrentRun {
       maxBufferedBytes: options.maxBufferedBytes,
     });
     this.#bytesAtStart = selection.wanted().done;
-    const same = saved?.length === selection.priorities.length &&
-      saved.every((priority, i) => priority === selection.priorities[i]);
     // A new selection is saved at once: a crash must not bring back the one before.
-    if (!same && !options.requireComplete) await this.#saveResume();
+    if (!samePriorities(saved, selection.priorities) && !options.requireComplete) {
+      await this.#saveResume();
+    }
     this.#checking = undefined;
     if (options.requireComplete) {
       // The selected files must be complete (all of them, unless a download skipped some).
@@ -458,7 +458,7 @@ export class TorrentRun {
     this.#startDiscovery();
     // Priorities asked for while the data was restored.
     const requested = this.#events.requestedPriorities();
-    if (requested && requested.some((priority, i) => priority !== selection.priorities[i])) {
+    if (requested && !samePriorities(requested, selection.priorities)) {
       await this.setFilePriorities(requested);
     }
     const now = Date.now();
@@ -868,4 +868,12 @@ export class TorrentRun {
     });
     return this.#saving;
   }
+}
+
+/** Whether two priority lists are the same (an absent one never is). */
+function samePriorities(
+  a: readonly FilePriority[] | undefined,
+  b: readonly FilePriority[],
+): boolean {
+  return a?.length === b.length && a.every((priority, i) => priority === b[i]);
 }

@@ -8,6 +8,7 @@
 import type { Torrent } from "../metainfo/torrent.ts";
 import type { FileState } from "../storage/file_store.ts";
 import { Bitfield } from "../util/bitfield.ts";
+import { piecePriorities } from "../metainfo/file_priority.ts";
 import { formatBytes, formatCount } from "../util/size.ts";
 
 /** A file's state after a check. */
@@ -22,11 +23,8 @@ export type Skipped = readonly boolean[] | undefined;
 /** The pieces that must be good: those of files not skipped. */
 export function wantedPieces(torrent: Torrent, skipped: Skipped): Bitfield {
   const wanted = new Bitfield(torrent.pieceCount);
-  for (const file of torrent.files) {
-    const range = torrent.pieceMap.pieces(file.index);
-    if (!range || file.padding || skipped?.[file.index]) continue;
-    for (let piece = range.first; piece <= range.last; piece++) wanted.set(piece);
-  }
+  const priorities = torrent.files.map((file) => skipped?.[file.index] ? "skip" : "normal");
+  piecePriorities(torrent, priorities).forEach((level, piece) => level > 0 && wanted.set(piece));
   return wanted;
 }
 
