@@ -204,10 +204,10 @@ testWithPrograms(
         const entries = [];
         for await (const entry of Deno.readDir(dir)) entries.push(entry.name);
         assertEquals(entries.sort(), ["multi-data", "multi.torrent", "x.torrent"]);
-        // Without --fetch the link alone is shown, with its file selection (not supported yet).
+        // Without --fetch the link alone is shown, with its file selection (BEP 53, applied).
         const plain = await runShoal(["info", magnet]);
         assertStringIncludes(plain.stdout, "Files wanted");
-        assertStringIncludes(plain.stdout, "every file is downloaded");
+        assertStringIncludes(plain.stdout, "only these are downloaded");
       } finally {
         await seeder.stop();
       }

@@ -75,6 +75,14 @@ testWithPrograms(
           () =>
             `a libtorrent leecher dials the other, heard of through PEX:\n${
               leechers.map((leecher) => leecher.output.text.slice(-1500)).join("\n--\n")
+            }\nshoal's peers: ${
+              JSON.stringify(
+                seed.peers().map(({ address, client, progress }) => ({
+                  address,
+                  client,
+                  progress,
+                })),
+              )
             }`,
           20_000,
         );
