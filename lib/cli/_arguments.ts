@@ -28,6 +28,15 @@ export function maxPeersArgument(value: string): number {
   return count;
 }
 
+/** Parses `--max-web-seeds`: 0 (none) to 100. */
+export function maxWebSeedsArgument(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count > 100) {
+    throw new InvalidArgumentError("expected a number of web seeds from 0 (none) to 100.");
+  }
+  return count;
+}
+
 /** Parses `--max-memory`: a size from 1 MiB to 16 GiB. */
 export function memoryArgument(value: string): number {
   const bytes = parseSize(value);
@@ -90,6 +99,12 @@ export function portArgument(value: string): number {
     throw new InvalidArgumentError("expected a port from 1 to 65535.");
   }
   return port;
+}
+
+/** Parses a port that may be 0 (any free one): `--http-port`. */
+export function portOrAnyArgument(value: string): number {
+  if (value === "0") return 0;
+  return portArgument(value);
 }
 
 /** Parses `--timeout`: seconds, above 0 and at most an hour. */

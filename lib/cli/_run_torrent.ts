@@ -10,6 +10,7 @@
 import { InterruptedError, NetworkError, ShoalError } from "../errors.ts";
 import type { PeerAddress } from "../net/peer_address.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
+import { usableWebSeeds } from "../webseed/url.ts";
 import { loadTorrentSource } from "../metainfo/source.ts";
 import { torrentFileFromMetadata } from "../metainfo/from_metadata.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
@@ -76,6 +77,17 @@ export interface RunTorrentOptions extends TorrentRunFlags, MagnetFlags, FileFla
   stallTimeout?: number;
   /** Refuse to download: the data must already be complete, and is only read (`shoal seed`). */
   requireComplete?: boolean;
+  /** `--sequential`: pieces in file order. */
+  sequential?: boolean;
+  /** `--max-web-seeds`: most web seeds used at once. */
+  maxWebSeeds?: number;
+  /** The files' priorities once the torrent is known, instead of those of the file flags. */
+  chooseFiles?: (torrent: Torrent) => FilePriority[] | undefined;
+  /**
+   * Called once the torrent is added, with its handle and the display; the
+   * function it returns is awaited before the session closes (`shoal stream`'s server).
+   */
+  started?: (handle: TorrentHandle, display: LiveDisplay) => () => Promise<void>;
 }
 
 /**
@@ -106,10 +118,11 @@ export async function loadTorrentForRun(
     return magnet;
   }
   const torrent = source.torrent;
-  const lonely = torrent.trackers.length === 0 && peers?.length === 0;
+  const lonely = torrent.trackers.length === 0 && peers?.length === 0 &&
+    usableWebSeeds(torrent.webSeeds).length === 0;
   if (lonely && (!discovers || torrent.private)) {
     throw new NetworkError(
-      `${torrent.name} lists no trackers; name peers to connect to with --peer host:port`,
+      `${torrent.name} lists no trackers and no web seeds; name peers to connect to with --peer host:port`,
     );
   }
   return torrent;
@@ -323,10 +336,11 @@ export async function runTorrent(
     await log.close();
     throw error;
   }
+  const chooseFiles = options.chooseFiles ?? ((torrent) => filePrioritiesFrom(torrent, options));
   let filePriorities;
   try {
     // A magnet link's files are known with its metadata: the flags are applied then.
-    filePriorities = "pieceMap" in source ? filePrioritiesFrom(source, options) : undefined;
+    filePriorities = "pieceMap" in source ? chooseFiles(source) : undefined;
   } catch (error) {
     await session.close();
     await log.close();
@@ -351,6 +365,8 @@ export async function runTorrent(
   handle = session.add(source, {
     downloadDir: directory,
     filePriorities,
+    sequential: options.sequential,
+    maxWebSeeds: options.maxWebSeeds,
     maxMetadataSize: options.maxMetadataSize,
     stateDir,
     peers: options.peer,
@@ -376,7 +392,7 @@ export async function runTorrent(
     );
     log.info(`metadata: ${torrent.name}, ${torrent.totalLength} bytes`);
     try {
-      const priorities = filePrioritiesFrom(torrent, options);
+      const priorities = chooseFiles(torrent);
       if (priorities) handle.setFilePriorities(priorities).catch((error) => failure ??= error);
     } catch (error) {
       failure = error as Error;
@@ -395,6 +411,7 @@ export async function runTorrent(
   handle.on("tracker", (status) => {
     display.event("tracker", trackerEvent(status), formatTrackerChange(status));
   });
+  const finishStarted = options.started?.(handle, display);
   const waiting = watchWaiting(display, mode, log);
   const fileError = watchFileError(display);
   const interrupt = onInterrupt(handle, display);
@@ -410,6 +427,7 @@ export async function runTorrent(
   const cleanUp = async () => {
     clearInterval(timer);
     stopResize();
+    await finishStarted?.();
     await session.close();
     await Promise.all(copies);
     interrupt.remove();

@@ -13,6 +13,7 @@ import { VERSION } from "../version.ts";
 import { addCreateCommand } from "./commands/create.ts";
 import { addDownloadCommand } from "./commands/download.ts";
 import { addSeedCommand } from "./commands/seed.ts";
+import { addStreamCommand } from "./commands/stream.ts";
 import { addDemoCommand } from "./commands/demo.ts";
 import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .addHelpText("after", EXIT_CODES_HELP);
   addDownloadCommand(program);
   addSeedCommand(program);
+  addStreamCommand(program);
   addCreateCommand(program);
   addInfoCommand(program);
   addVerifyCommand(program);

@@ -63,6 +63,26 @@ export function piecePriorities(
 }
 
 /**
+ * The first and last piece of each selected file, in file order: what a
+ * sequential download fetches first (players read a file's header, and
+ * often its end, before playing).
+ */
+export function filePieceEnds(
+  torrent: Pick<Torrent, "files" | "pieceMap">,
+  priorities: readonly FilePriority[],
+): number[] {
+  const ends: number[] = [];
+  for (const file of torrent.files) {
+    if (file.padding || (priorities[file.index] ?? "normal") === "skip") continue;
+    const range = torrent.pieceMap.pieces(file.index);
+    if (!range) continue;
+    ends.push(range.first);
+    if (range.last !== range.first) ends.push(range.last);
+  }
+  return ends;
+}
+
+/**
  * Priorities from a magnet link's `so` (BEP 53, 0-based file indices):
  * the files named are `normal`, the others `skip`. Indices past the last
  * file are ignored.

@@ -21,7 +21,8 @@ import { checkPieces } from "../storage/piece_check.ts";
 import { PieceReadCache } from "../storage/_read_cache.ts";
 import { filesUnchanged, loadResume, saveResume } from "../storage/resume.ts";
 import { PieceWriter } from "../storage/piece_writer.ts";
-import { PiecePicker } from "../swarm/picker.ts";
+import { PiecePicker, type SequentialOptions } from "../swarm/picker.ts";
+import type { WebSeedStatus } from "../webseed/web_seed.ts";
 import { type PeerSummary, Swarm, type SwarmStats } from "../swarm/swarm.ts";
 import { Announcer, type TrackerStatus } from "../tracker/announcer.ts";
 import {
@@ -39,7 +40,7 @@ import type { PeerSession } from "../swarm/peer_session.ts";
 import { PeerExchange } from "../swarm/peer_exchange.ts";
 import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_phase.ts";
 import { type FileProgress, FileSelection, startingPriorities } from "./_file_selection.ts";
-import type { FilePriority } from "../metainfo/file_priority.ts";
+import { filePieceEnds, type FilePriority } from "../metainfo/file_priority.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
 
@@ -67,6 +68,8 @@ export interface RunEvents {
   priorities(priorities: readonly FilePriority[]): void;
   /** The priorities the owner asks for now, if any (read when the run starts downloading). */
   requestedPriorities(): readonly FilePriority[] | undefined;
+  /** Pieces readers wait for, and by when (read when the run starts downloading). */
+  deadlines(): ReadonlyMap<number, number>;
   /**
    * Every wanted piece is in.
    *
@@ -128,6 +131,10 @@ export class TorrentRun {
   #writer?: PieceWriter;
   #picker?: PiecePicker;
   #swarm?: Swarm;
+  /** Verified pieces read for peers and for readers of the files. */
+  #cache?: PieceReadCache;
+  /** Pieces start in file order (see `PiecePicker.setSequential`). */
+  #sequential: boolean;
   readonly #announcer?: Announcer;
   #announcing = false;
   /** Where peers come from besides the trackers: the user's, and those the options add. */
@@ -183,6 +190,7 @@ export class TorrentRun {
     events: RunEvents,
   ) {
     this.#options = options;
+    this.#sequential = options.sequential ?? false;
     this.#pool = pool;
     this.#context = context;
     this.#paths = paths;
@@ -278,6 +286,7 @@ export class TorrentRun {
       if (!this.#options.requireComplete) {
         await this.#store!.select?.(selection.selected());
         this.#swarm.setPiecePriorities(selection.levels());
+        if (this.#sequential) this.#swarm.setSequential(this.#sequentialOptions());
       }
       this.#events.priorities(selection.priorities);
       if (wasComplete && !this.complete) this.#events.running(false);
@@ -287,6 +296,61 @@ export class TorrentRun {
     });
     this.#selecting = apply.then(() => {}, () => {});
     return await apply;
+  }
+
+  /**
+   * Starts pieces in file order from now on (the first and last piece of
+   * each selected file first), or rarest first again.
+   */
+  setSequential(on: boolean): void {
+    this.#sequential = on;
+    this.#swarm?.setSequential(this.#sequentialOptions());
+  }
+
+  #sequentialOptions(): SequentialOptions | undefined {
+    const selection = this.#selection;
+    if (!this.#sequential || !selection) return undefined;
+    return { early: filePieceEnds(this.#torrent!, selection.priorities) };
+  }
+
+  /** Whether piece `index` is verified and on disk (false until the data is restored). */
+  hasPiece(index: number): boolean {
+    return this.#picker?.have.has(index) ?? false;
+  }
+
+  /**
+   * The bytes of a verified piece, for a reader of the files.
+   *
+   * @throws {DiskError} When it cannot be read.
+   * @throws {ShoalError} Before the data is restored.
+   */
+  readPiece(index: number): Promise<Uint8Array> {
+    const torrent = this.#torrent;
+    if (!this.#store || !torrent || !this.restored) {
+      return Promise.reject(new ShoalError("The torrent's data is not restored yet"));
+    }
+    this.#cache ??= new PieceReadCache(this.#store, (i) => torrent.pieceMap.pieceSize(i));
+    return this.#cache.read(index);
+  }
+
+  /**
+   * Piece `index` is needed by `at` (ms since the epoch): requested before
+   * the others (see `PiecePicker.setDeadline`).
+   *
+   * @returns False when too many pieces have one. Before the picker is
+   *   made nothing happens: it reads the owner's deadlines then.
+   */
+  setPieceDeadline(index: number, at: number): boolean {
+    // Between the picker and the swarm (the resume data is saved, the file watch made) the
+    // picker takes it: it read the owner's deadlines already.
+    if (this.#swarm) return this.#swarm.setDeadline(index, at);
+    return this.#picker?.setDeadline(index, at) ?? true;
+  }
+
+  /** Piece `index` (or every piece) needs no deadline any more. */
+  clearPieceDeadline(index?: number): void {
+    if (this.#swarm) this.#swarm.clearDeadline(index);
+    else this.#picker?.clearDeadline(index);
   }
 
   /** Whether what is on disk is known (restored from resume data, or checked). */
@@ -347,6 +411,11 @@ export class TorrentRun {
   /** The connected peers. */
   peers(): PeerSummary[] {
     return this.#swarm?.peers() ?? [];
+  }
+
+  /** The web seeds' states, once the swarm runs. */
+  webSeeds(): WebSeedStatus[] {
+    return this.#swarm?.webSeeds() ?? [];
   }
 
   /** Adds peer addresses to connect to. */
@@ -416,7 +485,9 @@ export class TorrentRun {
       // A seed that only reads never downloads, not even a piece it lost.
       priorities: options.requireComplete ? new Uint8Array(torrent.pieceCount) : selection.levels(),
       maxBufferedBytes: options.maxBufferedBytes,
+      sequential: this.#sequentialOptions(),
     });
+    for (const [index, at] of this.#events.deadlines()) picker.setDeadline(index, at);
     this.#bytesAtStart = selection.wanted().done;
     // A new selection is saved at once: a crash must not bring back the one before.
     if (!samePriorities(saved, selection.priorities) && !options.requireComplete) {
@@ -442,7 +513,10 @@ export class TorrentRun {
       this.#events.complete();
       return;
     }
-    const cache = new PieceReadCache(this.#store!, (index) => torrent.pieceMap.pieceSize(index));
+    const cache = this.#cache ??= new PieceReadCache(
+      this.#store!,
+      (index) => torrent.pieceMap.pieceSize(index),
+    );
     // Files on disk are watched for changes by other programs; other stores are ours alone.
     const repair = this.#repair = this.#files
       ? await this.#makeRepair(cache, this.#files)
@@ -605,6 +679,8 @@ export class TorrentRun {
       peerId: context.peerId,
       listenPort: context.port,
       picker,
+      webSeeds: torrent.webSeeds,
+      maxWebSeeds: options.maxWebSeeds,
       writePiece: (index, data) =>
         writing(index, () => this.#store!.writePiece(index, data), () => true),
       verifyAndWrite: writer

@@ -33,6 +33,7 @@
 
 export * from "./session.ts";
 export * from "./torrent_handle.ts";
+export * from "./file_reader.ts";
 export type { FileProgress } from "./_file_selection.ts";
 export type { FilePriority } from "../metainfo/file_priority.ts";
 export type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
@@ -40,6 +41,7 @@ export type { DhtPortLink } from "../swarm/swarm_types.ts";
 export type { PipelineOptions } from "../swarm/peer_session.ts";
 export type { PeerEncryption, PeerTimeouts } from "../wire/connection.ts";
 export type { TrackerStatus } from "../tracker/announcer.ts";
+export type { WebSeedStatus } from "../webseed/web_seed.ts";
 export { Emitter, type EventMap } from "../util/emitter.ts";
 export {
   FileLogger,

@@ -33,6 +33,9 @@ import { TorrentRun } from "./_torrent_run.ts";
 import type { FileProgress } from "./_file_selection.ts";
 import { type FilePriority, FileSelectionError } from "../metainfo/file_priority.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
+import { FileReadError, type FileReadOptions, readFileStream } from "./file_reader.ts";
+import { MAX_DEADLINES } from "../swarm/_deadlines.ts";
+import type { WebSeedStatus } from "../webseed/web_seed.ts";
 import { savedTorrentPath } from "./_metadata_phase.ts";
 
 /**
@@ -114,6 +117,8 @@ export interface TorrentStatus {
   peersUsed: number;
   /** Peers we sent at least one block to (since the torrent last started or resumed). */
   peersServed: number;
+  /** The web seeds (BEP 19) and what each has done (empty when the torrent has none, or is not downloading). */
+  webSeeds: WebSeedStatus[];
   /** Milliseconds since the torrent was added. */
   elapsedMs: number;
   /** Milliseconds from adding the torrent to having every piece, once complete. */
@@ -167,6 +172,12 @@ export interface AddTorrentOptions {
    * `handle.setFilePriorities` changes them later.
    */
   filePriorities?: readonly FilePriority[];
+  /**
+   * Download pieces in file order (the first and last piece of each file
+   * first; rarest first within a few MiB ahead), for a file played while it
+   * downloads. Default false: rarest first. `handle.setSequential` changes it.
+   */
+  sequential?: boolean;
   /** Add it without starting it (state `paused`); `resume()` starts it. Default false. */
   paused?: boolean;
   /**
@@ -198,6 +209,11 @@ export interface AddTorrentOptions {
   pex?: boolean;
   /** Most connections. Default 50. */
   maxPeers?: number;
+  /**
+   * Most of the torrent's web seeds (BEP 19 `url-list`, or a magnet link's
+   * `ws`) downloaded from at once, beside the peers; 0 uses none. Default 3.
+   */
+  maxWebSeeds?: number;
   /** Most bytes of unverified pieces held in memory. Default 64 MiB. */
   maxBufferedBytes?: number;
   /** Announce to the torrent's trackers. Default true. */
@@ -359,6 +375,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #error?: Error;
   /** The priorities asked for (given, or set since), or known from the last run. */
   #priorities?: readonly FilePriority[];
+  #sequential: boolean;
+  /** Pieces readers wait for, and by when: given to each run as it starts. */
+  readonly #deadlines = new Map<number, number>();
   #completedAt?: number;
   #stopping?: Promise<void>;
   #settle!: { resolve: (value: "complete" | "stopped") => void; reject: (error: Error) => void };
@@ -377,6 +396,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.#options = options;
     this.#context = context;
     this.#priorities = options.filePriorities;
+    this.#sequential = options.sequential ?? false;
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
     this.#resumePath = resumePath(this.#stateDir, source);
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
@@ -465,6 +485,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       peersBanned: carried.banned + (swarm?.banned ?? 0),
       peersUsed: swarm?.peersUsed ?? 0,
       peersServed: swarm?.peersServed ?? 0,
+      webSeeds: this.webSeeds(),
       elapsedMs: now - this.#addedAt,
       completedAfterMs: this.#completedAt === undefined
         ? undefined
@@ -518,9 +539,123 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.resume();
   }
 
+  /** Whether pieces are downloaded in file order (see `AddTorrentOptions.sequential`). */
+  get sequential(): boolean {
+    return this.#sequential;
+  }
+
+  /** Downloads pieces in file order from now on, or rarest first again. */
+  setSequential(on: boolean): void {
+    this.#sequential = on;
+    this.#run?.setSequential(on);
+  }
+
+  /**
+   * A stream of file `file`'s bytes (`start` to `end`), read as they
+   * arrive: a read waits for pieces not here yet, and the pieces just ahead
+   * of it are fetched first. See {@linkcode readFileStream}.
+   *
+   * @example Stream a torrent's first file to stdout while it downloads
+   * ```ts ignore
+   * const handle = session.add(torrent, { downloadDir: "downloads", sequential: true });
+   * await handle.readFile(0).pipeTo(Deno.stdout.writable);
+   * ```
+   *
+   * @param file The file's index in `torrent.files` (0-based).
+   * @param options The byte range, read-ahead and an abort signal.
+   * @throws {FileReadError} Before the metadata is known, for a file that
+   *   is skipped, or for a range outside the file.
+   */
+  readFile(file: number, options?: FileReadOptions): ReadableStream<Uint8Array> {
+    const torrent = this.#torrent;
+    if (!torrent) throw new FileReadError("The torrent's metadata is not known yet");
+    if (this.filePriorities?.[file] === "skip") {
+      throw new FileReadError(`File ${file + 1} is skipped: select it to read it`);
+    }
+    return readFileStream(this, torrent, file, options);
+  }
+
+  /** Whether piece `index` is verified and stored. */
+  hasPiece(index: number): boolean {
+    return this.#run?.hasPiece(index) ?? false;
+  }
+
+  /**
+   * The bytes of a verified piece.
+   *
+   * @throws {DiskError} When it cannot be read.
+   */
+  readPiece(index: number): Promise<Uint8Array> {
+    if (!this.#run) return Promise.reject(new ShoalError("The torrent is not running"));
+    return this.#run.readPiece(index);
+  }
+
+  /**
+   * Resolves once piece `index` is verified and stored. Rejects with a
+   * {@linkcode FileReadError} when the torrent stops first, or completes
+   * without it (its files are skipped), and when `signal` aborts.
+   */
+  waitForPiece(index: number, signal?: AbortSignal): Promise<void> {
+    if (this.hasPiece(index)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        offPiece();
+        offState();
+        signal?.removeEventListener("abort", aborted);
+        if (error) reject(error);
+        else resolve();
+      };
+      const aborted = () => done(signal!.reason ?? new DOMException("Aborted", "AbortError"));
+      const offPiece = this.on("piece", (piece) => {
+        if (piece === index) done();
+      });
+      const offState = this.on("state", (state) => {
+        if (this.hasPiece(index)) return done();
+        if (state === "stopped" || state === "error" || state === "complete") {
+          done(new FileReadError(`Piece ${index} will not arrive: the torrent is ${state}`));
+        }
+      });
+      if (signal?.aborted) return aborted();
+      signal?.addEventListener("abort", aborted, { once: true });
+    });
+  }
+
+  /**
+   * Piece `index` is needed by `at` (ms since the epoch): it is requested
+   * before pieces without a deadline, soonest first.
+   *
+   * It holds across pauses and until the piece is here.
+   *
+   * @returns False when too many pieces have a deadline (`MAX_DEADLINES`).
+   * @throws {RangeError} For a piece the torrent does not have.
+   */
+  setPieceDeadline(index: number, at: number): boolean {
+    const count = this.#torrent?.pieceCount;
+    if (count !== undefined && !(Number.isInteger(index) && index >= 0 && index < count)) {
+      throw new RangeError(`piece ${index} is not in ${this.#torrent!.name}`);
+    }
+    if (this.hasPiece(index)) return true;
+    if (!this.#deadlines.has(index) && this.#deadlines.size >= MAX_DEADLINES) return false;
+    this.#deadlines.set(index, at);
+    this.#run?.setPieceDeadline(index, at);
+    return true;
+  }
+
+  /** Piece `index` (or, without one, every piece) needs no deadline any more. */
+  clearPieceDeadline(index?: number): void {
+    if (index === undefined) this.#deadlines.clear();
+    else this.#deadlines.delete(index);
+    this.#run?.clearPieceDeadline(index);
+  }
+
   /** The connected peers. */
   peers(): PeerSummary[] {
     return this.#running ? this.#run?.peers() ?? [] : [];
+  }
+
+  /** The web seeds (BEP 19) and what each has done in this run (or the last, once stopped). */
+  webSeeds(): WebSeedStatus[] {
+    return this.#run?.webSeeds() ?? [];
   }
 
   /** Adds peer addresses to connect to. */
@@ -655,7 +790,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     // A magnet link's peers are dialled besides those given.
     const peers = [...(this.#options.peers ?? []), ...(this.#magnet?.peers ?? [])];
     this.#pool ??= new PeerPool({ private: this.#torrent?.private ?? false });
-    return new TorrentRun(source, { ...this.#options, peers }, this.#pool, this.#context, {
+    const options = { ...this.#options, peers, sequential: this.#sequential };
+    return new TorrentRun(source, options, this.#pool, this.#context, {
       resumePath: this.#resumePath,
       besideData: resumePath(defaultStateDir(this.#options.downloadDir), source),
       savedTorrent: savedTorrentPath(this.#stateDir, source),
@@ -664,9 +800,13 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       metadata: (torrent) => this.#learnMetadata(torrent),
       checking: () => this.#setState("checking"),
       running: (seeding) => this.#setState(seeding ? "seeding" : "downloading"),
-      piece: (index) => this.emit("piece", index),
+      piece: (index) => {
+        this.#deadlines.delete(index);
+        this.emit("piece", index);
+      },
       priorities: (priorities) => this.#priorities = priorities,
       requestedPriorities: () => this.#priorities,
+      deadlines: () => this.#deadlines,
       complete: () => this.#complete(),
       fatal: (error) => this.#fail(error),
       tracker: (status) => this.emit("tracker", status),

@@ -289,6 +289,29 @@ export class Downloads {
   }
 
   /**
+   * A block from a source that is not a peer (a web seed, whose pieces the
+   * picker gave it whole): the same path as a peer's, without the socket.
+   * `data` may be reused by the caller once this returns.
+   */
+  sourceBlock(source: number, index: number, begin: number, data: Uint8Array): void {
+    const assembler = this.#options.assembler;
+    this.meter.add(data.length, Date.now());
+    const active = this.#picker.active(index) !== undefined;
+    const outcome = this.#picker.blockReceived(source, index, begin, data.length);
+    if (!outcome.fresh) this.wasted += data.length;
+    if (active) assembler.put(index, begin, data, source, { fresh: outcome.fresh, inPlace: false });
+    const key = blockKey(index, begin);
+    for (const otherId of outcome.cancel) this.#options.peers.get(otherId)?.takeBack(key, true);
+    if (active && outcome.completed) assembler.maybeFinish(index);
+  }
+
+  /** Gives back the blocks of `pieces` that `source` was given and did not deliver. */
+  releasePieces(source: number, pieces: readonly number[]): void {
+    for (const index of pieces) this.#picker.unclaim(source, index);
+    this.requestAllSoon();
+  }
+
+  /**
    * A block we never asked this peer for: counted as waste, and never put
    * into a piece. One read in place (for a request taken back and
    * forgotten) has overwritten its block already: the block is marked as

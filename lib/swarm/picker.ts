@@ -9,6 +9,12 @@
  *   no piece of a higher priority that the peer has is waiting. Priorities
  *   change at any time ({@linkcode PiecePicker.setPriorities}); a piece in
  *   progress that is no longer wanted is finished.
+ * - Sequential mode ({@linkcode PiecePicker.setSequential}) starts pieces in
+ *   index order instead, rarest first within a short window ahead (see
+ *   `_sequential.ts`).
+ * - Pieces with a deadline ({@linkcode PiecePicker.setDeadline}, a reader
+ *   waiting for them) are requested before all others, soonest first, even
+ *   over the memory cap; one whose deadline passed may be asked of two peers.
  * - Pieces are fetched as 16 KiB blocks. A piece being downloaded needs a
  *   buffer of its size (the assembler's); the bytes held this way are
  *   capped, and no new piece starts while the cap is reached.
@@ -29,6 +35,8 @@
 import { BLOCK_SIZE } from "../wire/messages.ts";
 import { Bitfield } from "../util/bitfield.ts";
 import { AvailabilityIndex } from "./_availability.ts";
+import { Deadlines } from "./_deadlines.ts";
+import { SequentialOrder, sequentialWindow } from "./_sequential.ts";
 
 /** A block to request. */
 export interface BlockRequest {
@@ -61,6 +69,18 @@ export interface PiecePickerOptions {
   maxRequestsPerBlock?: number;
   /** Random numbers in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /** Start in sequential order (see {@linkcode PiecePicker.setSequential}). Default: rarest first. */
+  sequential?: SequentialOptions;
+  /** The clock deadlines are compared with, in ms. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** How a sequential download goes. */
+export interface SequentialOptions {
+  /** Pieces to start before the others, in this order (the first and last piece of each file). */
+  early?: readonly number[];
+  /** Pieces from the first missing one among which the rarest starts first. Default about 4 MiB of pieces. */
+  window?: number;
 }
 
 /** The priority of a piece nothing was said about. */
@@ -100,7 +120,7 @@ export interface BlockOutcome {
 export class PiecePicker {
   /** Pieces we have. */
   readonly have: Bitfield;
-  readonly #options: Required<Omit<PiecePickerOptions, "have" | "priorities">>;
+  readonly #options: Required<Omit<PiecePickerOptions, "have" | "priorities" | "sequential">>;
   readonly #priority: Uint8Array;
   /** Pieces waiting to start, by priority. */
   readonly #waitingAt = [0, 0, 0, 0];
@@ -110,6 +130,8 @@ export class PiecePicker {
   readonly #partial = new Set<ActivePiece>();
   #bufferedBytes = 0;
   #wantedMissing = 0;
+  #sequential?: SequentialOrder;
+  readonly #deadlines = new Deadlines();
 
   /**
    * Creates a picker for a torrent's pieces.
@@ -124,6 +146,7 @@ export class PiecePicker {
       randomFirstPieces: options.randomFirstPieces ?? 4,
       maxRequestsPerBlock: options.maxRequestsPerBlock ?? 2,
       random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
     };
     this.#priority = options.priorities
       ? priorityCopy(options.priorities, options.pieceCount)
@@ -136,6 +159,57 @@ export class PiecePicker {
         this.#wantedMissing++;
       }
     }
+    if (options.sequential) this.setSequential(options.sequential);
+  }
+
+  /** Whether pieces start in sequential order. */
+  get sequential(): boolean {
+    return this.#sequential !== undefined;
+  }
+
+  /**
+   * Starts pieces in index order from now on (the `early` ones first), or
+   * rarest first again when `sequential` is undefined.
+   */
+  setSequential(sequential: SequentialOptions | undefined): void {
+    if (!sequential) {
+      this.#sequential = undefined;
+      return;
+    }
+    const view = {
+      pieceCount: this.#options.pieceCount,
+      isWaiting: (piece: number) => this.#availability.isWaiting(piece),
+      has: (piece: number) => this.have.has(piece),
+      availability: (piece: number) => this.#availability.count(piece),
+    };
+    const window = sequential.window ?? sequentialWindow(this.#options.pieceSize(0));
+    this.#sequential = new SequentialOrder(view, window, sequential.early);
+  }
+
+  /**
+   * Piece `index` is needed by time `at` (ms, on the picker's clock): it is
+   * requested before pieces without a deadline, soonest first. Pieces we
+   * have or do not want are ignored; the deadline goes once the piece is ours.
+   *
+   * @returns False when too many pieces have a deadline already (see `MAX_DEADLINES`).
+   */
+  setDeadline(index: number, at: number): boolean {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#priority.length) {
+      throw new RangeError(`piece ${index} is not in this torrent`);
+    }
+    if (this.have.has(index)) return true;
+    return this.#deadlines.set(index, at);
+  }
+
+  /** Piece `index` (or, without one, every piece) needs no deadline any more. */
+  clearDeadline(index?: number): void {
+    if (index === undefined) this.#deadlines.clear();
+    else this.#deadlines.delete(index);
+  }
+
+  /** Pieces with a deadline. */
+  get deadlineCount(): number {
+    return this.#deadlines.size;
   }
 
   /** Piece `index`'s priority, 0 (not wanted) to 3. */
@@ -166,6 +240,11 @@ export class PiecePicker {
       if (after > 0 && !this.have.has(piece) && !this.#active.has(piece)) this.#wait(piece);
     }
     return changed;
+  }
+
+  /** Wanted pieces waiting to start (not ours, not in progress). */
+  get waiting(): number {
+    return this.#availability.waiting;
   }
 
   /** Wanted pieces we do not have yet (including those in progress). */
@@ -269,6 +348,7 @@ export class PiecePicker {
     const out: BlockRequest[] = [];
     const usable = (piece: number) =>
       bits.has(piece) && (allowed === undefined || allowed.has(piece));
+    if (this.#deadlines.size > 0) this.#pickUrgent(peer, usable, count, out);
     for (const piece of this.#partial) {
       if (out.length >= count) return out;
       if (usable(piece.index)) this.#takeFree(piece, peer, count, out);
@@ -280,6 +360,85 @@ export class PiecePicker {
     }
     if (out.length < count && this.endGame) this.#takeDuplicates(peer, usable, count, out);
     return out;
+  }
+
+  /**
+   * Claims a run of consecutive waiting pieces for a source that fetches
+   * ranges (a web seed): every block of them is requested by `source`. The
+   * run starts at `from` when that piece waits and is of the highest
+   * priority waiting, else at the rarest such piece; it goes on while the
+   * next piece waits, up to `maxPieces` and the memory cap (one piece is
+   * always allowed when nothing is in progress).
+   *
+   * @returns The pieces claimed, in index order; none when nothing waits.
+   */
+  claimRun(source: number, maxPieces: number, from?: number): ActivePiece[] {
+    let level = PRIORITY_HIGHEST;
+    while (level > 0 && this.#waitingAt[level] === 0) level--;
+    if (level === 0) return [];
+    const accept = (piece: number) => this.#priority[piece] === level;
+    let index = from !== undefined && from < this.#priority.length &&
+        this.#availability.isWaiting(from) && accept(from)
+      ? from
+      : this.#availability.rarest(accept, this.#options.random);
+    const run: ActivePiece[] = [];
+    while (
+      index !== undefined && index < this.#priority.length && run.length < maxPieces &&
+      this.#availability.isWaiting(index) && this.#priority[index] > 0
+    ) {
+      const size = this.#options.pieceSize(index);
+      if (this.#active.size > 0 && this.#bufferedBytes + size > this.#options.maxBufferedBytes) {
+        break;
+      }
+      run.push(this.#claim(source, index));
+      index++;
+    }
+    return run;
+  }
+
+  /**
+   * Claims piece `index` for `source` (every block requested by it) when
+   * it waits to start.
+   *
+   * @returns The piece, or undefined when it is ours, in progress or not wanted.
+   */
+  claimPiece(source: number, index: number): ActivePiece | undefined {
+    if (this.#availability.isWaiting(index)) return this.#claim(source, index);
+    // In progress, but nobody is asked for any of it (given back): the rest is the source's.
+    const piece = this.#active.get(index);
+    if (!piece || piece.requesters.some((requesters) => requesters?.length)) return undefined;
+    this.#claimFree(source, piece);
+    return piece;
+  }
+
+  /**
+   * Gives back the blocks of piece `index` that `source` claimed and did
+   * not deliver; a piece of which nothing arrived waits to start again.
+   */
+  unclaim(source: number, index: number): void {
+    const piece = this.#active.get(index);
+    if (!piece) return;
+    for (let block = 0; block < piece.blockCount; block++) {
+      if (!piece.received[block]) this.release(source, index, block * BLOCK_SIZE);
+    }
+    if (piece.receivedCount === 0 && piece.requesters.every((requesters) => !requesters?.length)) {
+      this.#deactivate(piece);
+      if (this.#priority[index] > 0) this.#wait(index);
+    }
+  }
+
+  #claim(source: number, index: number): ActivePiece {
+    const piece = this.#activate(index);
+    this.#claimFree(source, piece);
+    return piece;
+  }
+
+  #claimFree(source: number, piece: ActivePiece): void {
+    for (let block = 0; block < piece.blockCount; block++) {
+      if (!piece.received[block] && !piece.requesters[block]) piece.requesters[block] = [source];
+    }
+    piece.freeCount = 0;
+    this.#partial.delete(piece);
   }
 
   /**
@@ -373,6 +532,7 @@ export class PiecePicker {
     if (piece) this.#deactivate(piece);
     if (this.have.set(index) && this.#priority[index] > 0) this.#wantedMissing--;
     this.#unwait(index);
+    this.#deadlines.delete(index);
   }
 
   /**
@@ -419,18 +579,54 @@ export class PiecePicker {
     const cap = this.#options.maxBufferedBytes * (overCap ? 1.25 : 1);
     if (this.#active.size > 0 && this.#bufferedBytes + size > cap) return;
     const random = this.#options.random;
-    const early = this.have.count + this.#active.size < this.#options.randomFirstPieces;
+    const sequential = this.#sequential;
+    const early = !sequential &&
+      this.have.count + this.#active.size < this.#options.randomFirstPieces;
     let index: number | undefined;
     for (let level = PRIORITY_HIGHEST; level > 0 && index === undefined; level--) {
       if (this.#waitingAt[level] === 0) continue;
       // With pieces of one priority only waiting (the usual case) no filter is needed.
       const alone = this.#availability.waiting === this.#waitingAt[level];
       const accept = alone ? usable : (p: number) => this.#priority[p] === level && usable(p);
-      index = early
+      index = sequential
+        ? sequential.next(accept)
+        : early
         ? this.#availability.random(accept, random)
         : this.#availability.rarest(accept, random, bits.full ? 0 : 1);
     }
     if (index === undefined) return undefined;
+    return this.#activate(index);
+  }
+
+  /**
+   * Requests for pieces with a deadline, soonest first: free blocks of
+   * those in progress, those waiting started (over the memory cap if need
+   * be: they are few), and, once a deadline has passed, blocks already
+   * asked of one peer asked of this one too.
+   */
+  #pickUrgent(
+    peer: number,
+    usable: (piece: number) => boolean,
+    count: number,
+    out: BlockRequest[],
+  ): void {
+    const now = this.#options.now();
+    for (const index of this.#deadlines.order()) {
+      if (out.length >= count) return;
+      if (!usable(index) || !this.wants(index)) continue;
+      let piece = this.#active.get(index);
+      if (!piece) {
+        if (!this.#availability.isWaiting(index)) continue;
+        if (this.#bufferedBytes > 2 * this.#options.maxBufferedBytes) return;
+        piece = this.#activate(index);
+      }
+      if (piece.freeCount > 0) this.#takeFree(piece, peer, count, out);
+      else if (this.#deadlines.get(index)! <= now) this.#duplicate(piece, peer, count, out);
+    }
+  }
+
+  /** Starts piece `index`, which is waiting. */
+  #activate(index: number): ActivePiece {
     this.#unwait(index);
     const length = this.#options.pieceSize(index);
     const blockCount = Math.ceil(length / BLOCK_SIZE);
@@ -454,6 +650,7 @@ export class PiecePicker {
     if (this.#availability.isWaiting(piece)) return;
     this.#availability.add(piece);
     this.#waitingAt[this.#priority[piece]]++;
+    this.#sequential?.waiting(piece);
   }
 
   /** Takes a piece out of those waiting to start (it started, we have it, or it is not wanted). */
@@ -489,18 +686,23 @@ export class PiecePicker {
   ): void {
     for (const piece of this.#active.values()) {
       if (piece.receivedCount === piece.blockCount || !usable(piece.index)) continue;
-      for (let block = 0; block < piece.blockCount && out.length < count; block++) {
-        const requesters = piece.requesters[block];
-        if (piece.received[block] || !requesters || requesters.includes(peer)) continue;
-        if (requesters.length >= this.#options.maxRequestsPerBlock) continue;
-        requesters.push(peer);
-        out.push({
-          index: piece.index,
-          begin: block * BLOCK_SIZE,
-          length: blockLength(piece, block),
-        });
-      }
+      this.#duplicate(piece, peer, count, out);
       if (out.length >= count) return;
+    }
+  }
+
+  /** Asks `peer` too for blocks of `piece` that others are fetching (up to `maxRequestsPerBlock` each). */
+  #duplicate(piece: ActivePiece, peer: number, count: number, out: BlockRequest[]): void {
+    for (let block = 0; block < piece.blockCount && out.length < count; block++) {
+      const requesters = piece.requesters[block];
+      if (piece.received[block] || !requesters || requesters.includes(peer)) continue;
+      if (requesters.length >= this.#options.maxRequestsPerBlock) continue;
+      requesters.push(peer);
+      out.push({
+        index: piece.index,
+        begin: block * BLOCK_SIZE,
+        length: blockLength(piece, block),
+      });
     }
   }
 }

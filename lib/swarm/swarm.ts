@@ -47,7 +47,7 @@ import { PeerSession, type PeerSessionEvents } from "./peer_session.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
 import type { PeerSourceKind } from "../discovery/peer_source.ts";
 import { PeerTable } from "./_peer_table.ts";
-import type { PiecePicker } from "./picker.ts";
+import type { PiecePicker, SequentialOptions } from "./picker.ts";
 import { PieceAssembler } from "./piece_assembler.ts";
 import { Connector } from "./_connector.ts";
 import { Downloads } from "./_downloads.ts";
@@ -56,6 +56,9 @@ import { RateMeter } from "./rate_meter.ts";
 import { Bans } from "./_bans.ts";
 import { OurPieces } from "./_our_pieces.ts";
 import type { PeerSummary, SwarmOptions, SwarmStats } from "./swarm_types.ts";
+import { WebSeeds } from "./_web_seeds.ts";
+import { usableWebSeeds } from "../webseed/url.ts";
+import type { WebSeedStatus } from "../webseed/web_seed.ts";
 
 export type { PeerSummary, SwarmOptions, SwarmStats } from "./swarm_types.ts";
 
@@ -89,6 +92,7 @@ export class Swarm {
   readonly #extensions: ExtensionRegistry<PeerSession>;
   readonly #exchange: PeerExchange;
   readonly #events: PeerSessionEvents;
+  readonly #webSeeds: WebSeeds;
   #ticks = 0;
   #nextPeerId = 0;
   #hashFailures = 0;
@@ -137,6 +141,7 @@ export class Swarm {
         this.#downloads.wasted += piece.data.length;
         picker.pieceFailed(piece.index);
         this.#bans.pieceFailed(piece);
+        this.#webSeeds.pieceFailed(piece);
         this.#downloads.requestAllSoon();
       },
       fatal: (index, error) => {
@@ -152,6 +157,18 @@ export class Swarm {
       peers: this.#peers.byId,
       stopped: () => this.#stopped,
       requestTimeoutMs: options.requestTimeoutMs ?? 20_000,
+      log,
+    });
+    this.#webSeeds = new WebSeeds({
+      torrent,
+      urls: usableWebSeeds(options.webSeeds ?? []),
+      maxWebSeeds: options.maxWebSeeds ?? 3,
+      picker,
+      downloads: this.#downloads,
+      nextId: () => this.#nextPeerId++,
+      spawn,
+      stopped: () => this.#stopped,
+      downloadLimiter: options.downloadLimiter,
       log,
     });
     this.#uploads = new Uploads({
@@ -243,6 +260,7 @@ export class Swarm {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     this.#connector.fill();
+    this.#webSeeds.start();
   }
 
   /**
@@ -318,6 +336,7 @@ export class Swarm {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort();
+    this.#webSeeds.stop();
     this.#uploads.stop();
     for (const peer of this.#peers.values()) peer.connection.close();
     await this.#tasks.settle();
@@ -457,6 +476,32 @@ export class Swarm {
   }
 
   /**
+   * Starts pieces in index order from now on (or rarest first again, when
+   * undefined): the picker's {@linkcode PiecePicker.setSequential}.
+   */
+  setSequential(sequential: SequentialOptions | undefined): void {
+    this.#picker.setSequential(sequential);
+    this.#downloads.requestAllSoon();
+  }
+
+  /**
+   * Piece `index` is needed by `at` (ms since the epoch): it is requested
+   * before others, now by every peer with room that has it.
+   *
+   * @returns False when too many pieces have a deadline already.
+   */
+  setDeadline(index: number, at: number): boolean {
+    const set = this.#picker.setDeadline(index, at);
+    if (set) this.#downloads.requestAllSoon();
+    return set;
+  }
+
+  /** Piece `index` (or, without one, every piece) needs no deadline any more. */
+  clearDeadline(index?: number): void {
+    this.#picker.clearDeadline(index);
+  }
+
+  /**
    * Pieces found good on disk again (checked by the caller): we have them,
    * and every peer hears so. Pieces we have or are downloading are left
    * alone.
@@ -478,5 +523,11 @@ export class Swarm {
     this.#downloads.tick(now);
     this.#exchange.tick(this.#peers.values(), now);
     this.#connector.fill();
+    this.#webSeeds.tick();
+  }
+
+  /** The web seeds' states (BEP 19): those in use, then those not tried yet. */
+  webSeeds(now: number = Date.now()): WebSeedStatus[] {
+    return this.#webSeeds.statuses(now);
   }
 }

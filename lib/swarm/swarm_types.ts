@@ -46,6 +46,10 @@ export interface SwarmOptions {
   exchange?: PeerExchange;
   /** The picker, holding what we have. */
   picker: PiecePicker;
+  /** BEP 19 web seeds to download from beside the peers (http and https URLs; others are ignored). */
+  webSeeds?: readonly string[];
+  /** Most web seeds used at once (0: none). Default 3. */
+  maxWebSeeds?: number;
   /** Stores a verified piece; a rejection stops the swarm (see `onFatal`). */
   writePiece: (index: number, data: Uint8Array) => Promise<void>;
   /** How a finished piece is checked, without `verifyAndWrite`. Default: v1 SHA-1. */

@@ -280,6 +280,12 @@ export function statusToJson(
     waiting: status.waiting
       ? { seconds: Math.round(status.waiting.forMs / 1000), reason: status.waiting.reason }
       : null,
+    webSeeds: status.webSeeds.map((seed) => ({
+      url: seed.url,
+      state: seed.state,
+      downloaded: seed.downloaded,
+      error: seed.error ?? null,
+    })),
     trackers: status.trackers.map((t) => ({
       url: t.url,
       state: t.state,

@@ -163,7 +163,7 @@ Deno.test("cli: shoal <torrent> routes to download", () =>
       assertEquals(result.code, 4, args.join(" "));
       assertStringIncludes(
         result.stderr,
-        "f lists no trackers; name peers to connect to with --peer",
+        "f lists no trackers and no web seeds; name peers to connect to with --peer",
       );
     }
     const magnet = await runShoal([`magnet:?xt=urn:btih:${"a".repeat(40)}`]);

@@ -74,7 +74,7 @@ Deno.test("cli download: errors a user can act on", () =>
     assertEquals(noPeers.code, 4);
     assertStringIncludes(
       noPeers.stderr,
-      "lists no trackers; name peers to connect to with --peer host:port",
+      "lists no trackers and no web seeds; name peers to connect to with --peer host:port",
     );
     const magnet = await runShoal([`magnet:?xt=urn:btih:${"a".repeat(40)}`]);
     assertEquals(magnet.code, 4);

@@ -13,6 +13,7 @@ import { run, SHOAL_CLI, withoutDiscovery, withTempDir } from "../helpers/tools.
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { freePort } from "../helpers/trackers.ts";
+import { OutputWatcher, stopChild } from "../helpers/processes.ts";
 
 /** Runs the CLI with exactly `permissions` (and no prompt), in `cwd`. */
 function shoalWith(
@@ -148,6 +149,53 @@ Deno.test("permissions: download with read and write for its folder, the network
       assertMatch(bound.stdout, /Port: +\d+ on 127\.0\.0\.1\n/);
       await assertSameContent(fixture, out);
     } finally {
+      await peer.stop();
+    }
+  }));
+
+Deno.test("permissions: stream needs what download needs; its HTTP server is covered by the network on 127.0.0.1", () =>
+  withTempDir(async (dir) => {
+    const { fixture, peer } = await seededFixture(dir, 400_000);
+    const out = `${dir}/dl`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        `--allow-read=${fixture.torrent},${out}`,
+        `--allow-write=${out}`,
+        "--allow-net=127.0.0.1",
+        "--unstable-net",
+        SHOAL_CLI,
+        ...withoutDiscovery([
+          "stream",
+          fixture.torrent,
+          "-d",
+          out,
+          "-p",
+          String(freePort()),
+          "--bind",
+          "127.0.0.1",
+          "--peer",
+          peer.address,
+        ]),
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = new OutputWatcher(child);
+    try {
+      await output.waitFor(/Streaming: (http:\S+)/, 20_000, "shoal stream");
+      const url = /Streaming: (http:\S+)/.exec(output.text)![1];
+      const body = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      assertEquals(body, await Deno.readFile(`${fixture.dataDir}/single.bin`));
+      assertClean(output.text);
+    } finally {
+      await stopChild(child);
+      await output.done;
       await peer.stop();
     }
   }));

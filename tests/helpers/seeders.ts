@@ -108,13 +108,14 @@ async function transmissionPlan(
  * @param kind Which client.
  * @param torrent Path of the .torrent file.
  * @param dataDir The folder holding the torrent's content (as its download folder).
- * @param options libtorrent only: require an encrypted handshake (MSE), with RC4 or plaintext payload.
+ * @param options libtorrent only: require an encrypted handshake (MSE), with RC4 or plaintext
+ *   payload; limit its upload to `uploadLimit` bytes a second.
  */
 export async function startSeeder(
   kind: SeederKind,
   torrent: string,
   dataDir: string,
-  options: { encryption?: "rc4" | "plaintext" } = {},
+  options: { encryption?: "rc4" | "plaintext"; uploadLimit?: number } = {},
 ): Promise<Seeder> {
   const port = freePort();
   const stateDir = await Deno.makeTempDir({ prefix: `shoal-${kind}-` });
@@ -146,7 +147,10 @@ export async function startSeeder(
         program: "/usr/bin/python3",
         args: [`${PEERS_DIR}libtorrent_peer.py`, "seed", torrent, dataDir, String(port)],
         ready: /READY/,
-        env: options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : undefined,
+        env: {
+          ...(options.encryption ? { SHOAL_LT_ENCRYPTION: options.encryption } : {}),
+          ...(options.uploadLimit ? { SHOAL_LT_UPLOAD_LIMIT: String(options.uploadLimit) } : {}),
+        },
       };
       break;
     case "webtorrent":

@@ -21,6 +21,10 @@ const PACKAGES: Record<string, string> = {
   tmux: "tmux",
   unshare: "util-linux",
   ip: "iproute2",
+  curl: "curl",
+  ffmpeg: "ffmpeg",
+  ffprobe: "ffmpeg",
+  nginx: "nginx",
 };
 
 /** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */

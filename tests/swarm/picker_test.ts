@@ -213,3 +213,87 @@ Deno.test("picker: higher priorities start first; priorities change live and the
   assert(p.active(0) !== undefined);
   assert(!p.setPriorities(new Uint8Array(6)), "nothing changed");
 });
+
+/** Starts pieces for `peer` one at a time (one block each) and returns their order. */
+function startOrder(p: PiecePicker, have: Bitfield, pieces: number, peer = 0): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < pieces; i++) {
+    const [request] = p.pick(peer, have, 1);
+    if (!request) break;
+    order.push(request.index);
+    // Finish the piece, so that the next pick starts a new one.
+    for (let begin = 0; begin < p.active(request.index)!.length; begin += BLOCK) {
+      p.blockReceived(peer, request.index, begin, BLOCK);
+    }
+    p.pieceVerified(request.index);
+  }
+  return order;
+}
+
+Deno.test("picker: sequential starts the early pieces, then in order, rarest first within the window", () => {
+  const p = picker(20, BLOCK, { sequential: { early: [0, 19, 10], window: 3 } });
+  const all = bits(20, "all");
+  // Piece 2 is rarer than 1 (fewer peers have it than the pieces around it).
+  for (const piece of [0, 1, 3, 4, 5, 6, 7, 8, 9]) p.peerHas(piece);
+  assertEquals(
+    startOrder(p, all, 20),
+    // 11 (no peer has it) goes before 9 (one has it): both are within 3 of 9, the first missing.
+    [0, 19, 10, 2, 1, 3, 4, 5, 6, 7, 8, 11, 9, 12, 13, 14, 15, 16, 17, 18],
+  );
+  assertEquals(p.missing, 0);
+});
+
+Deno.test("picker: sequential gives a peer without the window's pieces the first it has after them; failed pieces go back in front", () => {
+  const p = picker(12, BLOCK, { sequential: { window: 2 } });
+  assertEquals(startOrder(p, bits(12, [5, 9]), 1), [5]);
+  assertEquals(startOrder(p, bits(12, "all"), 3), [0, 1, 2]);
+  // A piece that fails its check is wanted again, before those after it.
+  const [request] = p.pick(0, bits(12, "all"), 1);
+  assertEquals(request.index, 3);
+  p.blockReceived(0, 3, 0, BLOCK);
+  p.pieceFailed(3);
+  assertEquals(startOrder(p, bits(12, "all"), 2), [3, 4]);
+  p.setSequential(undefined);
+  assertEquals(p.sequential, false);
+});
+
+Deno.test("picker: a piece with a deadline is requested first, soonest first, and asked of a second peer once late", () => {
+  let now = 1_000;
+  const p = picker(10, 2 * BLOCK, { now: () => now });
+  const all = bits(10, "all");
+  assert(p.setDeadline(7, 5_000));
+  assert(p.setDeadline(4, 3_000));
+  const first = p.pick(0, all, 3);
+  assertEquals(first.map((r) => [r.index, r.begin]), [[4, 0], [4, BLOCK], [7, 0]]);
+  // Not late yet: a second peer gets the rest of piece 7, then other pieces.
+  const second = p.pick(1, all, 2);
+  assertEquals(second.map((r) => r.index), [7, 0]);
+  assertEquals(second[0].begin, BLOCK);
+  // Piece 4 is late: a third peer is asked for its blocks too.
+  now = 3_500;
+  const third = p.pick(2, all, 2);
+  assertEquals(third.map((r) => [r.index, r.begin]), [[4, 0], [4, BLOCK]]);
+  // Once verified the deadline is gone; pieces we have are ignored.
+  p.blockReceived(2, 4, 0, BLOCK);
+  p.blockReceived(2, 4, BLOCK, BLOCK);
+  p.pieceVerified(4);
+  assertEquals(p.deadlineCount, 1);
+  assert(p.setDeadline(4, 0));
+  assertEquals(p.deadlineCount, 1);
+  p.clearDeadline();
+  assertEquals(p.deadlineCount, 0);
+});
+
+Deno.test("picker: a piece with a deadline starts over the memory cap; a piece not wanted is not started for it", () => {
+  const p = picker(10, 4 * BLOCK, {
+    maxBufferedBytes: 4 * BLOCK,
+    priorities: new Uint8Array(10).fill(2).fill(0, 8),
+  });
+  const all = bits(10, "all");
+  assertEquals(p.pick(0, all, 4).map((r) => r.index), [0, 0, 0, 0]);
+  // The cap is reached; nothing new starts, except a piece someone waits for.
+  assertEquals(p.pick(1, all, 4).length, 0);
+  p.setDeadline(6, 0);
+  p.setDeadline(9, 0);
+  assertEquals(p.pick(1, all, 8).map((r) => r.index), [6, 6, 6, 6]);
+});

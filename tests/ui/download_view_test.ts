@@ -44,6 +44,7 @@ function status(fields: Partial<TorrentStatus>): TorrentStatus {
     peersBanned: 0,
     peersUsed: 0,
     peersServed: 0,
+    webSeeds: [],
     peersTried: 0,
     elapsedMs: 0,
     trackers: [],

@@ -17,6 +17,7 @@ import {
   bindArgument,
   durationArgument,
   maxPeersArgument,
+  maxWebSeedsArgument,
   memoryArgument,
   peerArgument,
   portArgument,
@@ -29,6 +30,10 @@ import { addFileFlags, type FileFlags } from "../_file_flags.ts";
 
 /** Options of the download command. */
 export interface DownloadCommandOptions extends TorrentRunFlags, MagnetFlags, FileFlags {
+  /** `--sequential`: pieces in file order. */
+  sequential?: boolean;
+  /** `--max-web-seeds`. */
+  maxWebSeeds?: number;
   /** `--stall-timeout`, in seconds. */
   stallTimeout?: number;
 }
@@ -48,6 +53,16 @@ export interface SeedFlags {
   seed?: boolean;
   seedRatio?: number;
   seedTime?: number;
+}
+
+/** Adds `--max-web-seeds` (download and stream). */
+export function addWebSeedFlag(command: Command): Command {
+  return command.option(
+    "--max-web-seeds <count>",
+    "most of the torrent's web seeds (url-list, ws=) downloaded from at once; 0 uses none",
+    maxWebSeedsArgument,
+    3,
+  );
 }
 
 /** Adds the flags `download` and `seed` share. */
@@ -94,11 +109,11 @@ export function addTorrentRunFlags(command: Command): Command {
 
 /** Adds the download command to the program. */
 export function addDownloadCommand(program: Command): void {
-  addFileFlags(addTorrentRunFlags(
+  addWebSeedFlag(addFileFlags(addTorrentRunFlags(
     program.command("download")
       .description("download a torrent (shoal <torrent> does the same)")
       .argument("<torrent>", "a .torrent file or its http(s) URL, a magnet link or an info hash"),
-  ))
+  )))
     .addOption(
       new Option(
         "--max-metadata-size <size>",
@@ -108,6 +123,10 @@ export function addDownloadCommand(program: Command): void {
     .option(
       "--save-torrent <file>",
       "magnet links: also write the fetched .torrent here (it is always kept in the state directory)",
+    )
+    .option(
+      "--sequential",
+      "download pieces in file order (first and last piece of each file first), to play while downloading",
     )
     .option("--seed", "keep seeding after the download completes, until Ctrl-C")
     .option(
@@ -140,6 +159,7 @@ Examples:
   shoal download 'magnet:?xt=urn:btih:…'   (no tracker: peers from the DHT)
   shoal download x.torrent --seed-ratio 2 --seed-time 1h
   shoal download x.torrent --select 1,3-5 --priority high:3   (shoal info numbers the files)
+  shoal download x.torrent --sequential   (shoal stream also serves a file while it downloads)
   shoal download https://example.org/x.torrent --stall-timeout 10m`,
     )
     .action(runDownload);
