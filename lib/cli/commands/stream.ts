@@ -21,6 +21,7 @@ import { type FilePriority, FileSelectionError } from "../../metainfo/file_prior
 import type { Torrent } from "../../metainfo/torrent.ts";
 import type { TorrentHandle } from "../../session/torrent_handle.ts";
 import { FileServer } from "../../stream/file_server.ts";
+import { holdsBytes } from "../../storage/storage.ts";
 import type { LiveDisplay } from "../../ui/live_display.ts";
 
 /** Options of the stream command. */
@@ -42,12 +43,12 @@ export interface StreamCommandOptions extends TorrentRunFlags, MagnetFlags {
  * @throws {FileSelectionError} When there is no such file.
  */
 export function streamedFile(torrent: Torrent, number?: number): number {
-  const files = torrent.files.filter((file) => !file.padding && file.symlinkTarget === undefined);
+  const files = torrent.files.filter(holdsBytes);
   if (number === undefined) {
     return files.reduce((largest, file) => file.length > largest.length ? file : largest).index;
   }
   const file = torrent.files[number - 1];
-  if (!file || file.padding || file.symlinkTarget !== undefined) {
+  if (!file || !holdsBytes(file)) {
     throw new FileSelectionError(
       `${torrent.name} has no file ${number} to stream: its files are numbered 1 to ${torrent.files.length} (shoal info lists them)`,
     );
