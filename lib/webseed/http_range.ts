@@ -35,7 +35,12 @@ export interface RangeAnswer {
   from: number;
   /** The body. */
   body: ReadableStream<Uint8Array>;
+  /** The URL that answered: the one asked for, or where its redirects led. */
+  url: string;
 }
+
+/** How many redirects one request follows before it gives up. */
+export const MAX_REDIRECTS = 5;
 
 /** How long to wait for an answer's headers, and then between two chunks of its body. */
 export const WEB_SEED_TIMEOUT_MS = 20_000;
@@ -53,19 +58,31 @@ export async function fetchRange(
   timeoutMs = WEB_SEED_TIMEOUT_MS,
 ): Promise<RangeAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
+  const both = AbortSignal.any([signal, timeout]);
   let response: Response;
-  try {
-    response = await fetch(url, {
-      headers: { range: `bytes=${start}-${end - 1}`, "user-agent": `shoal/${VERSION}` },
-      redirect: "follow",
-      signal: AbortSignal.any([signal, timeout]),
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    const why = timeout.aborted
-      ? `no answer within ${timeoutMs / 1000} s`
-      : (error as Error).message;
-    throw new WebSeedError(`${url}: ${why}`, true);
+  let at = url;
+  for (let hops = 0;; hops++) {
+    try {
+      response = await fetch(at, {
+        headers: { range: `bytes=${start}-${end - 1}`, "user-agent": `shoal/${VERSION}` },
+        redirect: "manual",
+        signal: both,
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const why = timeout.aborted
+        ? `no answer within ${timeoutMs / 1000} s`
+        : (error as Error).message;
+      throw new WebSeedError(`${url}: ${why}`, true);
+    }
+    const next = redirectTarget(response, at);
+    if (next === undefined) break;
+    await response.body?.cancel();
+    if (next instanceof WebSeedError) throw next;
+    if (hops === MAX_REDIRECTS) {
+      throw new WebSeedError(`${url}: more than ${MAX_REDIRECTS} redirects`, false);
+    }
+    at = next;
   }
   const status = response.status;
   if (status === 206) {
@@ -79,9 +96,9 @@ export async function fetchRange(
         false,
       );
     }
-    return { from: start, body: response.body ?? emptyBody() };
+    return { from: start, body: response.body ?? emptyBody(), url: at };
   }
-  if (status === 200) return { from: 0, body: response.body ?? emptyBody() };
+  if (status === 200) return { from: 0, body: response.body ?? emptyBody(), url: at };
   await response.body?.cancel();
   if (status === 416) {
     throw new WebSeedError(
@@ -96,6 +113,26 @@ export async function fetchRange(
     retry,
     Number.isFinite(after) && after > 0 ? after : undefined,
   );
+}
+
+/**
+ * Where a redirect answer points (resolved against `from`), undefined when
+ * `response` is not a redirect, or an error for a redirect that cannot be
+ * followed: no `Location`, or one that is not http(s).
+ */
+function redirectTarget(response: Response, from: string): string | WebSeedError | undefined {
+  if (![301, 302, 303, 307, 308].includes(response.status)) return undefined;
+  const location = response.headers.get("location");
+  const target = location === null ? null : URL.parse(location, from);
+  if (target === null || (target.protocol !== "http:" && target.protocol !== "https:")) {
+    return new WebSeedError(
+      `${from}: ${response.status} redirect to ${
+        JSON.stringify(location)
+      }, which is not an http(s) URL`,
+      false,
+    );
+  }
+  return target.href;
 }
 
 function emptyBody(): ReadableStream<Uint8Array> {

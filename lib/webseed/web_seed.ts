@@ -97,6 +97,8 @@ export class WebSeed {
   /** The server answers 200 to ranges: files are read through, once each. */
   #ignoresRange = false;
   #readThrough = new Set<number>();
+  /** Where redirects led, by file URL: later requests go there straight away. */
+  #moved = new Map<string, string>();
   #wake?: () => void;
 
   /**
@@ -218,13 +220,7 @@ export class WebSeed {
           feed.zeros(segment.end - segment.start);
           continue;
         }
-        const answer = await fetchRange(
-          segment.url,
-          segment.start,
-          segment.end,
-          this.#abort.signal,
-          this.#timeoutMs,
-        );
+        const answer = await this.#fetch(segment.url, segment.start, segment.end);
         if (answer.from !== segment.start) {
           // 200 to a range that does not start at 0: the server ignores ranges.
           await answer.body.cancel();
@@ -244,6 +240,19 @@ export class WebSeed {
       this.#host.release(this.id, pieces);
     }
     return true;
+  }
+
+  /** Asks for bytes of the file at `url`, where its last redirect led if it had one. */
+  async #fetch(url: string, start: number, end: number) {
+    const answer = await fetchRange(
+      this.#moved.get(url) ?? url,
+      start,
+      end,
+      this.#abort.signal,
+      this.#timeoutMs,
+    );
+    if (answer.url !== url) this.#moved.set(url, answer.url);
+    return answer;
   }
 
   /** Reads `length` bytes of `body` into the feed (the rest is not read). */
@@ -339,7 +348,7 @@ export class WebSeed {
         } else {
           this.#readThrough.add(file.index);
           const url = webSeedFileUrl(this.url, torrent, file);
-          const answer = await fetchRange(url, 0, file.length, this.#abort.signal, this.#timeoutMs);
+          const answer = await this.#fetch(url, 0, file.length);
           let offset = file.offset;
           const end = file.offset + file.length;
           await readBody(

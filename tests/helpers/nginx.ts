@@ -4,7 +4,8 @@
  * its own, in the foreground, one process.
  *
  * `limitRate` (nginx's `limit_rate`, such as `2m`) slows each answer, so
- * that peers have a share to give beside it.
+ * that peers have a share to give beside it. `/moved/<path>` answers with a
+ * redirect (302) to `/<path>`.
  *
  * @module
  */
@@ -62,6 +63,8 @@ http {
   server {
     listen 127.0.0.1:${port};
     root ${root};${options.limitRate ? `\n    limit_rate ${options.limitRate};` : ""}
+    # /moved/<path> redirects (302) to /<path>.
+    location /moved/ { rewrite ^/moved/(.*)$ /$1 redirect; }
   }
 }
 `,
