@@ -16,6 +16,7 @@ import { benchSpread } from "./spread.ts";
 import { benchMetadata } from "./metadata.ts";
 import { benchPex } from "./pex.ts";
 import { benchDht } from "./dht.ts";
+import { benchWebSeed } from "./web_seed.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -66,6 +67,18 @@ if (!hasProgram("network-namespace")) {
   console.log("  skipped: a network namespace is needed (root, unshare, ip)");
 } else {
   await benchDht();
+}
+
+console.log(
+  "\n== 1 GiB from nginx alone over loopback (a BEP 19 web seed): shoal vs aria2c (the torrent, and the URL with 4 connections) and curl",
+);
+const webSeedMissing = ["nginx", "aria2c", "curl", "/usr/bin/time"].filter((program) =>
+  !hasProgram(program)
+);
+if (webSeedMissing.length > 0) {
+  console.log(`  skipped: ${webSeedMissing.join(", ")} not installed`);
+} else {
+  await benchWebSeed();
 }
 
 console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");

@@ -74,8 +74,16 @@ export class WebSeeds {
 
   /** Once a second: idle web seeds look for pieces again; failed ones are replaced. */
   tick(): void {
-    for (const seed of this.#running) seed.wake();
+    this.wake();
     this.#fill();
+  }
+
+  /**
+   * Piece memory was freed or pieces became wanted: idle web seeds look for
+   * pieces now, not at the next tick.
+   */
+  wake(): void {
+    for (const seed of this.#running) seed.wake();
   }
 
   /** A piece failed its hash check: a web seed that sent some of it is not used again. */

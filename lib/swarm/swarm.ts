@@ -135,6 +135,7 @@ export class Swarm {
       verified: (piece) => {
         this.#bans.pieceVerified(piece);
         this.#ours.gained(piece.index);
+        this.#webSeeds.wake();
       },
       failed: (piece) => {
         this.#hashFailures++;
@@ -142,7 +143,7 @@ export class Swarm {
         picker.pieceFailed(piece.index);
         this.#bans.pieceFailed(piece);
         this.#webSeeds.pieceFailed(piece);
-        this.#downloads.requestAllSoon();
+        this.#askSources();
       },
       fatal: (index, error) => {
         if (this.#stopped) return;
@@ -472,7 +473,7 @@ export class Swarm {
    */
   setPiecePriorities(priorities: Uint8Array): void {
     if (this.#picker.setPriorities(priorities)) this.#ours.wantedChanged();
-    this.#downloads.requestAllSoon();
+    this.#askSources();
   }
 
   /**
@@ -481,7 +482,7 @@ export class Swarm {
    */
   setSequential(sequential: SequentialOptions | undefined): void {
     this.#picker.setSequential(sequential);
-    this.#downloads.requestAllSoon();
+    this.#askSources();
   }
 
   /**
@@ -492,8 +493,14 @@ export class Swarm {
    */
   setDeadline(index: number, at: number): boolean {
     const set = this.#picker.setDeadline(index, at);
-    if (set) this.#downloads.requestAllSoon();
+    if (set) this.#askSources();
     return set;
+  }
+
+  /** What to start changed, or piece memory was freed: peers and web seeds look for pieces now. */
+  #askSources(): void {
+    this.#downloads.requestAllSoon();
+    this.#webSeeds.wake();
   }
 
   /** Piece `index` (or, without one, every piece) needs no deadline any more. */

@@ -99,7 +99,8 @@ export class WebSeed {
   #readThrough = new Set<number>();
   /** Where redirects led, by file URL: later requests go there straight away. */
   #moved = new Map<string, string>();
-  #wake?: () => void;
+  /** The slots sleeping now: each ends its sleep when called. */
+  readonly #sleepers = new Set<() => void>();
 
   /**
    * @param url The web seed's URL (from the torrent's `url-list`).
@@ -147,7 +148,7 @@ export class WebSeed {
 
   /** There may be pieces to claim now (the swarm's tick, a piece given back). */
   wake(): void {
-    this.#wake?.();
+    for (const done of [...this.#sleepers]) done();
   }
 
   /** Ends its requests (what was not received goes back to the picker). */
@@ -189,16 +190,13 @@ export class WebSeed {
   /** Sleeps `ms`, or until woken or stopped. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const previous = this.#wake;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.#sleepers.delete(done);
         resolve();
-      }
-      this.#wake = () => {
-        previous?.();
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
     });
   }
 
