@@ -38,8 +38,10 @@ export interface TorrentFile {
   /** BEP 47 `h` attribute. */
   hidden: boolean;
   /**
-   * For a BEP 47 symlink (`l` attribute): the target, as safe components
-   * relative to the torrent's folder.
+   * For a BEP 47 symlink (`l` attribute): the target as given, relative to
+   * the torrent's folder (or, as libtorrent writes it, to the link's), in
+   * safe components or `..`. `resolveSymlinks` (symlinks.ts) says where it
+   * leads.
    */
   symlinkTarget?: string[];
   /** BEP 47 `sha1` of the file's content, when given (a hint only). */
@@ -162,9 +164,9 @@ export function readFileList(
       if (target === undefined) {
         throw new TorrentError(`${where} is a symlink without a "symlink path"`);
       }
-      file.symlinkTarget = target.map((c) => sanitizeComponent(c, options)).filter(
-        (c): c is string => c !== undefined,
-      );
+      // `..` is kept: resolveSymlinks follows it and refuses a target that leaves the folder.
+      file.symlinkTarget = target.map((c) => c === ".." ? c : sanitizeComponent(c, options))
+        .filter((c): c is string => c !== undefined);
     }
     const sha1 = entry.get("sha1");
     if (isBytes(sha1) && sha1.length === 20) file.sha1 = sha1;

@@ -50,3 +50,4 @@ export * from "./source.ts";
 export * from "./fetch.ts";
 export { torrentFileFromMetadata, torrentFromMetadata } from "./from_metadata.ts";
 export * from "./file_priority.ts";
+export * from "./symlinks.ts";

@@ -225,6 +225,7 @@ export class TorrentRun {
       mode: options.requireComplete ? "read" : "write",
       beforeRead: (file) => this.#repair?.beforeRead(file) ?? (() => {}),
       partFile: this.#paths.partFile,
+      warn: (message) => this.#context.log.warn(message),
     });
     if (this.#store instanceof FileStore) this.#files = this.#store;
   }

@@ -17,6 +17,8 @@
 import { diskError } from "../errors.ts";
 import { PartFile } from "./part_file.ts";
 import { joinInside } from "../metainfo/_safe_path.ts";
+import { resolveSymlinks, type SymlinkPlan } from "../metainfo/symlinks.ts";
+import { createSymlinks } from "./_symlinks.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import {
   type FileState,
@@ -45,6 +47,8 @@ export interface FileStoreOptions {
   partFile?: string;
   /** Per file: whether it is selected (see {@linkcode FileStore.select}). Default: every file. */
   selected?: readonly boolean[];
+  /** Told what could not be done and was left out (a BEP 47 symlink not created). */
+  warn?: (message: string) => void;
 }
 
 export type { FileState } from "./storage.ts";
@@ -80,6 +84,7 @@ export const fileStorage: StorageFactory = (
     beforeRead: request.beforeRead,
     partFile: request.partFile,
     selected: request.selected,
+    warn: request.warn,
   });
 
 interface OpenFile {
@@ -124,6 +129,9 @@ export class FileStore implements Storage {
   #created = false;
   #pending?: PendingWrites;
   #closed = false;
+  /** BEP 47 symlinks not created yet (their files not selected, or not made yet). */
+  #links: SymlinkPlan[];
+  readonly #warn: (message: string) => void;
 
   /**
    * Prepares access to a torrent's files; nothing is opened until used.
@@ -146,6 +154,8 @@ export class FileStore implements Storage {
     }
     this.#inFile = new Uint8Array(count);
     this.#found = new Uint8Array(count);
+    this.#links = resolveSymlinks(torrent);
+    this.#warn = options.warn ?? (() => {});
     this.#place();
   }
 
@@ -189,8 +199,18 @@ export class FileStore implements Storage {
    */
   async select(selected: readonly boolean[]): Promise<void> {
     this.#selected = this.#torrent.files.map((file) => selected[file.index] ?? false);
-    if (this.#created) await this.#moveIn(this.#placeable());
-    else this.#place();
+    if (this.#created) {
+      await this.#moveIn(this.#placeable());
+      await this.#link();
+    } else this.#place();
+  }
+
+  /** Creates the selected symlinks not made yet. */
+  async #link(): Promise<void> {
+    const selected = this.#links.filter((plan) => this.#selected[plan.file.index]);
+    if (selected.length === 0) return;
+    const done = new Set(await createSymlinks(this.directory, selected, this.#warn));
+    this.#links = this.#links.filter((plan) => !done.has(plan));
   }
 
   /** Stored files that are selected and whose bytes are not in their file yet. */
@@ -233,7 +253,8 @@ export class FileStore implements Storage {
   /**
    * Creates every folder and file, each file sparse at its final size. A
    * file that exists with another size is cut or extended to the right size.
-   * Files with the BEP 47 `x` attribute are made executable.
+   * Files with the BEP 47 `x` attribute are made executable; BEP 47
+   * symlinks are created inside the torrent's folder (see `_symlinks.ts`).
    *
    * @throws {DiskError} When a folder or file cannot be created.
    */
@@ -260,6 +281,7 @@ export class FileStore implements Storage {
     }
     this.#created = true;
     await this.#moveIn(moving);
+    await this.#link();
   }
 
   /**

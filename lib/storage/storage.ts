@@ -80,6 +80,8 @@ export interface StorageRequest {
    * not selected (in the state directory).
    */
   partFile?: string;
+  /** Told what a store could not do and left out (a BEP 47 symlink not created). */
+  warn?: (message: string) => void;
 }
 
 /**
