@@ -278,13 +278,7 @@ export class Downloads {
       return;
     }
     // Asked of this peer (perhaps taken back since, and then still welcome if missing).
-    const active = this.#picker.active(index) !== undefined;
-    const outcome = this.#picker.blockReceived(peer.id, index, begin, data.length);
-    if (outcome.fresh) this.peersUsed.add(peer.key);
-    else this.wasted += data.length;
-    if (active) assembler.put(index, begin, data, peer.id, { fresh: outcome.fresh, inPlace });
-    for (const otherId of outcome.cancel) this.#options.peers.get(otherId)?.takeBack(key, true);
-    if (active && (outcome.completed || placed === index)) assembler.maybeFinish(index);
+    if (this.#arrived(peer.id, index, begin, data, inPlace, placed)) this.peersUsed.add(peer.key);
     this.requestMore(peer, now);
   }
 
@@ -294,15 +288,35 @@ export class Downloads {
    * `data` may be reused by the caller once this returns.
    */
   sourceBlock(source: number, index: number, begin: number, data: Uint8Array): void {
-    const assembler = this.#options.assembler;
     this.meter.add(data.length, Date.now());
+    this.#arrived(source, index, begin, data, false);
+  }
+
+  /**
+   * What every source's block goes through: the picker's bookkeeping, the
+   * piece (when it is still being downloaded), the same block taken back
+   * from other peers, and the piece finished when it is whole (or when
+   * `placed`, the piece a block was read into in place, is this one).
+   *
+   * @returns Whether the block was new.
+   */
+  #arrived(
+    source: number,
+    index: number,
+    begin: number,
+    data: Uint8Array,
+    inPlace: boolean,
+    placed?: number,
+  ): boolean {
+    const assembler = this.#options.assembler;
     const active = this.#picker.active(index) !== undefined;
     const outcome = this.#picker.blockReceived(source, index, begin, data.length);
     if (!outcome.fresh) this.wasted += data.length;
-    if (active) assembler.put(index, begin, data, source, { fresh: outcome.fresh, inPlace: false });
+    if (active) assembler.put(index, begin, data, source, { fresh: outcome.fresh, inPlace });
     const key = blockKey(index, begin);
     for (const otherId of outcome.cancel) this.#options.peers.get(otherId)?.takeBack(key, true);
-    if (active && outcome.completed) assembler.maybeFinish(index);
+    if (active && (outcome.completed || placed === index)) assembler.maybeFinish(index);
+    return outcome.fresh;
   }
 
   /** Gives back the blocks of `pieces` that `source` was given and did not deliver. */

@@ -386,10 +386,7 @@ export class PiecePicker {
       index !== undefined && index < this.#priority.length && run.length < maxPieces &&
       this.#availability.isWaiting(index) && this.#priority[index] > 0
     ) {
-      const size = this.#options.pieceSize(index);
-      if (this.#active.size > 0 && this.#bufferedBytes + size > this.#options.maxBufferedBytes) {
-        break;
-      }
+      if (!this.#roomFor(this.#options.pieceSize(index))) break;
       run.push(this.#claim(source, index));
       index++;
     }
@@ -575,9 +572,7 @@ export class PiecePicker {
     usable: (piece: number) => boolean,
     overCap = false,
   ): ActivePiece | undefined {
-    const size = this.#options.pieceSize(0);
-    const cap = this.#options.maxBufferedBytes * (overCap ? 1.25 : 1);
-    if (this.#active.size > 0 && this.#bufferedBytes + size > cap) return;
+    if (!this.#roomFor(this.#options.pieceSize(0), overCap ? 1.25 : 1)) return;
     const random = this.#options.random;
     const sequential = this.#sequential;
     const early = !sequential &&
@@ -623,6 +618,15 @@ export class PiecePicker {
       if (piece.freeCount > 0) this.#takeFree(piece, peer, count, out);
       else if (this.#deadlines.get(index)! <= now) this.#duplicate(piece, peer, count, out);
     }
+  }
+
+  /**
+   * Whether a piece of `size` bytes may start: the first always may; others
+   * while the buffered pieces stay within the memory cap (times `factor`).
+   */
+  #roomFor(size: number, factor = 1): boolean {
+    return this.#active.size === 0 ||
+      this.#bufferedBytes + size <= this.#options.maxBufferedBytes * factor;
   }
 
   /** Starts piece `index`, which is waiting. */
