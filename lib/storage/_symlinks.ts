@@ -48,7 +48,11 @@ export async function createSymlinks(
       done.push(plan);
       continue;
     }
-    if (!allowed) continue;
+    if (!allowed) {
+      // Not in this process: said once above, not again at the next selection.
+      done.push(plan);
+      continue;
+    }
     const path = joinInside(directory, plan.file.path);
     try {
       const there = await Deno.lstat(path).catch((error) => {

@@ -242,15 +242,21 @@ export class WebSeed {
 
   /** Asks for bytes of the file at `url`, where its last redirect led if it had one. */
   async #fetch(url: string, start: number, end: number) {
-    const answer = await fetchRange(
-      this.#moved.get(url) ?? url,
-      start,
-      end,
-      this.#abort.signal,
-      this.#timeoutMs,
-    );
-    if (answer.url !== url) this.#moved.set(url, answer.url);
-    return answer;
+    try {
+      const answer = await fetchRange(
+        this.#moved.get(url) ?? url,
+        start,
+        end,
+        this.#abort.signal,
+        this.#timeoutMs,
+      );
+      if (answer.url !== url) this.#moved.set(url, answer.url);
+      return answer;
+    } catch (error) {
+      // Where it moved failed: the next try asks the URL itself again (it may send elsewhere).
+      this.#moved.delete(url);
+      throw error;
+    }
   }
 
   /** Reads `length` bytes of `body` into the feed (the rest is not read). */
