@@ -18,6 +18,7 @@ const PACKAGES: Record<string, string> = {
   script: "bsdutils",
   opentracker: "opentracker",
   "transmission-cli": "transmission-cli",
+  "transmission-remote": "transmission-cli",
   tmux: "tmux",
   unshare: "util-linux",
   ip: "iproute2",

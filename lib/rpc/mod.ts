@@ -1,0 +1,10 @@
+/**
+ * Transmission's RPC, so that its remotes (`transmission-remote`, its web
+ * client, phone and desktop remotes) drive shoal:
+ * {@linkcode createRpcHandler} is the transport, the session-id handshake
+ * and the envelope; each method is an {@linkcode RpcMethod} given by name.
+ *
+ * @module
+ */
+
+export * from "./rpc_handler.ts";
