@@ -9,11 +9,10 @@
 import { encode } from "../../lib/bencode/mod.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { assertSameContent, seededFixture, singleFileFixture } from "../helpers/content.ts";
-import { run, SHOAL_CLI, withoutDiscovery, withTempDir } from "../helpers/tools.ts";
+import { run, SHOAL_CLI, spawnShoal, withoutDiscovery, withTempDir } from "../helpers/tools.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { freePort } from "../helpers/trackers.ts";
-import { OutputWatcher, stopChild } from "../helpers/processes.ts";
 
 /** Runs the CLI with exactly `permissions` (and no prompt), in `cwd`. */
 function shoalWith(
@@ -157,36 +156,29 @@ Deno.test("permissions: stream needs what download needs; its HTTP server is cov
   withTempDir(async (dir) => {
     const { fixture, peer } = await seededFixture(dir, 400_000);
     const out = `${dir}/dl`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        `--allow-read=${fixture.torrent},${out}`,
-        `--allow-write=${out}`,
-        "--allow-net=127.0.0.1",
-        "--unstable-net",
-        SHOAL_CLI,
-        ...withoutDiscovery([
-          "stream",
-          fixture.torrent,
-          "-d",
-          out,
-          "-p",
-          String(freePort()),
-          "--bind",
-          "127.0.0.1",
-          "--peer",
-          peer.address,
-        ]),
+    const { output, stop } = spawnShoal(
+      [
+        "stream",
+        fixture.torrent,
+        "-d",
+        out,
+        "-p",
+        String(freePort()),
+        "--bind",
+        "127.0.0.1",
+        "--peer",
+        peer.address,
       ],
-      cwd: dir,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = new OutputWatcher(child);
+      {
+        permissions: [
+          `--allow-read=${fixture.torrent},${out}`,
+          `--allow-write=${out}`,
+          "--allow-net=127.0.0.1",
+          "--unstable-net",
+        ],
+        cwd: dir,
+      },
+    );
     try {
       await output.waitFor(/Streaming: (http:\S+)/, 20_000, "shoal stream");
       const url = /Streaming: (http:\S+)/.exec(output.text)![1];
@@ -194,8 +186,7 @@ Deno.test("permissions: stream needs what download needs; its HTTP server is cov
       assertEquals(body, await Deno.readFile(`${fixture.dataDir}/single.bin`));
       assertClean(output.text);
     } finally {
-      await stopChild(child);
-      await output.done;
+      await stop();
       await peer.stop();
     }
   }));

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { OutputWatcher, stopChild } from "./processes.ts";
+
 /** Debian package that provides each program, for the hint. */
 const PACKAGES: Record<string, string> = {
   mktorrent: "mktorrent",
@@ -243,6 +245,63 @@ export function runShoal(
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
   });
+}
+
+/** The last status line (`{"state":…}`) of a `--json` run's output. */
+export function lastStatus<T extends Record<string, unknown> = Record<string, unknown>>(
+  stdout: string,
+): T {
+  const lines = stdout.split("\n").filter((line) => line.startsWith('{"state"'));
+  if (lines.length === 0) throw new Error(`no status line in:\n${stdout.slice(-2000)}`);
+  return JSON.parse(lines.at(-1)!);
+}
+
+/** A shoal CLI that runs until stopped (`shoal stream`, a seed), and its output as it comes. */
+export interface ShoalChild {
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Its stdout and stderr, drained as they come. */
+  output: OutputWatcher;
+  /** Stops it (SIGTERM) and waits for its output to end. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the shoal CLI with `args` (local service discovery and the DHT
+ * off), with the README's permissions or, given `permissions`, exactly
+ * those (and no prompt).
+ */
+export function spawnShoal(
+  args: string[],
+  options: { permissions?: string[]; cwd?: string; env?: Record<string, string> } = {},
+): ShoalChild {
+  const deno = options.permissions
+    ? [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      ...options.permissions,
+      SHOAL_CLI,
+      ...withoutDiscovery(args),
+    ]
+    : shoalArgs(args);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: deno,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = new OutputWatcher(child);
+  return {
+    child,
+    output,
+    stop: async () => {
+      await stopChild(child);
+      await output.done;
+    },
+  };
 }
 
 /** Makes a temporary folder, runs `fn` in it, and removes it afterwards. */

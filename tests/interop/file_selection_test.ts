@@ -13,6 +13,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { startFakePeer } from "../helpers/fake_peer.ts";
 import { startSeeder } from "../helpers/seeders.ts";
 import {
+  lastStatus,
   runShoal,
   shoalArgs,
   testWithPrograms,
@@ -96,11 +97,6 @@ function piecesOf(torrent: Torrent, files: number[]): Set<number> {
   return pieces;
 }
 
-function lastJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
-}
-
 testWithPrograms(
   "file selection: from a libtorrent seed, 1 of 13 files, then more, then others after a SIGKILL; skipped files never on disk",
   ["/usr/bin/python3"],
@@ -128,7 +124,7 @@ testWithPrograms(
         assertEquals(result.code, 0, result.stderr);
         assertEquals(await onDisk(out), [3]);
         await assertFiles(set, out, [3]);
-        let status = lastJson(result.stdout);
+        let status = lastStatus(result.stdout);
         assertEquals(status.state, "complete");
         assertEquals(status.totalBytes, 100_000);
         assertEquals(status.filesSkipped, 12);
@@ -143,7 +139,7 @@ testWithPrograms(
         assertEquals(result.code, 0, result.stderr);
         assertEquals(await onDisk(out), [0, 1, 2, 3, 6]);
         await assertFiles(set, out, [0, 1, 2, 3, 6]);
-        status = lastJson(result.stdout);
+        status = lastStatus(result.stdout);
         assertEquals(
           status.downloaded,
           pieceBytes(set.torrent, [0, 1, 2, 6], piecesOf(set.torrent, [3])),
@@ -168,7 +164,7 @@ testWithPrograms(
         await reader.cancel();
         result = await download([]);
         assertEquals(result.code, 0, result.stderr);
-        status = lastJson(result.stdout);
+        status = lastStatus(result.stdout);
         assertEquals(status.totalBytes, 200_000 + 12_345 + 40_000, "the selection was kept");
         // The deselected files stay as they were.
         assertEquals(await onDisk(out), [0, 1, 2, 3, 6, 9, 11, 12]);

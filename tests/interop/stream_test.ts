@@ -6,9 +6,8 @@
  */
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { OutputWatcher, stopChild } from "../helpers/processes.ts";
 import { startSeeder } from "../helpers/seeders.ts";
-import { run, shoalArgs, testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { run, spawnShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { freePort } from "../helpers/trackers.ts";
 
 /** A WAV file (16-bit stereo at 44.1 kHz) of `seconds` of noise: something a player reads. */
@@ -67,23 +66,17 @@ testWithPrograms(
         uploadLimit: 400 * 1024,
       });
       const out = `${dir}/out`;
-      const child = new Deno.Command(Deno.execPath(), {
-        args: shoalArgs([
-          "stream",
-          `${dir}/media.torrent`,
-          "-d",
-          out,
-          "-p",
-          String(freePort()),
-          "--peer",
-          seeder.address,
-          "--json",
-        ]),
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const output = new OutputWatcher(child);
+      const { output, stop } = spawnShoal([
+        "stream",
+        `${dir}/media.torrent`,
+        "-d",
+        out,
+        "-p",
+        String(freePort()),
+        "--peer",
+        seeder.address,
+        "--json",
+      ]);
       try {
         await output.waitFor(/"event":"stream"/, 20_000, "shoal stream");
         const url: string = JSON.parse(
@@ -180,8 +173,7 @@ testWithPrograms(
         assertEquals(names, ["clip.wav"]);
         assertEquals(await Deno.readFile(`${out}/media/clip.wav`), clip);
       } finally {
-        await stopChild(child);
-        await output.done;
+        await stop();
         await seeder.stop();
       }
     }),

@@ -16,7 +16,7 @@ import {
 } from "../helpers/content.ts";
 import { startNginx } from "../helpers/nginx.ts";
 import { startSeeder } from "../helpers/seeders.ts";
-import { runShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { lastStatus, runShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { startWebServer, type WebServerFaults } from "../helpers/web_server.ts";
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 
@@ -40,15 +40,12 @@ async function withWebSeed(fixture: Fixture, url: string, pieceSize = "64k"): Pr
   return torrent;
 }
 
-/** The last JSON status line of a `--json` run. */
-function lastStatus(stdout: string): Record<string, unknown> & {
+/** What these tests read of a `--json` status line. */
+type Status = Record<string, unknown> & {
   downloaded: number;
   hashFailures: number;
   webSeeds: { url: string; state: string; downloaded: number; error: string | null }[];
-} {
-  const lines = stdout.split("\n").filter((line) => line.startsWith('{"state"'));
-  return JSON.parse(lines.at(-1)!);
-}
+};
 
 function download(torrent: string, out: string, extra: string[] = []) {
   return runShoal(["download", torrent, "-d", out, "--json", ...extra]);
@@ -70,7 +67,7 @@ testWithPrograms(
         const result = await download(multiTorrent, `${dir}/out-multi`);
         assertEquals(result.code, 0, result.stderr);
         await assertSameContent(multi, `${dir}/out-multi`);
-        const status = lastStatus(result.stdout);
+        const status = lastStatus<Status>(result.stdout);
         assertEquals(status.webSeeds.length, 1);
         assertEquals(
           status.webSeeds[0].downloaded,
@@ -132,7 +129,7 @@ testWithPrograms(
         const both = await download(torrent, `${dir}/both`, ["--peer", seeder.address]);
         assertEquals(both.code, 0, both.stderr);
         await assertSameContent(fixture, `${dir}/both`);
-        const status = lastStatus(both.stdout);
+        const status = lastStatus<Status>(both.stdout);
         const fromWeb = status.webSeeds[0].downloaded;
         assert(
           fromWeb > 0 && fromWeb < status.downloaded,
@@ -146,7 +143,10 @@ testWithPrograms(
         const byMagnet = await download(magnet, `${dir}/magnet`);
         assertEquals(byMagnet.code, 0, byMagnet.stderr);
         await assertSameContent(fixture, `${dir}/magnet`);
-        assert(lastStatus(byMagnet.stdout).webSeeds[0].downloaded > 0, "the ws= web seed was used");
+        assert(
+          lastStatus<Status>(byMagnet.stdout).webSeeds[0].downloaded > 0,
+          "the ws= web seed was used",
+        );
 
         const before = (await nginx.requests()).length;
         const none = await download(torrent, `${dir}/none`, [
@@ -213,10 +213,10 @@ async function faultyWebSeed(dir: string, faults: WebServerFaults, error: string
     const result = await download(torrent, `${dir}/out`, ["--peer", seeder.address]);
     assertEquals(result.code, 0, result.stderr);
     await assertSameContent(fixture, `${dir}/out`);
-    const seed = lastStatus(result.stdout).webSeeds[0];
+    const seed = lastStatus<Status>(result.stdout).webSeeds[0];
     assertEquals(seed.state, "failed");
     assertStringIncludes(seed.error ?? "", error);
-    return lastStatus(result.stdout);
+    return lastStatus<Status>(result.stdout);
   } finally {
     await seeder.stop();
     await server.stop();
