@@ -83,6 +83,14 @@ export interface SessionDhtOptions {
   manyPerIp?: boolean;
 }
 
+/** Rate limits in bytes per second: `undefined` for none. */
+export interface RateLimits {
+  /** Most bytes per second received. */
+  maxDownloadRate?: number;
+  /** Most bytes per second sent. */
+  maxUploadRate?: number;
+}
+
 /** The port could not be opened. */
 export class ListenError extends ShoalError {}
 
@@ -133,8 +141,9 @@ export class Session {
   readonly portTaken?: number;
   readonly #listeners: readonly PeerListener[] = [];
   readonly #timeouts?: PeerTimeouts;
-  readonly #downloadLimiter?: RateLimiter;
-  readonly #uploadLimiter?: RateLimiter;
+  /** The session's rate limits (`Infinity` when there is none), which each torrent's limits are inside. */
+  readonly #downloadLimiter: RateLimiter;
+  readonly #uploadLimiter: RateLimiter;
   /** Incoming connections still in their handshake, with the task answering each. */
   readonly #handshakes = new Map<IncomingStream, Promise<void>>();
   /** Which of them may stay: a few per IP, the oldest giving way to a newcomer. */
@@ -168,8 +177,8 @@ export class Session {
       this.#http = Deno.createHttpClient({ localAddress: bind[0] });
     }
     this.#timeouts = options.timeouts;
-    if (options.maxDownloadRate) this.#downloadLimiter = new RateLimiter(options.maxDownloadRate);
-    if (options.maxUploadRate) this.#uploadLimiter = new RateLimiter(options.maxUploadRate);
+    this.#downloadLimiter = new RateLimiter(options.maxDownloadRate || Infinity);
+    this.#uploadLimiter = new RateLimiter(options.maxUploadRate || Infinity);
     if (options.listen === false) {
       this.port = options.port ?? 0;
       // Peers announcing on the LAN are still dialled; we announce nothing without a port.
@@ -237,6 +246,25 @@ export class Session {
     if (this.#lsd) services.push(this.#lsd);
     if (this.#dht) services.push(this.#dht);
     return services;
+  }
+
+  /** The session-wide rate limits in bytes per second; `undefined` when there is none. */
+  get rateLimits(): RateLimits {
+    const finite = (rate: number) => rate === Infinity ? undefined : rate;
+    return {
+      maxDownloadRate: finite(this.#downloadLimiter.rate),
+      maxUploadRate: finite(this.#uploadLimiter.rate),
+    };
+  }
+
+  /**
+   * Changes the session-wide rate limits, at once for every torrent.
+   *
+   * @param limits Bytes per second; `undefined` (or 0) for no limit.
+   */
+  setRateLimits(limits: RateLimits): void {
+    this.#downloadLimiter.rate = limits.maxDownloadRate || Infinity;
+    this.#uploadLimiter.rate = limits.maxUploadRate || Infinity;
   }
 
   /** The session's DHT node, when the DHT is on. */

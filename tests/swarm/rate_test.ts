@@ -33,3 +33,22 @@ Deno.test("rate limiter: the waits add up to the limit, whoever asks", () => {
   assertEquals(limiter.reserve(10_000), 0);
   assertEquals(limiter.reserve(10_000), 100);
 });
+
+Deno.test("rate limiter: a torrent's limit inside the session's waits for the slower, and either can change", () => {
+  let now = 0;
+  const session = new RateLimiter(Infinity, 10_000, () => now);
+  const torrent = new RateLimiter(Infinity, 10_000, () => now, session);
+  // No limit anywhere: nothing waits.
+  for (let i = 0; i < 100; i++) assertEquals(torrent.reserve(10_000), 0);
+  torrent.rate = 100_000;
+  assertEquals(torrent.reserve(10_000), 0); // The full bucket at the new rate.
+  assertEquals(torrent.reserve(10_000), 100);
+  // The session's 50,000 B/s is slower: its wait is the one that counts.
+  session.rate = 50_000;
+  now += 1000;
+  assertEquals(torrent.reserve(10_000), 0);
+  assertEquals(torrent.reserve(10_000), 200);
+  torrent.rate = Infinity;
+  session.rate = Infinity;
+  assertEquals(torrent.reserve(1_000_000), 0);
+});
