@@ -80,6 +80,16 @@ export interface RunEvents {
   fatal(error: unknown): void;
   /** A tracker's state changed. */
   tracker(status: TrackerStatus): void;
+  /** A run that only checks the data ({@linkcode RunOptions.checkOnly}) has checked it. */
+  checked?(): void;
+}
+
+/** How a run goes: the torrent's options, and what a verify asks. */
+export interface RunOptions extends AddTorrentOptions {
+  /** Check every piece on disk, whatever the resume data says. */
+  forceCheck?: boolean;
+  /** Only check (no file created, no peer, no tracker), save the resume data, then `checked`. */
+  checkOnly?: boolean;
 }
 
 /** Where a run's resume data is. */
@@ -117,7 +127,7 @@ export class TorrentRun {
   #metadataBans = 0;
   /** Sessions from the metadata phase, open, until the swarm takes them. */
   #handedOver: PeerSession[] = [];
-  readonly #options: AddTorrentOptions;
+  readonly #options: RunOptions;
   readonly #context: SessionContext;
   readonly #pool: PeerPool;
   /** Peer exchange, through the metadata phase and the swarm after it. */
@@ -183,7 +193,7 @@ export class TorrentRun {
    */
   constructor(
     source: Torrent | MagnetLink,
-    options: AddTorrentOptions,
+    options: RunOptions,
     pool: PeerPool,
     context: SessionContext,
     paths: RunPaths,
@@ -379,6 +389,11 @@ export class TorrentRun {
     return this.#picker !== undefined && this.#picker.missing === 0;
   }
 
+  /** Announces to every tracker now, instead of at its next time. */
+  reannounce(): void {
+    this.#announcer?.announceNow();
+  }
+
   /** The swarm's counters, once it runs (while metadata is fetched, its peers only). */
   stats(now: number = Date.now()): SwarmStats | undefined {
     if (this.#swarm) {
@@ -473,7 +488,7 @@ export class TorrentRun {
     );
     this.#events.priorities(selection.priorities);
     // A seed only reads: its data is complete, or it fails below.
-    if (!options.requireComplete) {
+    if (!options.requireComplete && !options.checkOnly) {
       await this.#store!.select?.(selection.selected());
       await this.#store!.create();
       if (this.#stopping) return;
@@ -490,6 +505,12 @@ export class TorrentRun {
     });
     for (const [index, at] of this.#events.deadlines()) picker.setDeadline(index, at);
     this.#bytesAtStart = selection.wanted().done;
+    if (options.checkOnly) {
+      this.#checking = undefined;
+      await this.#saveResume();
+      this.#events.checked?.();
+      return;
+    }
     // A new selection is saved at once: a crash must not bring back the one before.
     if (!samePriorities(saved, selection.priorities) && !options.requireComplete) {
       await this.#saveResume();
@@ -851,9 +872,11 @@ export class TorrentRun {
     const torrent = this.#torrent!;
     const { resumePath, besideData } = this.#paths;
     const [resume, states] = await Promise.all([
-      loadResume(resumePath, torrent).then((found) =>
-        found ?? (besideData === resumePath ? undefined : loadResume(besideData, torrent))
-      ),
+      this.#options.forceCheck
+        ? undefined
+        : loadResume(resumePath, torrent).then((found) =>
+          found ?? (besideData === resumePath ? undefined : loadResume(besideData, torrent))
+        ),
       this.#store!.states(),
     ]);
     this.#restoredStates = states;

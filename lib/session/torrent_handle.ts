@@ -22,7 +22,7 @@ import { defaultStateDir, resumePath } from "../storage/resume.ts";
 import { partFilePath } from "../storage/part_file.ts";
 import { lockState, type StateLock } from "../storage/state_lock.ts";
 import type { PipelineOptions } from "../swarm/peer_session.ts";
-import type { RateLimiter } from "../swarm/rate_limiter.ts";
+import { RateLimiter } from "../swarm/rate_limiter.ts";
 import type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
 import type { DiscoveryService } from "../discovery/peer_source.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
@@ -256,6 +256,15 @@ export interface AddTorrentOptions {
   seedRatio?: number;
   /** With `seed`: stop seeding once it has seeded this long, in ms. Default: no limit. */
   seedTimeMs?: number;
+  /** With `seed`: stop seeding once nothing has been uploaded for this long, in ms. Default: no limit. */
+  seedIdleMs?: number;
+  /**
+   * Most bytes per second received for this torrent, inside the session's
+   * limit. Default: none of its own. `handle.setRateLimits` changes it.
+   */
+  maxDownloadRate?: number;
+  /** Most bytes per second sent for this torrent, inside the session's limit. Default: none of its own. */
+  maxUploadRate?: number;
   /**
    * Seed only: fail when the data on disk is incomplete, and only ever read
    * it: no data file is created or changed (for `shoal seed`). The state
@@ -343,8 +352,18 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
   /** Settles when the download completes (`complete`) or is stopped first (`stopped`); rejects on a fatal error. */
   readonly done: Promise<"complete" | "stopped">;
+  /** The options given, with the seed limits set since. */
   readonly #options: AddTorrentOptions;
+  /** The session's parts, with this torrent's own rate limits inside the session's. */
   readonly #context: SessionContext;
+  readonly #downloadLimiter: RateLimiter;
+  readonly #uploadLimiter: RateLimiter;
+  /** What the next run does instead of plain downloading: check (every piece, or only what resume data does not vouch for), and maybe only that. */
+  #verify?: { checkOnly: boolean; force: boolean };
+  /** When the torrent last started (`resume()`). */
+  #startedAt?: number;
+  /** Uploaded bytes at the last tick, and since when that count has not moved (the idle seed limit). */
+  #idle = { uploaded: -1, since: 0 };
   readonly #stateDir: string;
   readonly #resumePath: string;
   #torrent?: Torrent;
@@ -393,8 +412,24 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     else this.#magnet = source;
     this.infoHash = source.infoHash;
     this.infoHashHex = source.infoHashHex;
-    this.#options = options;
-    this.#context = context;
+    this.#options = { ...options };
+    this.#downloadLimiter = new RateLimiter(
+      options.maxDownloadRate || Infinity,
+      undefined,
+      undefined,
+      context.downloadLimiter,
+    );
+    this.#uploadLimiter = new RateLimiter(
+      options.maxUploadRate || Infinity,
+      undefined,
+      undefined,
+      context.uploadLimiter,
+    );
+    this.#context = {
+      ...context,
+      downloadLimiter: this.#downloadLimiter,
+      uploadLimiter: this.#uploadLimiter,
+    };
     this.#priorities = options.filePriorities;
     this.#sequential = options.sequential ?? false;
     this.#stateDir = options.stateDir ?? defaultStateDir(options.downloadDir);
@@ -503,11 +538,16 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * the torrent's data has been restored; `undefined` before.
    */
   files(): FileProgress[] | undefined {
-    return this.#run?.files();
+    const files = this.#run?.files();
+    // Paused: the priorities set since are those the next run starts with.
+    const asked = this.#priorities;
+    if (!files || this.#running || !asked || asked.length !== files.length) return files;
+    return files.map((file, i) => ({ ...file, priority: asked[i] }));
   }
 
   /** Each file's priority, in the torrent's file order, once known. */
   get filePriorities(): readonly FilePriority[] | undefined {
+    if (!this.#running) return this.#priorities ?? this.#run?.priorities;
     return this.#run?.priorities ?? this.#priorities;
   }
 
@@ -707,7 +747,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       if (last) this.#carry(last);
       this.#lastProgress = this.#run!.progress;
       this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
+    } else if (this.#verify) {
+      this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
     }
+    this.#verify = undefined;
+    this.#startedAt = Date.now();
     this.#startRun(this.#run!);
   }
 
@@ -751,6 +795,117 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     return this.#stopping;
   }
 
+  /** When the torrent was added (ms since the epoch). */
+  get addedAt(): number {
+    return this.#addedAt;
+  }
+
+  /** When it last started (`resume()`), if it has. */
+  get startedAt(): number | undefined {
+    return this.#startedAt;
+  }
+
+  /** When every wanted piece was first in, in this session. */
+  get completedAt(): number | undefined {
+    return this.#completedAt;
+  }
+
+  /** Where its files are. */
+  get downloadDir(): string {
+    return this.#options.downloadDir;
+  }
+
+  /** Whether it runs (or is starting): not paused, stopped or failed. */
+  get running(): boolean {
+    return this.#running && !this.#pausing && !this.#stopping;
+  }
+
+  /** Time spent seeding, in ms (pauses do not count). */
+  seededMs(now: number = Date.now()): number {
+    return this.#seededMs + (this.#seedingSince === undefined ? 0 : now - this.#seedingSince);
+  }
+
+  /** This torrent's own rate limits (inside the session's), in bytes per second. */
+  get rateLimits(): { maxDownloadRate?: number; maxUploadRate?: number } {
+    const finite = (rate: number) => rate === Infinity ? undefined : rate;
+    return {
+      maxDownloadRate: finite(this.#downloadLimiter.rate),
+      maxUploadRate: finite(this.#uploadLimiter.rate),
+    };
+  }
+
+  /**
+   * Changes this torrent's rate limits, at once; the session's still apply.
+   *
+   * @param limits Bytes per second; `undefined` (or 0) for none of its own.
+   */
+  setRateLimits(limits: { maxDownloadRate?: number; maxUploadRate?: number }): void {
+    this.#downloadLimiter.rate = limits.maxDownloadRate || Infinity;
+    this.#uploadLimiter.rate = limits.maxUploadRate || Infinity;
+  }
+
+  /** The seed limits: ratio, seeding time and idle time (ms); `undefined` for none. */
+  get seedLimits(): { seedRatio?: number; seedTimeMs?: number; seedIdleMs?: number } {
+    const { seedRatio, seedTimeMs, seedIdleMs } = this.#options;
+    return { seedRatio, seedTimeMs, seedIdleMs };
+  }
+
+  /** Changes the seed limits; they are looked at every second from now on. */
+  setSeedLimits(limits: { seedRatio?: number; seedTimeMs?: number; seedIdleMs?: number }): void {
+    this.#options.seedRatio = limits.seedRatio;
+    this.#options.seedTimeMs = limits.seedTimeMs;
+    this.#options.seedIdleMs = limits.seedIdleMs;
+  }
+
+  /** Announces to its trackers now (while it runs), instead of at their next time. */
+  reannounce(): void {
+    if (this.running) this.#run?.reannounce();
+  }
+
+  /**
+   * Checks every piece on disk again, whatever the resume data says. A
+   * running torrent is paused, checked and goes on; a paused one is
+   * checked (state `checking`, no peer, no tracker) and stays paused. A
+   * torrent without its metadata yet has nothing to check.
+   *
+   * @throws {ShoalError} When the torrent has been stopped for good.
+   */
+  async verify(): Promise<void> {
+    if (this.#stopping) {
+      throw new ShoalError(`${this.infoHashHex} is stopped; it cannot be checked`);
+    }
+    if (!this.#torrent) return;
+    const wasRunning = this.#running && !this.#pausing;
+    await this.pause();
+    if (this.#stopping) return;
+    this.#verify = { checkOnly: !wasRunning, force: true };
+    this.resume();
+  }
+
+  /**
+   * Finds out what is on disk without starting: a paused torrent that has
+   * not run yet reads its resume data (or checks its files when that does
+   * not match them), as a start would, and stays paused, its progress
+   * known. Nothing happens otherwise.
+   *
+   * @returns When it is paused again.
+   */
+  async restore(): Promise<void> {
+    if (this.#running || this.#runStarted || this.#stopping || !this.#torrent) return;
+    this.#verify = { checkOnly: true, force: false };
+    const paused = new Promise<void>((resolve) => {
+      const off = this.on("state", (state) => {
+        if (state === "paused" || state === "stopped" || state === "error") {
+          off();
+          resolve();
+        }
+      });
+    });
+    this.resume();
+    await paused;
+    await this.#pausing;
+  }
+
   /**
    * Deletes what the torrent downloaded (its files, through its storage,
    * and nothing else) and its resume data. Only for a stopped torrent
@@ -790,7 +945,13 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     // A magnet link's peers are dialled besides those given.
     const peers = [...(this.#options.peers ?? []), ...(this.#magnet?.peers ?? [])];
     this.#pool ??= new PeerPool({ private: this.#torrent?.private ?? false });
-    const options = { ...this.#options, peers, sequential: this.#sequential };
+    const options = {
+      ...this.#options,
+      peers,
+      sequential: this.#sequential,
+      forceCheck: this.#verify?.force,
+      checkOnly: this.#verify?.checkOnly,
+    };
     return new TorrentRun(source, options, this.#pool, this.#context, {
       resumePath: this.#resumePath,
       besideData: resumePath(defaultStateDir(this.#options.downloadDir), source),
@@ -810,6 +971,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       complete: () => this.#complete(),
       fatal: (error) => this.#fail(error),
       tracker: (status) => this.emit("tracker", status),
+      checked: () => void this.pause(),
     });
   }
 
@@ -831,15 +993,22 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** Stops seeding when its ratio or time is reached. */
   #checkSeedLimits(now: number): void {
     if (this.#state !== "seeding" || this.#stopping || this.#seedingSince === undefined) return;
-    const { seedRatio, seedTimeMs } = this.#options;
+    const { seedRatio, seedTimeMs, seedIdleMs } = this.#options;
     const uploaded = this.#carried.uploaded + (this.#run?.stats(now)?.uploaded ?? 0);
+    if (uploaded !== this.#idle.uploaded) this.#idle = { uploaded, since: now };
+    const idleSince = Math.max(this.#idle.since, this.#seedingSince);
     const ratioReached = seedRatio !== undefined &&
       uploaded >= seedRatio * (this.#torrent?.totalLength ?? 0);
     const seeded = this.#seededMs + now - this.#seedingSince;
     const timeReached = seedTimeMs !== undefined && seeded >= seedTimeMs;
-    if (!ratioReached && !timeReached) return;
+    const idleReached = seedIdleMs !== undefined && now - idleSince >= seedIdleMs;
+    if (!ratioReached && !timeReached && !idleReached) return;
     this.#context.log.info(
-      ratioReached ? `seed ratio ${seedRatio} reached` : `seeded for ${seedTimeMs! / 1000} s`,
+      ratioReached
+        ? `seed ratio ${seedRatio} reached`
+        : timeReached
+        ? `seeded for ${seedTimeMs! / 1000} s`
+        : `nothing uploaded for ${seedIdleMs! / 1000} s`,
     );
     this.stop().catch(() => {}); // stop() never rejects; done settled at completion.
   }
