@@ -58,6 +58,20 @@ export async function fetchTorrent(
   url: string,
   options: FetchTorrentOptions = {},
 ): Promise<Torrent> {
+  return (await fetchTorrentFile(url, options)).torrent;
+}
+
+/**
+ * Like {@linkcode fetchTorrent}, with the bytes of the file as they came
+ * (to keep a copy).
+ *
+ * @throws {NetworkError} When it cannot be downloaded.
+ * @throws {TorrentError} When it is too large or not a usable torrent.
+ */
+export async function fetchTorrentFile(
+  url: string,
+  options: FetchTorrentOptions = {},
+): Promise<{ torrent: Torrent; bytes: Uint8Array }> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxBytes = options.maxBytes ?? MAX_TORRENT_FILE_BYTES;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -104,7 +118,7 @@ export async function fetchTorrent(
     );
   }
   try {
-    return parseTorrent(bytes, options);
+    return { torrent: parseTorrent(bytes, options), bytes };
   } catch (error) {
     if (!(error instanceof TorrentError)) throw error;
     const type = response.headers.get("content-type") ?? "";

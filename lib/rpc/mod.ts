@@ -8,3 +8,4 @@
  */
 
 export * from "./rpc_handler.ts";
+export { inStyle, legacyName, type RpcStyle, snakeKeys } from "./names.ts";

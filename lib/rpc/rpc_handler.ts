@@ -16,6 +16,7 @@
  */
 
 import { ShoalError } from "../errors.ts";
+import { inStyle, type RpcStyle, snakeCase, snakeKeys } from "./names.ts";
 
 /** The path Transmission's clients post to. */
 export const RPC_PATH = "/transmission/rpc";
@@ -29,9 +30,20 @@ export const SESSION_ID_HEADER = "X-Transmission-Session-Id";
 /** A method failed in a way the client should hear of: its message is the response's `result`. */
 export class RpcMethodError extends ShoalError {}
 
-/** One RPC method: its request arguments in, its response arguments out. */
+/** What a method knows of the request beside its arguments. */
+export interface RpcCall {
+  /** The names the request used; the handler answers in them (methods answer in snake_case). */
+  style: RpcStyle;
+}
+
+/**
+ * One RPC method: its request arguments in (their keys in snake_case,
+ * whatever the request used), its response arguments out (in snake_case:
+ * the handler renames them for a client of the old names).
+ */
 export type RpcMethod = (
   args: Record<string, unknown>,
+  call: RpcCall,
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** The options of {@linkcode createRpcHandler}. */
@@ -46,10 +58,7 @@ export interface RpcHandlerOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The snake_case name of a method or key given in kebab-case, camelCase or snake_case. */
-export function snakeCase(name: string): string {
-  return name.replace(/-/g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
+export { snakeCase };
 
 /**
  * Makes the handler of Transmission RPC requests at {@linkcode RPC_PATH}
@@ -102,27 +111,109 @@ export function createRpcHandler(
     if (typeof envelope !== "object" || envelope === null || Array.isArray(envelope)) {
       return text(400, "The request is not a JSON object\n");
     }
-    const { method, arguments: args, tag } = envelope as Record<string, unknown>;
-    const reply = (result: string, out?: Record<string, unknown>) =>
-      Response.json({
-        result,
-        ...(out ? { arguments: out } : {}),
-        ...(typeof tag === "number" ? { tag } : {}),
-      });
-    if (typeof method !== "string") return reply("no method name");
-    const run = options.methods.get(snakeCase(method));
-    if (run === undefined) return reply("method name not recognized");
-    if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))) {
-      return reply("arguments is not an object");
-    }
-    try {
-      return reply("success", await run((args ?? {}) as Record<string, unknown>));
-    } catch (error) {
-      if (error instanceof RpcMethodError) return reply(error.message);
-      options.onError?.(error);
-      return reply(`${method} failed: ${(error as Error)?.message ?? String(error)}`);
-    }
+    const fields = envelope as Record<string, unknown>;
+    return fields.jsonrpc === "2.0"
+      ? await jsonRpc(fields, options)
+      : await legacy(fields, options);
   };
+}
+
+/** The arguments, checked to be an object (absent is empty). */
+function argumentsOf(value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  return value as Record<string, unknown>;
+}
+
+/** Where a method's answer is renamed for the old names. */
+function placeOf(method: string): { torrent?: boolean; freeSpace?: boolean } {
+  return {
+    torrent: method === "torrent_get" || method === "torrent_set",
+    freeSpace: method === "free_space",
+  };
+}
+
+/**
+ * Runs a method: `ok` with its answer, or the message of its refusal
+ * (an {@linkcode RpcMethodError}), or of a bug (reported to `onError`).
+ */
+async function call(
+  run: RpcMethod,
+  args: Record<string, unknown>,
+  style: RpcStyle,
+  method: string,
+  options: RpcHandlerOptions,
+): Promise<{ ok: Record<string, unknown> } | { refused: string }> {
+  try {
+    return { ok: await run(snakeKeys(args), { style }) };
+  } catch (error) {
+    if (error instanceof RpcMethodError) return { refused: error.message };
+    options.onError?.(error);
+    return { refused: `${method} failed: ${(error as Error)?.message ?? String(error)}` };
+  }
+}
+
+/**
+ * The envelope of RPC version 17 and before (and 18's snake_case names in
+ * it): `method`, `arguments`, `tag` in; `result`, `arguments`, `tag` out.
+ * A kebab-case method name means the old names throughout.
+ */
+async function legacy(
+  envelope: Record<string, unknown>,
+  options: RpcHandlerOptions,
+): Promise<Response> {
+  const { method, arguments: given, tag } = envelope;
+  const reply = (result: string, out?: unknown) =>
+    Response.json({
+      result,
+      ...(out ? { arguments: out } : {}),
+      ...(typeof tag === "number" ? { tag } : {}),
+    });
+  if (typeof method !== "string") return reply("no method name");
+  const name = snakeCase(method);
+  const run = options.methods.get(name);
+  if (run === undefined) return reply("method name not recognized");
+  const args = argumentsOf(given);
+  if (args === undefined) return reply("arguments is not an object");
+  const style: RpcStyle = method.includes("-") ? "legacy" : "snake";
+  const outcome = await call(run, args, style, method, options);
+  if ("refused" in outcome) return reply(outcome.refused);
+  return reply("success", inStyle(outcome.ok, style, placeOf(name)));
+}
+
+/** JSON-RPC 2.0 error codes. */
+const JSONRPC = { invalidRequest: -32600, methodNotFound: -32601, invalidParams: -32602 };
+/** A method's own refusal, in the range JSON-RPC leaves to servers. */
+const REFUSED_CODE = -32000;
+
+/**
+ * The envelope of RPC version 18 (Transmission 4.1): JSON-RPC 2.0 with
+ * snake_case names, `params` in, `result` or `error` out, `id` echoed; a
+ * request without an `id` is a notification and gets no answer (204).
+ */
+async function jsonRpc(
+  envelope: Record<string, unknown>,
+  options: RpcHandlerOptions,
+): Promise<Response> {
+  const { method, params, id } = envelope;
+  const idOk = id === undefined || id === null || typeof id === "string" ||
+    typeof id === "number";
+  const answer = (body: Record<string, unknown>) =>
+    id === undefined
+      ? new Response(null, { status: 204 })
+      : Response.json({ jsonrpc: "2.0", ...body, id: idOk ? id : null });
+  const error = (code: number, message: string, data?: unknown) =>
+    answer({ error: { code, message, ...(data ? { data } : {}) } });
+  if (typeof method !== "string" || !idOk) return error(JSONRPC.invalidRequest, "Invalid Request");
+  const run = options.methods.get(snakeCase(method));
+  if (run === undefined) return error(JSONRPC.methodNotFound, "Method not found");
+  const args = argumentsOf(params);
+  if (args === undefined) return error(JSONRPC.invalidParams, "params is not an object");
+  const outcome = await call(run, args, "snake", method, options);
+  if ("refused" in outcome) {
+    return error(REFUSED_CODE, outcome.refused, { error_string: outcome.refused });
+  }
+  return answer({ result: outcome.ok });
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {
