@@ -19,6 +19,7 @@ import { addVerifyCommand } from "./commands/verify.ts";
 import { addInfoCommand } from "./commands/info.ts";
 import { addTrackerCommand } from "./commands/tracker.ts";
 import { addDhtCommand } from "./commands/dht.ts";
+import { addDaemonCommand } from "./commands/daemon.ts";
 import { writeErr, writeOut } from "./output.ts";
 
 const EXIT_CODES_HELP = `
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   addVerifyCommand(program);
   addTrackerCommand(program);
   addDhtCommand(program);
+  addDaemonCommand(program);
   addDemoCommand(program);
   program.helpCommand("help [command]", "show help for a command");
   return program;

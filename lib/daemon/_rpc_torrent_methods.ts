@@ -1,0 +1,327 @@
+/**
+ * The torrent methods of Transmission's RPC (`docs/rpc-spec.md` section
+ * 3) over a {@linkcode Daemon}.
+ *
+ * @module
+ */
+
+import { TorrentError } from "../metainfo/errors.ts";
+import { fetchTorrentFile, isTorrentUrl } from "../metainfo/fetch.ts";
+import type { FilePriority } from "../metainfo/file_priority.ts";
+import { MAX_TORRENT_FILE_BYTES } from "../metainfo/limits.ts";
+import { looksLikeMagnet } from "../metainfo/source.ts";
+import { parseMagnet } from "../metainfo/magnet.ts";
+import { parseTorrent, type Torrent } from "../metainfo/torrent.ts";
+import { ShoalError } from "../errors.ts";
+import { type RpcMethod, RpcMethodError } from "../rpc/rpc_handler.ts";
+import { snakeCase } from "../rpc/names.ts";
+import type { AddRequest, Daemon, DaemonTorrent, TorrentChanges } from "./daemon.ts";
+import { anyChoice, applyChoices, Args, fileChoices, selectTorrents } from "./_rpc_args.ts";
+import { FieldSource, TORRENT_FIELDS } from "./_rpc_torrent_fields.ts";
+
+/** The shown files' indices in the torrent (padding files are not shown). */
+function visibleFiles(torrent: Torrent): number[] {
+  return torrent.files.filter((file) => !file.padding).map((file) => file.index);
+}
+
+/** A daemon's errors as the client's result; bugs go on up. */
+async function refusing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ShoalError && !(error instanceof RpcMethodError)) {
+      throw new RpcMethodError(error.message);
+    }
+    throw error;
+  }
+}
+
+function torrentGet(daemon: Daemon): RpcMethod {
+  return (given) => {
+    const args = new Args(given);
+    const fields = args.strings("fields", 1000);
+    if (!fields) throw new RpcMethodError("torrent-get needs fields");
+    const names = fields.map(snakeCase);
+    for (const name of names) {
+      if (!TORRENT_FIELDS.has(name)) {
+        throw new RpcMethodError(`torrent-get: unknown field "${name}"`);
+      }
+    }
+    const format = args.string("format") ?? "objects";
+    if (format !== "objects" && format !== "table") {
+      throw new RpcMethodError(`format must be "objects" or "table"`);
+    }
+    const ids = args.raw("ids");
+    args.refuseUnknown("torrent-get");
+    const now = Date.now();
+    const torrents = selectTorrents(daemon, ids, now);
+    const rows = torrents.map((torrent) => {
+      const source = new FieldSource(torrent, now);
+      return names.map((name) => TORRENT_FIELDS.get(name)!(source));
+    });
+    const out: Record<string, unknown> = {
+      torrents: format === "table"
+        ? [names, ...rows]
+        : rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]]))),
+    };
+    if (typeof ids === "string") out.removed = daemon.recentlyRemoved(now);
+    return out;
+  };
+}
+
+/**
+ * The torrent `torrent-add` names: a magnet link, a URL, a path inside the
+ * allowed folders, or base64 `metainfo`.
+ */
+async function addSource(daemon: Daemon, args: Args): Promise<AddRequest["source"]> {
+  const filename = args.string("filename", 64 * 1024);
+  const metainfo = args.string("metainfo", Math.ceil(MAX_TORRENT_FILE_BYTES * 4 / 3) + 4);
+  args.string("cookies"); // Read and not used: shoal sends no cookies.
+  const parse = (bytes: Uint8Array, what: string) => {
+    try {
+      return { torrent: parseTorrent(bytes), bytes };
+    } catch (error) {
+      if (error instanceof TorrentError) {
+        throw new RpcMethodError(`invalid or corrupt torrent file (${what}): ${error.message}`);
+      }
+      throw error;
+    }
+  };
+  if (metainfo !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = Uint8Array.from(atob(metainfo.replace(/\s+/g, "")), (char) => char.charCodeAt(0));
+    } catch {
+      throw new RpcMethodError("invalid or corrupt torrent file (metainfo is not base64)");
+    }
+    return parse(bytes, "metainfo");
+  }
+  if (filename === undefined) throw new RpcMethodError("no filename or metainfo specified");
+  const text = filename.trim();
+  if (looksLikeMagnet(text)) {
+    try {
+      return { magnet: parseMagnet(text), text };
+    } catch (error) {
+      throw new RpcMethodError(`invalid magnet link: ${(error as Error).message}`);
+    }
+  }
+  if (isTorrentUrl(text)) {
+    return await refusing(() => fetchTorrentFile(text));
+  }
+  const path = await refusing(() => daemon.allowedDirs.check(text, "filename"));
+  let bytes: Uint8Array;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new RpcMethodError(`${text} is not a file`);
+    if (info.size > MAX_TORRENT_FILE_BYTES) {
+      throw new RpcMethodError(`${text} is over ${MAX_TORRENT_FILE_BYTES} bytes`);
+    }
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof RpcMethodError) throw error;
+    throw new RpcMethodError(`cannot read ${text}: ${(error as Error).message}`);
+  }
+  return parse(bytes, text);
+}
+
+function torrentAdd(daemon: Daemon): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const source = await addSource(daemon, args);
+    const dir = args.string("download_dir", 4096);
+    const downloadDir = dir === undefined || dir === ""
+      ? undefined
+      : await refusing(() => daemon.allowedDirs.check(dir, "download-dir"));
+    const paused = args.boolean("paused");
+    const peerLimit = args.number("peer_limit", 1, 10_000);
+    const labels = args.strings("labels", 100);
+    args.number("bandwidth_priority", -1, 1);
+    const choices = fileChoices(args);
+    args.refuseUnknown("torrent-add");
+    let priorities: FilePriority[] | undefined;
+    if ("torrent" in source && anyChoice(choices)) {
+      const torrent = source.torrent;
+      const start = torrent.files.map((): FilePriority => "normal");
+      priorities = applyChoices(start, visibleFiles(torrent), choices);
+    }
+    const { torrent, duplicate } = await refusing(() =>
+      daemon.add({ source, downloadDir, paused, peerLimit, labels, priorities })
+    );
+    const summary = {
+      id: torrent.id,
+      name: torrent.handle.status().name,
+      hash_string: torrent.record.infoHash,
+    };
+    return duplicate ? { torrent_duplicate: summary } : { torrent_added: summary };
+  };
+}
+
+function torrentSet(daemon: Daemon): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const torrents = selectTorrents(daemon, args.raw("ids"));
+    const kilo = (key: string) => args.number(key, 0, 1e9);
+    const changes: TorrentChanges = {};
+    const down = kilo("download_limit");
+    const downOn = args.boolean("download_limited");
+    if (down !== undefined || downOn !== undefined) {
+      changes.downloadLimit = {
+        ...(down !== undefined && { value: down }),
+        ...(downOn !== undefined && { enabled: downOn }),
+      };
+    }
+    const up = kilo("upload_limit");
+    const upOn = args.boolean("upload_limited");
+    if (up !== undefined || upOn !== undefined) {
+      changes.uploadLimit = {
+        ...(up !== undefined && { value: up }),
+        ...(upOn !== undefined && { enabled: upOn }),
+      };
+    }
+    const ratio = args.number("seed_ratio_limit", 0, 1e6);
+    const ratioMode = args.number("seed_ratio_mode", 0, 2);
+    if (ratio !== undefined || ratioMode !== undefined) {
+      changes.seedRatio = {
+        ...(ratio !== undefined && { value: ratio }),
+        ...(ratioMode !== undefined && { mode: Math.floor(ratioMode) as 0 | 1 | 2 }),
+      };
+    }
+    const idle = args.number("seed_idle_limit", 0, 1e7);
+    const idleMode = args.number("seed_idle_mode", 0, 2);
+    if (idle !== undefined || idleMode !== undefined) {
+      changes.seedIdle = {
+        ...(idle !== undefined && { value: idle }),
+        ...(idleMode !== undefined && { mode: Math.floor(idleMode) as 0 | 1 | 2 }),
+      };
+    }
+    const peerLimit = args.number("peer_limit", 1, 10_000);
+    if (peerLimit !== undefined) changes.peerLimit = Math.floor(peerLimit);
+    const labels = args.strings("labels", 100);
+    if (labels) {
+      if (labels.some((label) => label.includes(","))) {
+        throw new RpcMethodError("labels cannot contain commas");
+      }
+      changes.labels = labels;
+    }
+    const sequential = args.boolean("sequential_download");
+    if (sequential !== undefined) changes.sequential = sequential;
+    const position = args.number("queue_position", 0, 1e9);
+    if (position !== undefined) changes.queuePosition = position;
+    const location = args.string("location", 4096);
+    args.number("bandwidth_priority", -1, 1);
+    args.string("group", 256);
+    if (args.boolean("honors_session_limits") === false) {
+      throw new RpcMethodError(
+        "shoal always applies the session's limits (honorsSessionLimits false is not supported)",
+      );
+    }
+    for (const key of ["tracker_add", "tracker_remove", "tracker_replace", "tracker_list"]) {
+      if (args.has(key)) {
+        throw new RpcMethodError(`${key}: changing a torrent's trackers is not supported yet`);
+      }
+    }
+    const choices = fileChoices(args);
+    args.refuseUnknown("torrent-set");
+    const dir = location === undefined
+      ? undefined
+      : await refusing(() => daemon.allowedDirs.check(location, "location"));
+    await refusing(async () => {
+      for (const torrent of torrents) {
+        const meta = torrent.handle.torrent;
+        const own: TorrentChanges = { ...changes };
+        if (anyChoice(choices)) {
+          if (!meta) {
+            throw new RpcMethodError(
+              `${torrent.record.name}: its files are not known yet (no metadata)`,
+            );
+          }
+          const current = torrent.handle.filePriorities ??
+            meta.files.map((): FilePriority => "normal");
+          own.priorities = applyChoices(current, visibleFiles(meta), choices);
+        }
+        await daemon.update(torrent, own);
+        if (dir !== undefined) await daemon.setLocation(torrent, dir, false);
+      }
+    });
+    return {};
+  };
+}
+
+/** A method that does one thing to each torrent `ids` names. */
+function each(
+  daemon: Daemon,
+  method: string,
+  action: (torrent: DaemonTorrent) => Promise<void> | void,
+): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const torrents = selectTorrents(daemon, args.raw("ids"));
+    args.refuseUnknown(method);
+    await refusing(async () => {
+      for (const torrent of torrents) await action(torrent);
+    });
+    return {};
+  };
+}
+
+function torrentRemove(daemon: Daemon): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const torrents = selectTorrents(daemon, args.raw("ids"));
+    const deleteData = args.boolean("delete_local_data") ?? false;
+    args.refuseUnknown("torrent-remove");
+    await refusing(async () => {
+      for (const torrent of torrents) await daemon.remove(torrent, deleteData);
+    });
+    return {};
+  };
+}
+
+function torrentSetLocation(daemon: Daemon): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const torrents = selectTorrents(daemon, args.raw("ids"));
+    const location = args.string("location", 4096);
+    const move = args.boolean("move") ?? false;
+    args.refuseUnknown("torrent-set-location");
+    if (!location) throw new RpcMethodError("no location");
+    const dir = await refusing(() => daemon.allowedDirs.check(location, "location"));
+    await refusing(async () => {
+      for (const torrent of torrents) await daemon.setLocation(torrent, dir, move);
+    });
+    return {};
+  };
+}
+
+function queueMove(daemon: Daemon, where: "top" | "up" | "down" | "bottom"): RpcMethod {
+  return async (given) => {
+    const args = new Args(given);
+    const torrents = selectTorrents(daemon, args.raw("ids"));
+    args.refuseUnknown(`queue-move-${where}`);
+    await refusing(() => daemon.moveInQueue(torrents, where));
+    return {};
+  };
+}
+
+/** The torrent methods, by snake_case name. */
+export function torrentMethods(daemon: Daemon): [string, RpcMethod][] {
+  return [
+    ["torrent_get", torrentGet(daemon)],
+    ["torrent_add", torrentAdd(daemon)],
+    ["torrent_set", torrentSet(daemon)],
+    ["torrent_start", each(daemon, "torrent-start", (t) => daemon.start(t))],
+    ["torrent_start_now", each(daemon, "torrent-start-now", (t) => daemon.start(t, true))],
+    ["torrent_stop", each(daemon, "torrent-stop", (t) => daemon.stop(t))],
+    ["torrent_verify", each(daemon, "torrent-verify", (t) => daemon.verify(t))],
+    ["torrent_reannounce", each(daemon, "torrent-reannounce", (t) => daemon.reannounce(t))],
+    ["torrent_remove", torrentRemove(daemon)],
+    ["torrent_set_location", torrentSetLocation(daemon)],
+    ["torrent_rename_path", () => {
+      throw new RpcMethodError("torrent-rename-path is not supported yet");
+    }],
+    ["queue_move_top", queueMove(daemon, "top")],
+    ["queue_move_up", queueMove(daemon, "up")],
+    ["queue_move_down", queueMove(daemon, "down")],
+    ["queue_move_bottom", queueMove(daemon, "bottom")],
+  ];
+}
