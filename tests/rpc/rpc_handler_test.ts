@@ -23,7 +23,7 @@ async function withRpc(
   const errors: unknown[] = [];
   const handler = createRpcHandler({
     methods: new Map<string, RpcMethod>([
-      ["session_get", () => ({ "rpc-version": 16, version: "shoal test" })],
+      ["session_get", () => ({ rpc_version: 16, version: "shoal test" })],
       ["echo", (args) => ({ got: args })],
       ["refuse", () => {
         throw new RpcMethodError("that torrent is not here");
@@ -143,3 +143,32 @@ testWithPrograms(
       assertStringIncludes(result.stdout, "RPC version: 16");
     }),
 );
+
+Deno.test("rpc: a JSON-RPC 2.0 request (Transmission 4.1) gets a JSON-RPC answer; kebab-case methods get the old names", () =>
+  withRpc(async (url) => {
+    const ask = async (body: unknown) => {
+      const response = await post(url, JSON.stringify(body));
+      return response.status === 204 ? undefined : await response.json();
+    };
+    assertEquals(
+      await ask({ jsonrpc: "2.0", method: "echo", params: { hashString: "x" }, id: 5 }),
+      {
+        jsonrpc: "2.0",
+        result: { got: { hash_string: "x" } },
+        id: 5,
+      },
+    );
+    assertEquals(
+      (await ask({ jsonrpc: "2.0", method: "nothing", id: "a" })).error.code,
+      -32601,
+    );
+    const refused = await ask({ jsonrpc: "2.0", method: "refuse", id: 1 });
+    assertEquals(refused.error.message, "that torrent is not here");
+    assertEquals(await ask({ jsonrpc: "2.0", method: "echo" }), undefined); // A notification.
+    // The old envelope with a kebab-case method: the answer's keys in the old names.
+    assertEquals(await ask({ method: "session-get", tag: 1 }), {
+      result: "success",
+      arguments: { "rpc-version": 16, version: "shoal test" },
+      tag: 1,
+    });
+  }));
