@@ -156,44 +156,45 @@ function torrentAdd(daemon: Daemon): RpcMethod {
   };
 }
 
+/** A limit's value and switch (`download-limit`, `download-limited`), when either is given. */
+function limitChange(
+  args: Args,
+  key: string,
+  max: number,
+  switchKey: string,
+): { value?: number; enabled?: boolean } | undefined {
+  const value = args.number(key, 0, max);
+  const enabled = args.boolean(switchKey);
+  if (value === undefined && enabled === undefined) return undefined;
+  return { ...(value !== undefined && { value }), ...(enabled !== undefined && { enabled }) };
+}
+
+/** A seed limit's value and mode (0 the session's, 1 its own, 2 none), when either is given. */
+function modeChange(
+  args: Args,
+  key: string,
+  max: number,
+  modeKey: string,
+): { value?: number; mode?: 0 | 1 | 2 } | undefined {
+  const value = args.number(key, 0, max);
+  const mode = args.number(modeKey, 0, 2);
+  if (value === undefined && mode === undefined) return undefined;
+  return {
+    ...(value !== undefined && { value }),
+    ...(mode !== undefined && { mode: Math.floor(mode) as 0 | 1 | 2 }),
+  };
+}
+
 function torrentSet(daemon: Daemon): RpcMethod {
   return async (given) => {
     const args = new Args(given);
     const torrents = selectTorrents(daemon, args.raw("ids"));
-    const kilo = (key: string) => args.number(key, 0, 1e9);
-    const changes: TorrentChanges = {};
-    const down = kilo("download_limit");
-    const downOn = args.boolean("download_limited");
-    if (down !== undefined || downOn !== undefined) {
-      changes.downloadLimit = {
-        ...(down !== undefined && { value: down }),
-        ...(downOn !== undefined && { enabled: downOn }),
-      };
-    }
-    const up = kilo("upload_limit");
-    const upOn = args.boolean("upload_limited");
-    if (up !== undefined || upOn !== undefined) {
-      changes.uploadLimit = {
-        ...(up !== undefined && { value: up }),
-        ...(upOn !== undefined && { enabled: upOn }),
-      };
-    }
-    const ratio = args.number("seed_ratio_limit", 0, 1e6);
-    const ratioMode = args.number("seed_ratio_mode", 0, 2);
-    if (ratio !== undefined || ratioMode !== undefined) {
-      changes.seedRatio = {
-        ...(ratio !== undefined && { value: ratio }),
-        ...(ratioMode !== undefined && { mode: Math.floor(ratioMode) as 0 | 1 | 2 }),
-      };
-    }
-    const idle = args.number("seed_idle_limit", 0, 1e7);
-    const idleMode = args.number("seed_idle_mode", 0, 2);
-    if (idle !== undefined || idleMode !== undefined) {
-      changes.seedIdle = {
-        ...(idle !== undefined && { value: idle }),
-        ...(idleMode !== undefined && { mode: Math.floor(idleMode) as 0 | 1 | 2 }),
-      };
-    }
+    const changes: TorrentChanges = {
+      downloadLimit: limitChange(args, "download_limit", 1e9, "download_limited"),
+      uploadLimit: limitChange(args, "upload_limit", 1e9, "upload_limited"),
+      seedRatio: modeChange(args, "seed_ratio_limit", 1e6, "seed_ratio_mode"),
+      seedIdle: modeChange(args, "seed_idle_limit", 1e7, "seed_idle_mode"),
+    };
     const peerLimit = args.number("peer_limit", 1, 10_000);
     if (peerLimit !== undefined) changes.peerLimit = Math.floor(peerLimit);
     const labels = args.strings("labels", 100);
