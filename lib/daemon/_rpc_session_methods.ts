@@ -234,8 +234,8 @@ function sessionSet(daemon: Daemon, context: SessionMethodsContext): RpcMethod {
         continue;
       }
     }
-    args.refuseUnknown("session-set");
     const dir = args.string("download_dir", 4096);
+    args.refuseUnknown("session-set");
     if (dir !== undefined) {
       try {
         changes.downloadDir = await daemon.allowedDirs.check(dir, "download-dir");

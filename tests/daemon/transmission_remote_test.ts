@@ -137,6 +137,19 @@ testWithPrograms(
           await remote(rpc, "-n", "me:s3cret", "--start-paused", "-a", fixture.torrent),
           "success",
         );
+        // A folder outside --allowed-dir is refused, for the session and for a torrent.
+        const outside = await run("transmission-remote", [rpc, "-n", "me:s3cret", "-w", "/etc"]);
+        assertStringIncludes(outside.stdout + outside.stderr, "outside the folders");
+        const escape = await run("transmission-remote", [
+          rpc,
+          "-n",
+          "me:s3cret",
+          "-w",
+          `${dir}/../elsewhere`,
+          "-a",
+          fixture.torrent,
+        ]);
+        assertStringIncludes(escape.stdout + escape.stderr, "outside the folders");
         await daemon.stop();
         // kill -9 would do the same: every change is saved when it is made.
         ({ daemon, rpc } = await startDaemon(dir, auth));
