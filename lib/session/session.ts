@@ -248,15 +248,6 @@ export class Session {
     return services;
   }
 
-  /** The session-wide rate limits in bytes per second; `undefined` when there is none. */
-  get rateLimits(): RateLimits {
-    const finite = (rate: number) => rate === Infinity ? undefined : rate;
-    return {
-      maxDownloadRate: finite(this.#downloadLimiter.rate),
-      maxUploadRate: finite(this.#uploadLimiter.rate),
-    };
-  }
-
   /**
    * Changes the session-wide rate limits, at once for every torrent.
    *

@@ -256,8 +256,6 @@ export interface AddTorrentOptions {
   seedRatio?: number;
   /** With `seed`: stop seeding once it has seeded this long, in ms. Default: no limit. */
   seedTimeMs?: number;
-  /** With `seed`: stop seeding once nothing has been uploaded for this long, in ms. Default: no limit. */
-  seedIdleMs?: number;
   /**
    * Most bytes per second received for this torrent, inside the session's
    * limit. Default: none of its own. `handle.setRateLimits` changes it.
@@ -352,7 +350,6 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   readonly infoHash: Uint8Array;
   /** Settles when the download completes (`complete`) or is stopped first (`stopped`); rejects on a fatal error. */
   readonly done: Promise<"complete" | "stopped">;
-  /** The options given, with the seed limits set since. */
   readonly #options: AddTorrentOptions;
   /** The session's parts, with this torrent's own rate limits inside the session's. */
   readonly #context: SessionContext;
@@ -362,8 +359,6 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #verify?: { checkOnly: boolean; force: boolean };
   /** When the torrent last started (`resume()`). */
   #startedAt?: number;
-  /** Uploaded bytes at the last tick, and since when that count has not moved (the idle seed limit). */
-  #idle = { uploaded: -1, since: 0 };
   readonly #stateDir: string;
   readonly #resumePath: string;
   #torrent?: Torrent;
@@ -412,7 +407,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     else this.#magnet = source;
     this.infoHash = source.infoHash;
     this.infoHashHex = source.infoHashHex;
-    this.#options = { ...options };
+    this.#options = options;
     this.#downloadLimiter = new RateLimiter(
       options.maxDownloadRate || Infinity,
       undefined,
@@ -820,20 +815,6 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     return this.#running && !this.#pausing && !this.#stopping;
   }
 
-  /** Time spent seeding, in ms (pauses do not count). */
-  seededMs(now: number = Date.now()): number {
-    return this.#seededMs + (this.#seedingSince === undefined ? 0 : now - this.#seedingSince);
-  }
-
-  /** This torrent's own rate limits (inside the session's), in bytes per second. */
-  get rateLimits(): { maxDownloadRate?: number; maxUploadRate?: number } {
-    const finite = (rate: number) => rate === Infinity ? undefined : rate;
-    return {
-      maxDownloadRate: finite(this.#downloadLimiter.rate),
-      maxUploadRate: finite(this.#uploadLimiter.rate),
-    };
-  }
-
   /**
    * Changes this torrent's rate limits, at once; the session's still apply.
    *
@@ -842,19 +823,6 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   setRateLimits(limits: { maxDownloadRate?: number; maxUploadRate?: number }): void {
     this.#downloadLimiter.rate = limits.maxDownloadRate || Infinity;
     this.#uploadLimiter.rate = limits.maxUploadRate || Infinity;
-  }
-
-  /** The seed limits: ratio, seeding time and idle time (ms); `undefined` for none. */
-  get seedLimits(): { seedRatio?: number; seedTimeMs?: number; seedIdleMs?: number } {
-    const { seedRatio, seedTimeMs, seedIdleMs } = this.#options;
-    return { seedRatio, seedTimeMs, seedIdleMs };
-  }
-
-  /** Changes the seed limits; they are looked at every second from now on. */
-  setSeedLimits(limits: { seedRatio?: number; seedTimeMs?: number; seedIdleMs?: number }): void {
-    this.#options.seedRatio = limits.seedRatio;
-    this.#options.seedTimeMs = limits.seedTimeMs;
-    this.#options.seedIdleMs = limits.seedIdleMs;
   }
 
   /** Announces to its trackers now (while it runs), instead of at their next time. */
@@ -993,22 +961,15 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** Stops seeding when its ratio or time is reached. */
   #checkSeedLimits(now: number): void {
     if (this.#state !== "seeding" || this.#stopping || this.#seedingSince === undefined) return;
-    const { seedRatio, seedTimeMs, seedIdleMs } = this.#options;
+    const { seedRatio, seedTimeMs } = this.#options;
     const uploaded = this.#carried.uploaded + (this.#run?.stats(now)?.uploaded ?? 0);
-    if (uploaded !== this.#idle.uploaded) this.#idle = { uploaded, since: now };
-    const idleSince = Math.max(this.#idle.since, this.#seedingSince);
     const ratioReached = seedRatio !== undefined &&
       uploaded >= seedRatio * (this.#torrent?.totalLength ?? 0);
     const seeded = this.#seededMs + now - this.#seedingSince;
     const timeReached = seedTimeMs !== undefined && seeded >= seedTimeMs;
-    const idleReached = seedIdleMs !== undefined && now - idleSince >= seedIdleMs;
-    if (!ratioReached && !timeReached && !idleReached) return;
+    if (!ratioReached && !timeReached) return;
     this.#context.log.info(
-      ratioReached
-        ? `seed ratio ${seedRatio} reached`
-        : timeReached
-        ? `seeded for ${seedTimeMs! / 1000} s`
-        : `nothing uploaded for ${seedIdleMs! / 1000} s`,
+      ratioReached ? `seed ratio ${seedRatio} reached` : `seeded for ${seedTimeMs! / 1000} s`,
     );
     this.stop().catch(() => {}); // stop() never rejects; done settled at completion.
   }

@@ -47,7 +47,7 @@ export class RateLimiter {
   }
 
   /**
-   * Changes the rate; the bucket starts full at the new rate.
+   * Changes the rate; the bucket starts full at a new rate (the same rate changes nothing).
    *
    * @throws {RangeError} When it is not above 0.
    */
@@ -55,6 +55,7 @@ export class RateLimiter {
     if (!(bytesPerSecond > 0)) {
       throw new RangeError("A rate limit must be above 0 bytes per second");
     }
+    if (bytesPerSecond === this.#rate && this.#burst > 0) return; // Unchanged: the bucket stays.
     this.#rate = bytesPerSecond;
     this.#burst = this.#burstGiven ?? Math.max(16 * 1024, bytesPerSecond / 10);
     this.#tokens = this.#burst;
