@@ -7,6 +7,7 @@
  */
 
 import type { FilePriority } from "../metainfo/file_priority.ts";
+import { ShoalError } from "../errors.ts";
 import { RpcMethodError } from "../rpc/rpc_handler.ts";
 import { snakeCase } from "../rpc/names.ts";
 import type { Daemon, DaemonTorrent } from "./daemon.ts";
@@ -181,4 +182,16 @@ export function applyChoices(
   each(choices.normal, level("normal"));
   each(choices.low, level("low"));
   return next;
+}
+
+/** A daemon's errors as the client's result; bugs go on up. */
+export async function refusing<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ShoalError && !(error instanceof RpcMethodError)) {
+      throw new RpcMethodError(error.message);
+    }
+    throw error;
+  }
 }

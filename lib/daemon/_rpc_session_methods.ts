@@ -10,10 +10,9 @@ import { statfs } from "node:fs/promises";
 import { type RpcMethod, RpcMethodError } from "../rpc/rpc_handler.ts";
 import { snakeCase } from "../rpc/names.ts";
 import { VERSION } from "../version.ts";
-import { ShoalError } from "../errors.ts";
 import type { Daemon } from "./daemon.ts";
 import type { DaemonSettings } from "./settings.ts";
-import { Args } from "./_rpc_args.ts";
+import { Args, refusing } from "./_rpc_args.ts";
 
 /** The RPC version shoal speaks: Transmission 4.0's (17), with 4.1's snake_case and JSON-RPC too. */
 export const RPC_VERSION = 17;
@@ -237,19 +236,9 @@ function sessionSet(daemon: Daemon, context: SessionMethodsContext): RpcMethod {
     const dir = args.string("download_dir", 4096);
     args.refuseUnknown("session-set");
     if (dir !== undefined) {
-      try {
-        changes.downloadDir = await daemon.allowedDirs.check(dir, "download-dir");
-      } catch (error) {
-        if (error instanceof ShoalError) throw new RpcMethodError(error.message);
-        throw error;
-      }
+      changes.downloadDir = await refusing(() => daemon.allowedDirs.check(dir, "download-dir"));
     }
-    try {
-      await daemon.updateSettings(changes);
-    } catch (error) {
-      if (error instanceof ShoalError) throw new RpcMethodError(error.message);
-      throw error;
-    }
+    await refusing(() => daemon.updateSettings(changes));
     return {};
   };
 }
@@ -293,13 +282,7 @@ function freeSpace(daemon: Daemon): RpcMethod {
     const path = args.string("path", 4096);
     args.refuseUnknown("free-space");
     if (path === undefined) throw new RpcMethodError("free-space needs a path");
-    let checked: string;
-    try {
-      checked = await daemon.allowedDirs.check(path, "path");
-    } catch (error) {
-      if (error instanceof ShoalError) throw new RpcMethodError(error.message);
-      throw error;
-    }
+    const checked = await refusing(() => daemon.allowedDirs.check(path, "path"));
     try {
       const info = await statfs(checked);
       return { path, size_bytes: info.bavail * info.bsize, total_size: info.blocks * info.bsize };

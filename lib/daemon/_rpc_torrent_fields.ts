@@ -98,7 +98,7 @@ function leftUntilDone(source: FieldSource): number {
 }
 
 function ratio(source: FieldSource): number {
-  const { uploaded, downloaded } = source.torrent.totals();
+  const { uploaded, downloaded } = source.torrent.totals(source.status);
   const base = downloaded || source.status.bytesDone;
   if (base === 0) return uploaded > 0 ? -2 : -1; // TR_RATIO_INF, TR_RATIO_NA
   return uploaded / base;
@@ -268,13 +268,13 @@ export const TORRENT_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>
   }],
   ["bandwidth_priority", () => 0],
   ["comment", (s) => s.torrent.handle.torrent?.comment ?? ""],
-  ["corrupt_ever", (s) => s.torrent.totals().corrupt],
+  ["corrupt_ever", (s) => s.torrent.totals(s.status).corrupt],
   ["creator", (s) => s.torrent.handle.torrent?.createdBy ?? ""],
   ["date_created", (s) => seconds(s.torrent.handle.torrent?.creationDate?.getTime())],
   ["desired_available", (s) => leftUntilDone(s)],
   ["done_date", (s) => seconds(s.torrent.record.doneAt)],
   ["download_dir", (s) => s.torrent.record.downloadDir],
-  ["downloaded_ever", (s) => s.torrent.totals().downloaded],
+  ["downloaded_ever", (s) => s.torrent.totals(s.status).downloaded],
   ["download_limit", (s) => s.torrent.record.downloadLimit.value],
   ["download_limited", (s) => s.torrent.record.downloadLimit.enabled],
   ["edit_date", () => 0],
@@ -373,7 +373,7 @@ export const TORRENT_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>
     return tiers.filter(Boolean).map((tier) => tier.join("\n")).join("\n\n");
   }],
   ["tracker_stats", (s) => trackerStats(s)],
-  ["uploaded_ever", (s) => s.torrent.totals().uploaded],
+  ["uploaded_ever", (s) => s.torrent.totals(s.status).uploaded],
   ["upload_limit", (s) => s.torrent.record.uploadLimit.value],
   ["upload_limited", (s) => s.torrent.record.uploadLimit.enabled],
   ["upload_ratio", (s) => ratio(s)],

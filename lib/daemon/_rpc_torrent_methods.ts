@@ -12,28 +12,22 @@ import { MAX_TORRENT_FILE_BYTES } from "../metainfo/limits.ts";
 import { looksLikeMagnet } from "../metainfo/source.ts";
 import { parseMagnet } from "../metainfo/magnet.ts";
 import { parseTorrent, type Torrent } from "../metainfo/torrent.ts";
-import { ShoalError } from "../errors.ts";
 import { type RpcMethod, RpcMethodError } from "../rpc/rpc_handler.ts";
 import { snakeCase } from "../rpc/names.ts";
 import type { AddRequest, Daemon, DaemonTorrent, TorrentChanges } from "./daemon.ts";
-import { anyChoice, applyChoices, Args, fileChoices, selectTorrents } from "./_rpc_args.ts";
+import {
+  anyChoice,
+  applyChoices,
+  Args,
+  fileChoices,
+  refusing,
+  selectTorrents,
+} from "./_rpc_args.ts";
 import { FieldSource, TORRENT_FIELDS } from "./_rpc_torrent_fields.ts";
 
 /** The shown files' indices in the torrent (padding files are not shown). */
 function visibleFiles(torrent: Torrent): number[] {
   return torrent.files.filter((file) => !file.padding).map((file) => file.index);
-}
-
-/** A daemon's errors as the client's result; bugs go on up. */
-async function refusing<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ShoalError && !(error instanceof RpcMethodError)) {
-      throw new RpcMethodError(error.message);
-    }
-    throw error;
-  }
 }
 
 function torrentGet(daemon: Daemon): RpcMethod {

@@ -15,7 +15,7 @@ import { parseTorrent, readTorrentFile, type Torrent } from "../metainfo/torrent
 import type { MagnetLink } from "../metainfo/magnet.ts";
 import type { FilePriority } from "../metainfo/file_priority.ts";
 import { Session, type SessionOptions } from "../session/session.ts";
-import type { AddTorrentOptions, TorrentHandle } from "../session/torrent_handle.ts";
+import type { AddTorrentOptions, TorrentHandle, TorrentStatus } from "../session/torrent_handle.ts";
 import { saveTorrentFile } from "../session/_metadata_phase.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
@@ -75,7 +75,7 @@ export interface DaemonTorrent {
   /** Where its `.torrent` is kept, once its metadata is known. */
   readonly torrentFile: string;
   /** Bytes downloaded, uploaded and wasted over every run, restarts included. */
-  totals(): { downloaded: number; uploaded: number; corrupt: number };
+  totals(status?: TorrentStatus): { downloaded: number; uploaded: number; corrupt: number };
 }
 
 /** What {@linkcode Daemon.add} takes. */
@@ -163,8 +163,9 @@ class Entry implements DaemonTorrent {
   }
 
   /** Bytes downloaded, uploaded and wasted in this process. */
-  session(): { downloaded: number; uploaded: number; corrupt: number } {
-    const status = this.handle.status();
+  session(
+    status: TorrentStatus = this.handle.status(),
+  ): { downloaded: number; uploaded: number; corrupt: number } {
     return {
       downloaded: this.folded.downloaded + status.downloaded,
       uploaded: this.folded.uploaded + status.uploaded,
@@ -173,8 +174,8 @@ class Entry implements DaemonTorrent {
   }
 
   /** Bytes downloaded, uploaded and wasted over every run. */
-  totals(): { downloaded: number; uploaded: number; corrupt: number } {
-    const now = this.session();
+  totals(status?: TorrentStatus): { downloaded: number; uploaded: number; corrupt: number } {
+    const now = this.session(status);
     return {
       downloaded: this.base.downloaded + now.downloaded,
       uploaded: this.base.uploaded + now.uploaded,
@@ -821,7 +822,7 @@ export class Daemon {
       if (state === "downloading") entry.record.secondsDownloading += seconds;
       if (state === "seeding") {
         entry.record.secondsSeeding += seconds;
-        this.#checkSeedLimits(entry, now);
+        this.#checkSeedLimits(entry, status, now);
       }
     }
     this.#schedule();
@@ -835,9 +836,9 @@ export class Daemon {
   }
 
   /** Stops a seed at its ratio or idle limit (its own, or the session's). */
-  #checkSeedLimits(entry: Entry, now: number): void {
+  #checkSeedLimits(entry: Entry, status: TorrentStatus, now: number): void {
     const { record } = entry;
-    const totals = entry.totals();
+    const totals = entry.totals(status);
     if (totals.uploaded !== entry.idle.uploaded) {
       entry.idle = { uploaded: totals.uploaded, since: now };
     }
@@ -851,8 +852,7 @@ export class Daemon {
       : record.seedIdle.mode === 0 && this.#settings.idleSeedingMinutes.enabled
       ? this.#settings.idleSeedingMinutes.value
       : undefined;
-    const size = entry.handle.status(now).totalBytes;
-    const ratio = totals.uploaded / Math.max(1, totals.downloaded || size);
+    const ratio = totals.uploaded / Math.max(1, totals.downloaded || status.totalBytes);
     const ratioReached = ratioLimit !== undefined && ratio >= ratioLimit;
     const idleReached = idleMinutes !== undefined && now - entry.idle.since >= idleMinutes * 60_000;
     if (!ratioReached && !idleReached) return;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createRpcHandler, RPC_PATH, type RpcMethod } from "../rpc/rpc_handler.ts";
+import { createRpcHandler, randomSessionId, RPC_PATH, type RpcMethod } from "../rpc/rpc_handler.ts";
 import { createRpcGuard, type RpcGuardOptions } from "../rpc/guard.ts";
 import type { Logger } from "../util/log.ts";
 import type { Daemon } from "./daemon.ts";
@@ -47,7 +47,7 @@ export function transmissionMethods(
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  */
 export function serveRpc(daemon: Daemon, options: ServeRpcOptions): RpcServer {
-  const sessionId = randomId();
+  const sessionId = randomSessionId();
   const guard = createRpcGuard(options);
   const handler = createRpcHandler({
     methods: transmissionMethods(daemon, {
@@ -83,9 +83,4 @@ export function serveRpc(daemon: Daemon, options: ServeRpcOptions): RpcServer {
     return new Response("Not found\n", { status: 404 });
   });
   return { addr: server.addr, shutdown: () => server.shutdown() };
-}
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Array.from(bytes, (byte) => byte.toString(36).padStart(2, "0")).join("").slice(0, 48);
 }

@@ -223,7 +223,8 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-function randomSessionId(): string {
+/** A fresh session id for the CSRF handshake. */
+export function randomSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   return Array.from(bytes, (byte) => byte.toString(36).padStart(2, "0")).join("").slice(0, 48);
 }
