@@ -38,8 +38,9 @@ export interface TorrentRecord {
   sequential: boolean;
   /** Its place in the queue, 0 first. */
   queuePosition: number;
-  /** Its own limits, kB/s. */
+  /** Its own download limit, kB/s. */
   downloadLimit: { enabled: boolean; value: number };
+  /** Its own upload limit, kB/s. */
   uploadLimit: { enabled: boolean; value: number };
   /** Its seed ratio limit. */
   seedRatio: { mode: LimitMode; value: number };
@@ -49,11 +50,15 @@ export interface TorrentRecord {
   peerLimit: number;
   /** The user's labels. */
   labels: string[];
-  /** Bytes downloaded and uploaded in the runs before this one, and seconds spent at each. */
+  /** Bytes downloaded in the runs before this one. */
   downloadedEver: number;
+  /** Bytes uploaded in the runs before this one. */
   uploadedEver: number;
+  /** Bytes thrown away (failed pieces) in the runs before this one. */
   corruptEver: number;
+  /** Seconds spent downloading in the runs before this one. */
   secondsDownloading: number;
+  /** Seconds spent seeding in the runs before this one. */
   secondsSeeding: number;
 }
 

@@ -18,6 +18,8 @@ export class AllowedDirs {
   readonly #roots: string[];
 
   /**
+   * Creates the check.
+   *
    * @param roots Absolute folders (created when missing are fine: they are resolved when checked).
    */
   constructor(roots: readonly string[]) {

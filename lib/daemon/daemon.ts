@@ -96,23 +96,37 @@ export interface AddRequest {
 
 /** What a torrent-level change may set. */
 export interface TorrentChanges {
+  /** The files' priorities (`skip` for a file not wanted), in file order. */
   priorities?: FilePriority[];
+  /** Pieces in file order. */
   sequential?: boolean;
+  /** Its own download limit, kB/s. */
   downloadLimit?: Partial<TorrentRecord["downloadLimit"]>;
+  /** Its own upload limit, kB/s. */
   uploadLimit?: Partial<TorrentRecord["uploadLimit"]>;
+  /** Its seed ratio limit. */
   seedRatio?: Partial<TorrentRecord["seedRatio"]>;
+  /** Its idle seeding limit, minutes. */
   seedIdle?: Partial<TorrentRecord["seedIdle"]>;
+  /** Most peers. */
   peerLimit?: number;
+  /** The user's labels. */
   labels?: string[];
+  /** Its place in the queue, 0 first. */
   queuePosition?: number;
 }
 
 /** Session totals, kept across restarts (`session-stats`). */
 export interface SessionTotals {
+  /** Bytes uploaded. */
   uploadedBytes: number;
+  /** Bytes downloaded. */
   downloadedBytes: number;
+  /** Files of the torrents added. */
   filesAdded: number;
+  /** Times the daemon started. */
   sessionCount: number;
+  /** Seconds the daemon ran. */
   secondsActive: number;
 }
 

@@ -11,4 +11,5 @@ export * from "./daemon.ts";
 export * from "./settings.ts";
 export * from "./allowed_dirs.ts";
 export * from "./transmission_rpc.ts";
-export type { TorrentRecord } from "./_records.ts";
+export type { LimitMode, TorrentRecord } from "./_records.ts";
+export type { RpcGuardOptions } from "../rpc/guard.ts";

@@ -1,7 +1,8 @@
 /**
  * Transmission's RPC over a {@linkcode Daemon}, served over HTTP: the
  * guard (client addresses, host names, credentials) first, then the
- * session-id handshake and the methods at `/transmission/rpc`.
+ * session-id handshake and the methods at `/transmission/rpc`, and the web
+ * interface at `/`.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { Logger } from "../util/log.ts";
 import type { Daemon } from "./daemon.ts";
 import { torrentMethods } from "./_rpc_torrent_methods.ts";
 import { sessionMethods } from "./_rpc_session_methods.ts";
+import { webUiResponse } from "../webui/web_ui.ts";
 
 /** The options of {@linkcode serveRpc}. */
 export interface ServeRpcOptions extends RpcGuardOptions {
@@ -73,11 +75,15 @@ export function serveRpc(daemon: Daemon, options: ServeRpcOptions): RpcServer {
     if (refused) return refused;
     const path = new URL(request.url).pathname;
     if (path === RPC_PATH || path === `${RPC_PATH}/`) return handler(request);
-    if (path === "/" || path === "/transmission/web/" || path === "/transmission/web") {
-      return new Response(
-        "shoal daemon: the RPC is at /transmission/rpc (transmission-remote, Transmission's remotes, shoal remote)\n",
-        { headers: { "content-type": "text/plain; charset=utf-8" } },
-      );
+    const page = webUiResponse(path.slice(1), request.method);
+    if (page) {
+      await request.body?.cancel();
+      return page;
+    }
+    if (path === "/transmission/web" || path === "/transmission/web/") {
+      // Where Transmission's own interface lives: its users' bookmarks land on shoal's.
+      await request.body?.cancel();
+      return new Response(null, { status: 302, headers: { Location: "/" } });
     }
     await request.body?.cancel();
     return new Response("Not found\n", { status: 404 });

@@ -28,6 +28,8 @@ const PACKAGES: Record<string, string> = {
   ffmpeg: "ffmpeg",
   ffprobe: "ffmpeg",
   nginx: "nginx",
+  chromium: "chromium",
+  "transmission-daemon": "transmission-daemon",
 };
 
 /** Programs installed from npm into tests/peers by `npm ci --ignore-scripts --prefix tests/peers`. */
@@ -78,6 +80,18 @@ const LIBRARIES: Record<string, { present: () => boolean; hint: string }> = {
       }
     },
     hint: "npm ci --ignore-scripts --prefix tests/peers (for webtorrent)",
+  },
+  "playwright-core": {
+    present: () => {
+      try {
+        return Deno.statSync(
+          new URL("../peers/node_modules/playwright-core/package.json", import.meta.url),
+        ).isFile && hasProgram("node");
+      } catch {
+        return false;
+      }
+    },
+    hint: "npm ci --ignore-scripts --prefix tests/peers (for playwright-core)",
   },
 };
 
