@@ -30,7 +30,8 @@ export interface FileFlags {
 
 const FILE_LIST = /^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$/;
 
-function fileListArgument(value: string): string {
+/** Commander's reader of a list of file numbers (`1,3-5`). */
+export function fileListArgument(value: string): string {
   if (!FILE_LIST.test(value)) {
     throw new InvalidArgumentError(
       "give file numbers and ranges such as 1,3-5 (shoal info numbers the files)",
@@ -39,7 +40,8 @@ function fileListArgument(value: string): string {
   return value;
 }
 
-function priorityArgument(value: string, previous: PriorityFlag[] = []): PriorityFlag[] {
+/** Commander's reader of `--priority level:files`, repeatable. */
+export function priorityArgument(value: string, previous: PriorityFlag[] = []): PriorityFlag[] {
   const colon = value.indexOf(":");
   const priority = value.slice(0, colon) as FilePriority;
   if (colon < 0 || !FILE_PRIORITIES.includes(priority)) {

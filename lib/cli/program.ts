@@ -20,6 +20,7 @@ import { addInfoCommand } from "./commands/info.ts";
 import { addTrackerCommand } from "./commands/tracker.ts";
 import { addDhtCommand } from "./commands/dht.ts";
 import { addDaemonCommand } from "./commands/daemon.ts";
+import { addRemoteCommand } from "./commands/remote.ts";
 import { writeErr, writeOut } from "./output.ts";
 
 const EXIT_CODES_HELP = `
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   addTrackerCommand(program);
   addDhtCommand(program);
   addDaemonCommand(program);
+  addRemoteCommand(program);
   addDemoCommand(program);
   program.helpCommand("help [command]", "show help for a command");
   return program;

@@ -13,17 +13,10 @@ import type { TorrentStatus } from "../session/torrent_handle.ts";
 import type { FileProgress } from "../session/_file_selection.ts";
 import type { PeerSummary } from "../swarm/swarm_types.ts";
 import { type DaemonTorrent, RECENT_MS } from "./daemon.ts";
+import { TORRENT_STATUS } from "../rpc/torrent_status.ts";
 
 /** Transmission's torrent states (`tr_torrent_activity`). */
-export const STATUS = {
-  stopped: 0,
-  checkWait: 1,
-  check: 2,
-  downloadWait: 3,
-  download: 4,
-  seedWait: 5,
-  seed: 6,
-} as const;
+export const STATUS = TORRENT_STATUS;
 
 /** What the fields of one torrent are computed from, each part once. */
 export class FieldSource {

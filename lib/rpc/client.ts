@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ShoalError } from "../errors.ts";
+import { ExitCode, permissionError, permissionRefusal, ShoalError } from "../errors.ts";
 import { readCapped } from "../util/_http.ts";
 
 /** The largest answer read (1,000 torrents' files and peers fit many times). */
@@ -32,10 +32,15 @@ export interface RpcClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The server could not be reached or refused the request (HTTP level); the message says which and what to do. */
+/**
+ * The server could not be reached or refused the request (HTTP level);
+ * the message says which and what to do. Exit code 4 when no answer came.
+ */
 export class RpcRequestError extends ShoalError {
   /** The HTTP status, or 0 when no answer came. */
   readonly status: number;
+  /** {@linkcode ExitCode.Network} when unreachable, else {@linkcode ExitCode.Error}. */
+  override readonly exitCode: ExitCode;
 
   /**
    * Creates the error.
@@ -47,11 +52,26 @@ export class RpcRequestError extends ShoalError {
   constructor(message: string, status: number, options?: { cause?: unknown }) {
     super(message, options);
     this.status = status;
+    this.exitCode = status === 0 ? ExitCode.Network : ExitCode.Error;
   }
 }
 
-/** The server answered, with a `result` other than `success`: the message is that result. */
-export class RpcResultError extends ShoalError {}
+/** The server answered, with a `result` other than `success`. */
+export class RpcResultError extends ShoalError {
+  /** The server's `result`, its words for what failed. */
+  readonly result: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param method The method called.
+   * @param result The server's `result`.
+   */
+  constructor(method: string, result: string) {
+    super(`The daemon refused ${method}: ${result}`);
+    this.result = result;
+  }
+}
 
 /**
  * Calls Transmission RPC methods.
@@ -92,6 +112,7 @@ export class RpcClient {
    * @param method The method, e.g. `torrent-get`.
    * @param args Its arguments.
    * @throws {RpcRequestError} When the server is unreachable or refuses (wrong password: 401).
+   * @throws {NetworkError} In Deno, when `--allow-net` does not cover the RPC's address.
    * @throws {RpcResultError} When the method failed; the message is the server's.
    */
   async call(
@@ -136,7 +157,7 @@ export class RpcClient {
     }
     const { result, arguments: out } = answer as { result?: unknown; arguments?: unknown };
     if (result !== "success") {
-      throw new RpcResultError(typeof result === "string" ? result : `${method} failed`);
+      throw new RpcResultError(method, typeof result === "string" ? result : "no reason given");
     }
     return typeof out === "object" && out !== null && !Array.isArray(out)
       ? out as Record<string, unknown>
@@ -155,6 +176,9 @@ export class RpcClient {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (cause) {
+      // In Deno (not in a browser) a refused --allow-net says which flag to add.
+      const refusal = typeof Deno === "undefined" ? undefined : permissionRefusal(cause);
+      if (refusal) throw permissionError(refusal, `Cannot reach the RPC at ${this.#url}`, cause);
       const timedOut = cause instanceof DOMException && cause.name === "TimeoutError";
       throw new RpcRequestError(
         timedOut
@@ -170,7 +194,7 @@ export class RpcClient {
 function refusal(response: Response): string {
   switch (response.status) {
     case 401:
-      return "The RPC refused the credentials: give the daemon's --rpc-username and --rpc-password";
+      return "The RPC refused the user name and password (shoal remote: give --username and --password)";
     case 403:
       return "The RPC refused this address: add it to the daemon's --rpc-allow list";
     case 404:

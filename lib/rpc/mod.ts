@@ -13,3 +13,4 @@ export * from "./rpc_handler.ts";
 export { inStyle, legacyName, type RpcStyle, snakeKeys } from "./names.ts";
 export * from "./client.ts";
 export * from "./guard.ts";
+export * from "./torrent_status.ts";

@@ -13,6 +13,7 @@ import { run, SHOAL_CLI, spawnShoal, withoutDiscovery, withTempDir } from "../he
 import { readTorrentFile } from "../../lib/metainfo/mod.ts";
 import { Session } from "../../lib/session/session.ts";
 import { freePort } from "../helpers/trackers.ts";
+import { until } from "../helpers/until.ts";
 
 /** Runs the CLI with exactly `permissions` (and no prompt), in `cwd`. */
 function shoalWith(
@@ -439,4 +440,65 @@ Deno.test("permissions: demo needs files and the network on 127.0.0.1 only", () 
     );
     assertEquals(result.code, 0, result.stderr);
     assertStringIncludes(result.stdout, "the download is byte-identical to the original");
+  }));
+
+Deno.test("permissions: daemon with its folders and the network on 127.0.0.1; remote with the RPC's address only", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 50_000);
+    const rpcPort = freePort();
+    const rpc = `127.0.0.1:${rpcPort}`;
+    const daemonArgs = [
+      "daemon",
+      "--state-dir",
+      `${dir}/state`,
+      "-d",
+      `${dir}/dl`,
+      "-p",
+      "0",
+      "--bind",
+      "127.0.0.1",
+      "--rpc-port",
+      String(rpcPort),
+    ];
+    const daemon = spawnShoal(daemonArgs, {
+      permissions: [
+        `--allow-read=${dir}/state,${dir}/dl`,
+        `--allow-write=${dir}/state,${dir}/dl`,
+        "--allow-net=127.0.0.1",
+        "--unstable-net",
+      ],
+      cwd: dir,
+    });
+    try {
+      await until(() => daemon.output.text.includes("RPC on"), () => daemon.output.text);
+      const remote = (permissions: string[], ...args: string[]) =>
+        shoalWith(permissions, ["remote", "--rpc", rpc, ...args], dir);
+      const added = await remote(
+        [`--allow-net=${rpc}`, `--allow-read=${fixture.torrent}`],
+        "add",
+        "--paused",
+        fixture.torrent,
+      );
+      assertEquals(added.code, 0, added.stderr);
+      assertStringIncludes(added.stdout, "Added: single.bin");
+      const listed = await remote([`--allow-net=${rpc}`], "list");
+      assertEquals(listed.code, 0, listed.stderr);
+      assertMatch(listed.stdout, /Paused\s+single\.bin$/m);
+      // Without the network: exit 4 and the flag to add.
+      const refused = await remote([], "list");
+      assertEquals(refused.code, 4);
+      assertStringIncludes(refused.stderr, `--allow-net=127.0.0.1`);
+      assertClean(refused.stderr);
+    } finally {
+      await daemon.stop();
+    }
+    // Without write access to its state folder the daemon says so and exits 5.
+    const noWrite = await shoalWith(
+      [`--allow-read=${dir}`, "--allow-net=127.0.0.1", "--unstable-net"],
+      [...daemonArgs.slice(0, -1), String(freePort())],
+      dir,
+    );
+    assertEquals(noWrite.code, 5, noWrite.stderr);
+    assertStringIncludes(noWrite.stderr, "--allow-write");
+    assertClean(noWrite.stderr);
   }));

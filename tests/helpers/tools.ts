@@ -218,11 +218,11 @@ export const SHOAL_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env=XDG_STATE_HOME,HOME",
+  "--allow-env=XDG_STATE_HOME,HOME,SHOAL_RPC_PASSWORD",
 ];
 
 /** Commands other than a download (`shoal <torrent>` is one) that have no discovery flags. */
-const NOT_DISCOVERING = new Set(["create", "verify", "tracker", "demo", "help", "dht"]);
+const NOT_DISCOVERING = new Set(["create", "verify", "tracker", "demo", "help", "dht", "remote"]);
 
 /**
  * The CLI's `args` with local service discovery and the DHT off: tests

@@ -7,17 +7,13 @@
  */
 
 import type { RpcClient } from "../../lib/rpc/client.ts";
+import { bytesToBinary } from "../../lib/util/_bytes.ts";
 import { byId } from "./dom.ts";
 import { SESSION_FIELDS, type SessionSettings } from "./types.ts";
 
 /** A `.torrent` file's bytes as base64, for `torrent-add`'s `metainfo`. */
 export async function fileToBase64(file: Blob): Promise<string> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return btoa(bytesToBinary(new Uint8Array(await file.arrayBuffer())));
 }
 
 function message(error: unknown): string {

@@ -6,9 +6,13 @@
  */
 
 import { formatBytes, formatDuration } from "../../lib/util/size.ts";
+import { statusLabel } from "../../lib/rpc/torrent_status.ts";
 import { Status, type Torrent } from "./types.ts";
 
 export { formatBytes };
+
+/** What a torrent is doing, in a word or three (as `shoal remote list` says it). */
+export const stateLabel: (torrent: Torrent) => string = statusLabel;
 
 /** A rate in bytes per second: `1.5 MiB/s`, or `–` for none. */
 export function formatRate(bytesPerSecond: number): string {
@@ -23,29 +27,6 @@ export function formatPercent(fraction: number): string {
 /** Transmission's `eta` (seconds; -1 unknown, -2 infinite) for people. */
 export function formatEta(eta: number): string {
   return eta >= 0 ? formatDuration(eta) : "";
-}
-
-/** What a torrent is doing, in a word or three. */
-export function stateLabel(torrent: Torrent): string {
-  if (torrent.error !== 0) return "Error";
-  switch (torrent.status) {
-    case Status.stopped:
-      return torrent.isFinished ? "Finished" : "Paused";
-    case Status.checkWait:
-      return "Waiting to verify";
-    case Status.check:
-      return "Verifying";
-    case Status.downloadWait:
-      return "Queued";
-    case Status.download:
-      return torrent.metadataPercentComplete < 1 ? "Getting metadata" : "Downloading";
-    case Status.seedWait:
-      return "Queued to seed";
-    case Status.seed:
-      return "Seeding";
-    default:
-      return "Unknown";
-  }
 }
 
 /** The filter a torrent passes. */

@@ -7,15 +7,7 @@
  */
 
 /** Transmission's torrent states (`status`). */
-export const Status = {
-  stopped: 0,
-  checkWait: 1,
-  check: 2,
-  downloadWait: 3,
-  download: 4,
-  seedWait: 5,
-  seed: 6,
-} as const;
+export { TORRENT_STATUS as Status } from "../../lib/rpc/torrent_status.ts";
 
 /** One torrent of the list. */
 export interface Torrent {

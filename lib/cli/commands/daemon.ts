@@ -19,6 +19,7 @@ import { serveRpc } from "../../daemon/transmission_rpc.ts";
 import { addressScope } from "../../net/_ip.ts";
 import { FileLogger } from "../../util/log.ts";
 import { writeErr } from "../output.ts";
+import { readEnv } from "../_env.ts";
 
 /** The daemon's flags. */
 export interface DaemonFlags extends DhtFlags {
@@ -139,12 +140,6 @@ export async function runDaemon(flags: DaemonFlags): Promise<void> {
     log.info("stopped");
     await log.close();
   }
-}
-
-function readEnv(name: string): string | undefined {
-  return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
-    ? Deno.env.get(name)
-    : undefined;
 }
 
 const count = (value: string) => {
