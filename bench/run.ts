@@ -17,6 +17,7 @@ import { benchMetadata } from "./metadata.ts";
 import { benchPex } from "./pex.ts";
 import { benchDht } from "./dht.ts";
 import { benchWebSeed } from "./web_seed.ts";
+import { benchDaemonScale } from "./daemon_scale.ts";
 import { hasProgram } from "../tests/helpers/tools.ts";
 
 console.log("== Bencode and metainfo parsing");
@@ -79,6 +80,18 @@ if (webSeedMissing.length > 0) {
   console.log(`  skipped: ${webSeedMissing.join(", ")} not installed`);
 } else {
   await benchWebSeed();
+}
+
+console.log(
+  "\n== The daemon with 1,000 torrents (100 active against a local libtorrent seeder), shoal vs transmission-daemon (goal: no worse on each)",
+);
+const daemonMissing = ["opentracker", "transmission-daemon", "python3-libtorrent"].filter((p) =>
+  !hasProgram(p)
+);
+if (daemonMissing.length > 0) {
+  console.log(`  skipped: ${daemonMissing.join(", ")} not installed`);
+} else {
+  await benchDaemonScale();
 }
 
 console.log("\n== 1 GiB download over loopback from 3 real seeders, shoal vs aria2c");

@@ -824,12 +824,19 @@ export class Daemon {
 
   #lastTick = Date.now();
   #lastSave = Date.now();
+  /** Torrents that ran since the counters were last saved. */
+  #ranSinceSave = new Set<Entry>();
 
   /** Once a second: seed limits, activity, time counters, the queue; counters saved each minute. */
   #tick(now: number): void {
     const seconds = (now - this.#lastTick) / 1000;
     this.#lastTick = now;
+    const ran = new Set<Entry>();
     for (const entry of this.#entries.values()) {
+      // A torrent that is not running has nothing new to count (most of a big list).
+      if (!entry.handle.running) continue;
+      ran.add(entry);
+      this.#ranSinceSave.add(entry);
       const status = entry.handle.status(now);
       if (status.downloadRate > 0 || status.uploadRate > 0) entry.activityAt = now;
       const state = entry.handle.state;
@@ -842,10 +849,13 @@ export class Daemon {
     this.#schedule();
     if (now - this.#lastSave >= 60_000) {
       this.#lastSave = now;
-      for (const entry of this.#entries.values()) {
+      // Only what ran since the last save has new counters.
+      for (const entry of this.#ranSinceSave) {
+        if (this.#entries.get(entry.record.infoHash) !== entry) continue;
         this.#keepCounters(entry);
         void this.#save(entry);
       }
+      this.#ranSinceSave = ran;
     }
   }
 

@@ -3,7 +3,8 @@
  * writing (the most costly work of a download) run beside the thread that
  * reads the peers. It receives a piece's bytes (transferred, not copied),
  * the hash they must have and where they go; it hashes them, writes them
- * when they are right, and hands the bytes back.
+ * when they are right, and hands the bytes back. Workers are shared by the
+ * torrents of the process (`_piece_worker_pool.ts`).
  *
  * The worker runs {@linkcode pieceWorkerMain}'s source from a blob URL, not
  * this file: a worker loaded from a file needs read permission for the
@@ -18,7 +19,11 @@ import type { PieceJob, PieceOutcome } from "./_piece_jobs.ts";
 /** The worker's program: self-contained (it is run from its source text). */
 export function pieceWorkerMain(): void {
   const scope = globalThis as unknown as {
-    onmessage: ((event: MessageEvent<PieceJob | "close" | { reopen: string }>) => void) | null;
+    onmessage:
+      | ((
+        event: MessageEvent<PieceJob | { close: string[]; token: number } | { reopen: string }>,
+      ) => void)
+      | null;
     postMessage(message: unknown, transfer?: Transferable[]): void;
   };
   const maxOpen = 64;
@@ -74,10 +79,13 @@ export function pieceWorkerMain(): void {
   scope.onmessage = (event) => {
     const message = event.data;
     queue = queue.then(async () => {
-      if (message === "close") {
-        for (const handle of open.values()) handle.close();
-        open.clear();
-        scope.postMessage("closed");
+      if ("close" in message) {
+        // One writer is done (the worker is shared): its files are closed.
+        for (const path of message.close) {
+          open.get(path)?.close();
+          open.delete(path);
+        }
+        scope.postMessage({ closed: message.token });
         return;
       }
       if ("reopen" in message) {

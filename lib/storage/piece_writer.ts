@@ -12,8 +12,8 @@ import { DiskError, diskError, type ShoalError } from "../errors.ts";
 import type { Torrent } from "../metainfo/torrent.ts";
 import { type PieceVerifier, v1Verifier } from "../metainfo/piece_verifier.ts";
 import type { FileStore } from "./file_store.ts";
-import type { JobSpan, PieceJob, PieceOutcome } from "./_piece_jobs.ts";
-import { pieceWorkerUrl } from "./_piece_worker.ts";
+import type { JobSpan, PieceOutcome } from "./_piece_jobs.ts";
+import { PieceWorkerLease } from "./_piece_worker_pool.ts";
 
 /** What became of a piece handed to {@linkcode PieceWriter.verifyAndWrite}. */
 export interface VerifiedPiece {
@@ -25,7 +25,8 @@ export interface VerifiedPiece {
 
 /**
  * Checks finished pieces against the torrent's hashes and writes the good
- * ones, in a worker of its own.
+ * ones, in a worker (shared with the process's other torrents: a few
+ * workers serve them all).
  *
  * @example Checking and writing a piece
  * ```ts
@@ -49,20 +50,15 @@ export interface VerifiedPiece {
  */
 export class PieceWriter {
   readonly #store: FileStore;
-  readonly #worker: Worker;
-  readonly #url: string;
-  readonly #waiting = new Map<
-    number,
-    { resolve: (o: PieceOutcome) => void; reject: (e: Error) => void }
-  >();
+  readonly #lease = new PieceWorkerLease();
   readonly #inFlight = new Set<Promise<PieceOutcome>>();
   readonly #verifier: PieceVerifier;
-  #nextId = 0;
+  /** The files the worker may hold open for this writer, closed by close(). */
+  readonly #paths = new Set<string>();
   #closing?: Promise<void>;
-  #failure?: Error;
 
   /**
-   * Starts the worker.
+   * Leases a worker (shared with the other torrents of the process).
    *
    * @param torrent The torrent whose pieces these are.
    * @param store Its files (already created; they give the paths).
@@ -71,21 +67,7 @@ export class PieceWriter {
   constructor(torrent: Torrent, store: FileStore, verifier: PieceVerifier = v1Verifier(torrent)) {
     this.#verifier = verifier;
     this.#store = store;
-    this.#url = pieceWorkerUrl();
-    this.#worker = new Worker(this.#url, { type: "module" });
     store.trackWrites(this);
-    this.#worker.onmessage = (event: MessageEvent<PieceOutcome | "closed">) => {
-      if (event.data === "closed") return;
-      const waiting = this.#waiting.get(event.data.id);
-      this.#waiting.delete(event.data.id);
-      waiting?.resolve(event.data);
-    };
-    this.#worker.onerror = (event) => {
-      event.preventDefault();
-      this.#failure = new DiskError(`The piece writer stopped: ${event.message}`);
-      for (const waiting of this.#waiting.values()) waiting.reject(this.#failure);
-      this.#waiting.clear();
-    };
   }
 
   /**
@@ -95,7 +77,8 @@ export class PieceWriter {
    * @throws {DiskError} When the piece cannot be written (the message names the file).
    */
   verifyAndWrite(index: number, data: Uint8Array): Promise<VerifiedPiece> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    const failure = this.#lease.failure;
+    if (failure) return Promise.reject(failure);
     if (this.#closing) return Promise.reject(new DiskError("The piece writer is closed"));
     // Only a whole buffer can be moved; a view into a larger one is copied first.
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength &&
@@ -108,21 +91,18 @@ export class PieceWriter {
     } catch (error) {
       return Promise.reject(error);
     }
-    const job: PieceJob = {
-      id: this.#nextId++,
+    for (const span of spans) this.#paths.add(span.path);
+    const length = whole.length;
+    const outcome = this.#lease.run({
       buffer: whole.buffer as ArrayBuffer,
-      length: whole.length,
+      length,
       hash: this.#verifier.expected(index),
       spans,
-    };
-    const outcome = new Promise<PieceOutcome>((resolve, reject) => {
-      this.#waiting.set(job.id, { resolve, reject });
     });
     this.#inFlight.add(outcome);
     outcome.finally(() => this.#inFlight.delete(outcome)).catch(() => {});
-    this.#worker.postMessage(job, [job.buffer]);
     return outcome.then((result) => {
-      const bytes = new Uint8Array(result.buffer, 0, job.length);
+      const bytes = new Uint8Array(result.buffer, 0, length);
       if (result.error) throw this.#writeError(result.error);
       return { valid: result.valid, data: bytes };
     });
@@ -144,26 +124,16 @@ export class PieceWriter {
    * replaced or deleted on disk).
    */
   reopen(index: number): void {
-    if (this.#closing || this.#failure || !this.#store.stored(index)) return;
-    this.#worker.postMessage({ reopen: this.#store.path(index) });
+    if (this.#closing || this.#lease.failure || !this.#store.stored(index)) return;
+    this.#lease.reopen(this.#store.path(index));
   }
 
-  /** Waits for the pieces handed over, closes the files and stops the worker. */
+  /** Waits for the pieces handed over, closes this writer's files and ends its lease of the worker. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.allSettled([...this.#inFlight]);
-      if (!this.#failure) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const closed = new Promise<void>((resolve) => {
-          this.#worker.onmessage = () => resolve();
-          timer = setTimeout(resolve, 2000);
-        });
-        this.#worker.postMessage("close");
-        await closed;
-        clearTimeout(timer);
-      }
-      this.#worker.terminate();
-      URL.revokeObjectURL(this.#url);
+      await this.#lease.closeFiles([...this.#paths]);
+      this.#lease.release();
     })();
     return this.#closing;
   }

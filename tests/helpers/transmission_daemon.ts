@@ -22,19 +22,27 @@ export interface TransmissionDaemon {
   downloadDir: string;
   /** The process, for measuring it. */
   pid: number;
-  /** Stops it (SIGTERM, then SIGKILL) and removes its configuration folder. */
-  stop(): Promise<void>;
+  /** Its configuration folder (its torrents and resume files). */
+  configDir: string;
+  /** Its RPC's port. */
+  rpcPort: number;
+  /** Stops it (SIGTERM, then SIGKILL) and removes its configuration folder unless kept. */
+  stop(options?: { keepConfig?: boolean }): Promise<void>;
 }
 
-/** Starts transmission-daemon in the foreground, configured in a new folder under `dir`. */
+/**
+ * Starts transmission-daemon in the foreground, configured in a new folder
+ * under `dir` (or again in `again.configDir`, on `again.rpcPort`).
+ */
 export async function startTransmissionDaemon(
   dir: string,
   settings: Record<string, unknown> = {},
+  again: { configDir?: string; rpcPort?: number } = {},
 ): Promise<TransmissionDaemon> {
-  const config = await Deno.makeTempDir({ dir, prefix: "transmission-config-" });
+  const config = again.configDir ?? await Deno.makeTempDir({ dir, prefix: "transmission-config-" });
   const downloadDir = `${dir}/transmission-downloads`;
   await Deno.mkdir(downloadDir, { recursive: true });
-  const rpcPort = freePort();
+  const rpcPort = again.rpcPort ?? freePort();
   const username = "tester";
   const password = "not-a-secret";
   // Written before the start: the daemon rewrites settings.json when it exits.
@@ -86,10 +94,12 @@ export async function startTransmissionDaemon(
     password,
     downloadDir,
     pid: child.pid,
-    stop: async () => {
+    configDir: config,
+    rpcPort,
+    stop: async (options = {}) => {
       await stopChild(child);
       await output.done;
-      await Deno.remove(config, { recursive: true }).catch(() => {});
+      if (!options.keepConfig) await Deno.remove(config, { recursive: true }).catch(() => {});
     },
   };
 }
