@@ -137,7 +137,7 @@ testWithPrograms(
         await Deno.copyFile(net.fixtures[1].torrent, `${dir}/watch/second.torrent`);
         await Deno.writeTextFile(`${dir}/watch/broken.torrent`, "d4:infoi1ee");
         await until(async () => (await list(client)).length === 2, () => daemon.output.text);
-        await until(async () => {
+        await until(() => {
           const names = [...Deno.readDirSync(`${dir}/watch`)].map((e) => e.name).sort();
           return names.join(" ") ===
             "broken.torrent.invalid first.torrent.added second.torrent.added";
