@@ -19,6 +19,8 @@
 
 import { createTorrent } from "../lib/metainfo/create.ts";
 import { RpcClient } from "../lib/rpc/client.ts";
+// The fields of the web interface's list: what a remote asks for every few seconds.
+import { LIST_FIELDS } from "../webui/src/types.ts";
 import { bytesToBinary } from "../lib/util/_bytes.ts";
 import { freePort, startOpentracker } from "../tests/helpers/trackers.ts";
 import { spawnPeerProgram } from "../tests/helpers/processes.ts";
@@ -30,31 +32,6 @@ const ACTIVE = 100;
 const FILE_BYTES = 48 * 1024;
 const IDLE_SECONDS = 60;
 const GET_RUNS = 20;
-const LIST_FIELDS = [
-  "id",
-  "name",
-  "hashString",
-  "status",
-  "error",
-  "errorString",
-  "percentDone",
-  "metadataPercentComplete",
-  "recheckProgress",
-  "rateDownload",
-  "rateUpload",
-  "peersConnected",
-  "peersSendingToUs",
-  "peersGettingFromUs",
-  "eta",
-  "sizeWhenDone",
-  "leftUntilDone",
-  "totalSize",
-  "uploadRatio",
-  "isFinished",
-  "queuePosition",
-  "downloadDir",
-  "addedDate",
-];
 
 interface Generated {
   torrents: { path: string; metainfo: string; hash: string }[];
@@ -130,7 +107,7 @@ async function waitFor(check: () => Promise<boolean>, limitMs: number): Promise<
   return false;
 }
 
-async function listed(client: RpcClient, fields = ["id", "percentDone"]) {
+async function listed(client: RpcClient, fields: readonly string[] = ["id", "percentDone"]) {
   const answer = await client.call("torrent-get", { fields });
   return answer.torrents as { id: number; percentDone: number }[];
 }

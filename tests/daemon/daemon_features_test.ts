@@ -17,16 +17,11 @@ import {
 } from "../helpers/content.ts";
 import { type Seeder, startSeeder } from "../helpers/seeders.ts";
 import { freePort, type RunningTracker, startOpentracker } from "../helpers/trackers.ts";
-import {
-  SHOAL_PERMISSIONS,
-  type ShoalChild,
-  spawnShoal,
-  testWithPrograms,
-  withTempDir,
-} from "../helpers/tools.ts";
+import { SHOAL_PERMISSIONS, testWithPrograms, withTempDir } from "../helpers/tools.ts";
+import { startShoalDaemon } from "../helpers/shoal_daemon.ts";
 import { until } from "../helpers/until.ts";
 import { readTorrentFile } from "../../lib/metainfo/torrent.ts";
-import { RpcClient, RpcResultError } from "../../lib/rpc/client.ts";
+import { type RpcClient, RpcResultError } from "../../lib/rpc/client.ts";
 
 interface Swarm {
   tracker: RunningTracker;
@@ -63,32 +58,8 @@ async function swarm(dir: string, uploadLimit?: number): Promise<Swarm> {
   };
 }
 
-function startDaemon(
-  dir: string,
-  rpcPort: number,
-  extra: string[] = [],
-  permissions?: string[],
-): { daemon: ShoalChild; client: RpcClient; ready: Promise<void> } {
-  const daemon = spawnShoal([
-    "daemon",
-    "--state-dir",
-    `${dir}/state`,
-    "-d",
-    `${dir}/downloads`,
-    "-p",
-    "0",
-    "--rpc-port",
-    String(rpcPort),
-    "--allowed-dir",
-    `${dir}/downloads`,
-    "--allowed-dir",
-    `${dir}/moved`,
-    ...extra,
-  ], permissions ? { permissions } : {});
-  const client = new RpcClient({ url: `http://127.0.0.1:${rpcPort}/transmission/rpc` });
-  const ready = until(() => daemon.output.text.includes("RPC on"), () => daemon.output.text);
-  return { daemon, client, ready };
-}
+/** The folders the RPC may name: not the test folder (its fixtures must be refused). */
+const allowed = (dir: string) => [`${dir}/downloads`, `${dir}/moved`];
 
 interface Listed {
   id: number;
@@ -111,6 +82,7 @@ testWithPrograms(
   ["python3-libtorrent", "opentracker"],
   () =>
     withTempDir(async (dir) => {
+      const allowedDirs = allowed(dir);
       // A slow first seeder, so that the queue is seen while the first downloads.
       const net = await swarm(dir, 400_000);
       await Deno.mkdir(`${dir}/watch`);
@@ -120,16 +92,19 @@ testWithPrograms(
         `#!/bin/sh\nenv | grep -E '^(TR|SHOAL)_TORRENT_' | sort > "${dir}/done-$TR_TORRENT_ID.env"\n`,
       );
       await Deno.chmod(script, 0o755);
-      const { daemon, client, ready } = startDaemon(dir, freePort(), [
-        "--watch-dir",
-        `${dir}/watch`,
-        "--on-complete",
-        script,
-        "--max-active-downloads",
-        "1",
-      ], [...SHOAL_PERMISSIONS, `--allow-run=${script}`]);
+      const { daemon, client } = await startShoalDaemon(dir, {
+        allowedDirs,
+        permissions: [...SHOAL_PERMISSIONS, `--allow-run=${script}`],
+        extra: [
+          "--watch-dir",
+          `${dir}/watch`,
+          "--on-complete",
+          script,
+          "--max-active-downloads",
+          "1",
+        ],
+      });
       try {
-        await ready;
         // Ratio 0 (the RPC takes it; the flag wants a ratio above 0): a seed stops as it completes.
         await client.call("session-set", { seedRatioLimited: true, seedRatioLimit: 0 });
         await Deno.copyFile(net.fixtures[0].torrent, `${dir}/watch/first.torrent`);
@@ -185,10 +160,10 @@ testWithPrograms(
   () =>
     withTempDir(async (dir) => {
       const net = await swarm(dir, 300_000);
+      const allowedDirs = allowed(dir);
       const rpcPort = freePort();
-      let { daemon, client, ready } = startDaemon(dir, rpcPort);
+      let { daemon, client } = await startShoalDaemon(dir, { rpcPort, allowedDirs });
       try {
-        await ready;
         const bytes = await Deno.readFile(net.fixtures[1].torrent);
         let binary = "";
         for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -202,8 +177,7 @@ testWithPrograms(
         daemon.child.kill("SIGKILL");
         await daemon.stop();
 
-        ({ daemon, client, ready } = startDaemon(dir, rpcPort));
-        await ready;
+        ({ daemon, client } = await startShoalDaemon(dir, { rpcPort, allowedDirs }));
         const [again] = await list(client);
         assertEquals(again.id, id, "the same torrent, with the same id");
         await until(async () =>

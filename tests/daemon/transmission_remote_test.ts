@@ -11,29 +11,8 @@ import { assertSameContent, multiFileFixture } from "../helpers/content.ts";
 import { startSeeder } from "../helpers/seeders.ts";
 import { freePort, startOpentracker } from "../helpers/trackers.ts";
 import { run, spawnShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
-import { until } from "../helpers/until.ts";
 import { readTorrentFile } from "../../lib/metainfo/torrent.ts";
-
-/** Starts the daemon on free ports; resolves once its RPC answers. */
-async function startDaemon(dir: string, extra: string[] = []) {
-  const rpcPort = freePort();
-  const daemon = spawnShoal([
-    "daemon",
-    "--state-dir",
-    `${dir}/state`,
-    "-d",
-    `${dir}/downloads`,
-    "-p",
-    "0",
-    "--rpc-port",
-    String(rpcPort),
-    "--allowed-dir",
-    dir,
-    ...extra,
-  ]);
-  await until(() => daemon.output.text.includes("shoal daemon: RPC on"), () => daemon.output.text);
-  return { daemon, rpc: `127.0.0.1:${rpcPort}` };
-}
+import { startShoalDaemon } from "../helpers/shoal_daemon.ts";
 
 async function remote(rpc: string, ...args: string[]): Promise<string> {
   const result = await run("transmission-remote", [rpc, ...args]);
@@ -67,7 +46,7 @@ testWithPrograms(
       const seededTorrent = await readTorrentFile(seeded.torrent);
       assertEquals(seededTorrent.infoHashHex, probe.infoHashHex);
       const seeder = await startSeeder("libtorrent", seeded.torrent, seeded.dataDir);
-      const { daemon, rpc } = await startDaemon(dir);
+      const { daemon, rpc } = await startShoalDaemon(dir);
       try {
         // Added paused, so that its files can be chosen first.
         assertStringIncludes(
@@ -126,7 +105,7 @@ testWithPrograms(
     withTempDir(async (dir) => {
       const fixture = await multiFileFixture(`${dir}/fx`);
       const auth = ["--rpc-username", "me", "--rpc-password", "s3cret"];
-      let { daemon, rpc } = await startDaemon(dir, auth);
+      let { daemon, rpc } = await startShoalDaemon(dir, { extra: auth });
       try {
         const refused = await run("transmission-remote", [rpc, "-l"]);
         assert(refused.code !== 0, "no credentials: refused");
@@ -152,7 +131,7 @@ testWithPrograms(
         assertStringIncludes(escape.stdout + escape.stderr, "outside the folders");
         await daemon.stop();
         // kill -9 would do the same: every change is saved when it is made.
-        ({ daemon, rpc } = await startDaemon(dir, auth));
+        ({ daemon, rpc } = await startShoalDaemon(dir, { extra: auth }));
         assertMatch(await remote(rpc, "-n", "me:s3cret", "-l"), /\s1\s.*multi/);
       } finally {
         await daemon.stop();

@@ -10,33 +10,13 @@
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { multiFileFixture, singleFileFixture } from "../helpers/content.ts";
 import { startSeeder } from "../helpers/seeders.ts";
-import { freePort, startOpentracker } from "../helpers/trackers.ts";
-import { spawnShoal, testWithPrograms, withTempDir } from "../helpers/tools.ts";
-import { until } from "../helpers/until.ts";
+import { startOpentracker } from "../helpers/trackers.ts";
+import { testWithPrograms, withTempDir } from "../helpers/tools.ts";
 import { readTorrentFile } from "../../lib/metainfo/torrent.ts";
-import { RpcClient } from "../../lib/rpc/client.ts";
+import { startShoalDaemon } from "../helpers/shoal_daemon.ts";
 
 const DRIVER = new URL("../peers/webui_user.mjs", import.meta.url).pathname;
 const SHOTS = new URL("../../test-artifacts/webui/", import.meta.url).pathname;
-
-async function startDaemon(dir: string) {
-  const rpcPort = freePort();
-  const daemon = spawnShoal([
-    "daemon",
-    "--state-dir",
-    `${dir}/state`,
-    "-d",
-    `${dir}/downloads`,
-    "-p",
-    "0",
-    "--rpc-port",
-    String(rpcPort),
-    "--allowed-dir",
-    dir,
-  ]);
-  await until(() => daemon.output.text.includes("shoal daemon: RPC on"), () => daemon.output.text);
-  return { daemon, url: `http://127.0.0.1:${rpcPort}/` };
-}
 
 testWithPrograms(
   "web interface: in Chromium, a torrent added by upload and one by magnet reach 100 % from real seeders; pause, resume, deselect, remove; screenshots",
@@ -52,8 +32,7 @@ testWithPrograms(
       const magnetTorrent = await readTorrentFile(magnetFixture.torrent);
       const seederA = await startSeeder("libtorrent", uploaded.torrent, uploaded.dataDir);
       const seederB = await startSeeder("libtorrent", magnetFixture.torrent, magnetFixture.dataDir);
-      const { daemon, url } = await startDaemon(dir);
-      const client = new RpcClient({ url: `${url}transmission/rpc` });
+      const { daemon, url, client } = await startShoalDaemon(dir);
       try {
         const magnet =
           `magnet:?xt=urn:btih:${magnetTorrent.infoHashHex}&dn=single.bin&x.pe=${seederB.address}`;
