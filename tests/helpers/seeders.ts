@@ -58,6 +58,16 @@ interface Plan {
   env?: Record<string, string>;
 }
 
+/** Transmission's settings that keep it on this machine (peers.md): no DHT, LPD, PEX, uTP or port forwarding; peers on 127.0.0.1. */
+export const TRANSMISSION_ON_LOOPBACK: Readonly<Record<string, unknown>> = {
+  "dht-enabled": false,
+  "lpd-enabled": false,
+  "pex-enabled": false,
+  "utp-enabled": false,
+  "port-forwarding-enabled": false,
+  "bind-address-ipv4": "127.0.0.1",
+};
+
 /**
  * Writes transmission-cli settings that keep it on loopback (no DHT, local
  * discovery, PEX, uTP or port mapping) on `port`.
@@ -72,12 +82,7 @@ export async function writeTransmissionSettings(
   await Deno.writeTextFile(
     `${stateDir}/settings.json`,
     JSON.stringify({
-      "dht-enabled": false,
-      "lpd-enabled": false,
-      "pex-enabled": false,
-      "utp-enabled": false,
-      "port-forwarding-enabled": false,
-      "bind-address-ipv4": "127.0.0.1",
+      ...TRANSMISSION_ON_LOOPBACK,
       "peer-port": port,
       "peer-port-random-on-start": false,
       "ratio-limit-enabled": exitWhenComplete,

@@ -9,6 +9,7 @@
 
 import { OutputWatcher, stopChild, waitForTcp } from "./processes.ts";
 import { freePort } from "./trackers.ts";
+import { TRANSMISSION_ON_LOOPBACK } from "./seeders.ts";
 
 /** A running transmission-daemon. */
 export interface TransmissionDaemon {
@@ -49,13 +50,8 @@ export async function startTransmissionDaemon(
   await Deno.writeTextFile(
     `${config}/settings.json`,
     JSON.stringify({
-      "dht-enabled": false,
-      "lpd-enabled": false,
-      "pex-enabled": false,
-      "utp-enabled": false,
-      "port-forwarding-enabled": false,
+      ...TRANSMISSION_ON_LOOPBACK,
       "blocklist-enabled": false,
-      "bind-address-ipv4": "127.0.0.1",
       "bind-address-ipv6": "::1",
       "peer-port": freePort(),
       "peer-port-random-on-start": false,

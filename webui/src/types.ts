@@ -8,29 +8,15 @@
 
 /** Transmission's torrent states (`status`). */
 export { TORRENT_STATUS as Status } from "../../lib/rpc/torrent_status.ts";
+import type { RemoteTorrent } from "../../lib/ui/remote_view.ts";
 
-/** One torrent of the list. */
-export interface Torrent {
-  id: number;
-  name: string;
-  hashString: string;
-  status: number;
-  error: number;
-  errorString: string;
-  percentDone: number;
-  metadataPercentComplete: number;
+/** One torrent of the list: what `shoal remote list` shows, and more. */
+export interface Torrent extends RemoteTorrent {
   recheckProgress: number;
-  rateDownload: number;
-  rateUpload: number;
   peersConnected: number;
   peersSendingToUs: number;
   peersGettingFromUs: number;
-  eta: number;
-  sizeWhenDone: number;
-  leftUntilDone: number;
   totalSize: number;
-  uploadRatio: number;
-  isFinished: boolean;
   queuePosition: number;
   downloadDir: string;
   addedDate: number;
