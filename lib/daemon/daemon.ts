@@ -20,9 +20,11 @@ import { saveTorrentFile } from "../session/_metadata_phase.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { chooseRunning } from "./_queue.ts";
+import { mapConcurrent } from "../util/_concurrent.ts";
 import {
   deleteRecord,
   loadRecords,
+  READ_AT_ONCE,
   saveRecord,
   type TorrentRecord,
   torrentsDir,
@@ -306,9 +308,21 @@ export class Daemon {
       const session = new Session({ ...options.session, log });
       const daemon = new Daemon(options, settings, totals, lock, session);
       daemon.#applyRateLimits();
-      for (const record of await loadRecords(options.stateDir, (message) => log.warn(message))) {
+      const records = await loadRecords(options.stateDir, (message) => log.warn(message));
+      // The .torrent files read a few at a time; the torrents added in queue order (their ids).
+      const sources = await mapConcurrent(
+        records,
+        READ_AT_ONCE,
+        (record) =>
+          daemon.#sourceOf(record, `${daemon.#torrentsDir}/${record.infoHash}.torrent`).catch((
+            error: Error,
+          ) => error),
+      );
+      for (const [i, record] of records.entries()) {
+        const source = sources[i];
         try {
-          await daemon.#load(record);
+          if (source instanceof Error) throw source;
+          await daemon.#load(record, source);
         } catch (error) {
           log.warn(
             `torrent ${record.infoHash} (${record.name}) not loaded: ${(error as Error).message}`,
@@ -612,7 +626,7 @@ export class Daemon {
   // --- inside ---
 
   /** Puts a record's torrent into the session (paused: the queue starts it). */
-  async #load(record: TorrentRecord, given?: Torrent): Promise<Entry> {
+  async #load(record: TorrentRecord, given?: Torrent | MagnetLink): Promise<Entry> {
     const torrentFile = `${this.#torrentsDir}/${record.infoHash}.torrent`;
     const source = given ?? await this.#sourceOf(record, torrentFile);
     const handle = this.#addToSession(source, record);
