@@ -22,6 +22,7 @@ import { startShoalDaemon } from "../helpers/shoal_daemon.ts";
 import { until } from "../helpers/until.ts";
 import { readTorrentFile } from "../../lib/metainfo/torrent.ts";
 import { type RpcClient, RpcResultError } from "../../lib/rpc/client.ts";
+import { bytesToBinary } from "../../lib/util/_bytes.ts";
 
 interface Swarm {
   tracker: RunningTracker;
@@ -165,9 +166,7 @@ testWithPrograms(
       let { daemon, client } = await startShoalDaemon(dir, { rpcPort, allowedDirs });
       try {
         const bytes = await Deno.readFile(net.fixtures[1].torrent);
-        let binary = "";
-        for (const byte of bytes) binary += String.fromCharCode(byte);
-        const added = await client.call("torrent-add", { metainfo: btoa(binary) });
+        const added = await client.call("torrent-add", { metainfo: btoa(bytesToBinary(bytes)) });
         const id = (added["torrent-added"] as { id: number }).id;
         await until(async () => {
           const [t] = await list(client);
