@@ -166,6 +166,8 @@ export class TorrentRun {
   #endedComplete = false;
   #downloadStartedAt?: number;
   #resumeDirty = false;
+  /** A check-only run's resume data says what it knows (found so, or saved): no save is due at its stop. */
+  #resumeKnown = false;
   #nextResumeAt = Infinity;
   #nextFileCheckAt = Infinity;
   /** When a payload byte last arrived (or downloading began), and the count then. */
@@ -474,7 +476,7 @@ export class TorrentRun {
       return;
     }
     const torrent = this.#torrent!;
-    const { pieces: have, priorities: saved } = await this.#restore();
+    const { pieces: have, priorities: saved, checked } = await this.#restore();
     if (this.#stopping) return;
     const selection = this.#selection = new FileSelection(
       torrent,
@@ -507,7 +509,11 @@ export class TorrentRun {
     this.#bytesAtStart = selection.wanted().done;
     if (options.checkOnly) {
       this.#checking = undefined;
-      await this.#saveResume();
+      // Saved when it learnt something: from matching resume data, or from no file at
+      // all, it would write what is known already (a daemon restores a thousand).
+      const kept = saved ?? selection.priorities.map((): FilePriority => "normal");
+      if (checked || !samePriorities(kept, selection.priorities)) await this.#saveResume();
+      this.#resumeKnown = true;
       this.#events.checked?.();
       return;
     }
@@ -867,7 +873,9 @@ export class TorrentRun {
    * Finds the verified pieces: from the resume file when the files are
    * unchanged, else by checking; and the priorities the resume file saved.
    */
-  async #restore(): Promise<{ pieces: Bitfield; priorities?: readonly FilePriority[] }> {
+  async #restore(): Promise<
+    { pieces: Bitfield; priorities?: readonly FilePriority[]; checked: boolean }
+  > {
     const log = this.#context.log;
     const torrent = this.#torrent!;
     const { resumePath, besideData } = this.#paths;
@@ -883,10 +891,10 @@ export class TorrentRun {
     const priorities = resume?.priorities;
     if (resume && filesUnchanged(resume, states, this.#files?.partFile?.state())) {
       log.info(`resume data matches the files on disk: ${resume.pieces.count} pieces verified`);
-      return { pieces: resume.pieces, priorities };
+      return { pieces: resume.pieces, priorities, checked: false };
     }
     if (states.every((state) => state === undefined) && !this.#files?.partFile?.state()) {
-      return { pieces: new Bitfield(torrent.pieceCount), priorities };
+      return { pieces: new Bitfield(torrent.pieceCount), priorities, checked: false };
     }
     log.info("checking existing data");
     this.#checking = { checked: 0, total: 0 };
@@ -896,7 +904,7 @@ export class TorrentRun {
       onProgress: (checked, total) => this.#checking = { checked, total },
     });
     log.info(`existing data checked: ${pieces.count} of ${torrent.pieceCount} pieces are good`);
-    return { pieces, priorities };
+    return { pieces, priorities, checked: true };
   }
 
   /**
@@ -939,7 +947,9 @@ export class TorrentRun {
       }
     }
     await step("stopping the session's peer sources", () => this.#sharedStopped);
-    if (this.#picker) await step("saving resume data", () => this.#saveResume());
+    if (this.#picker && !(this.#resumeKnown && !this.#resumeDirty)) {
+      await step("saving resume data", () => this.#saveResume());
+    }
     await step("closing the piece writer", () => this.#writer?.close());
     await step("closing files", () => this.#store?.close());
   }
