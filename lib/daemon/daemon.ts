@@ -240,6 +240,8 @@ export class Daemon {
   readonly #options: DaemonOptions;
   #settings: DaemonSettings;
   readonly #entries = new Map<string, Entry>();
+  /** {@linkcode Daemon.#ordered}'s list, until the list or a position changes. */
+  #order?: Entry[];
   #nextId = 1;
   readonly #removed: { id: number; at: number }[] = [];
   /** The totals of the sessions before this one. */
@@ -257,6 +259,8 @@ export class Daemon {
   #closed = false;
   /** Saves of each torrent's record, one after the other. */
   readonly #saving = new Map<string, Promise<void>>();
+  /** Record saves not begun yet, by torrent. */
+  readonly #queuedSaves = new Map<Entry, Promise<void>>();
   /** Torrents restored one at a time after the start (their progress read from resume data). */
   #restoring: Promise<void> = Promise.resolve();
 
@@ -359,7 +363,7 @@ export class Daemon {
 
   /** The torrents, in queue order. */
   torrents(): DaemonTorrent[] {
-    return this.#ordered();
+    return [...this.#ordered()];
   }
 
   /** Ids of torrents removed within {@linkcode RECENT_MS}. */
@@ -429,13 +433,18 @@ export class Daemon {
       secondsDownloading: 0,
       secondsSeeding: 0,
     };
-    if ("torrent" in request.source) {
-      await saveTorrentFile(
-        `${this.#torrentsDir}/${record.infoHash}.torrent`,
-        request.source.bytes,
-      );
+    // Both at once (the add's cost is mostly these writes); where one fails, neither is kept.
+    const saved = await Promise.allSettled([
+      "torrent" in request.source
+        ? saveTorrentFile(`${this.#torrentsDir}/${record.infoHash}.torrent`, request.source.bytes)
+        : undefined,
+      saveRecord(this.#stateDir, record),
+    ]);
+    const failed = saved.find((result) => result.status === "rejected");
+    if (failed) {
+      await deleteRecord(this.#stateDir, record.infoHash).catch(() => {});
+      throw failed.reason;
     }
-    await saveRecord(this.#stateDir, record);
     const entry = await this.#load(
       record,
       "torrent" in request.source ? request.source.torrent : undefined,
@@ -492,6 +501,7 @@ export class Daemon {
   async remove(torrent: DaemonTorrent, deleteData: boolean): Promise<void> {
     const entry = this.#entry(torrent);
     this.#entries.delete(entry.record.infoHash);
+    this.#order = undefined;
     this.#removed.push({ id: entry.id, at: Date.now() });
     while (this.#removed.length > 1000) this.#removed.shift();
     const bytes = entry.session();
@@ -608,8 +618,9 @@ export class Daemon {
     await this.#restoring;
     await this.session.close();
     for (const entry of this.#entries.values()) {
-      this.#keepCounters(entry);
-      void this.#save(entry);
+      // A record that says what it said when loaded or last saved is not written again.
+      const changed = this.#keepCounters(entry);
+      if (changed || this.#ranSinceSave.has(entry)) void this.#save(entry);
     }
     await Promise.all(this.#saving.values());
     this.#abort.abort();
@@ -632,6 +643,7 @@ export class Daemon {
     const handle = this.#addToSession(source, record);
     const entry = new Entry(this.#nextId++, record, handle, torrentFile);
     this.#entries.set(record.infoHash, entry);
+    this.#order = undefined;
     this.#watchHandle(entry);
     // Its progress, from its resume data, before it runs (a paused torrent shows it too).
     this.#restoring = this.#restoring.then(() => this.#closed ? undefined : handle.restore())
@@ -729,42 +741,57 @@ export class Daemon {
     }
   }
 
-  /** The counters kept in the record (saved with the next save). */
-  #keepCounters(entry: Entry): void {
+  /** The counters kept in the record (saved with the next save); whether any changed. */
+  #keepCounters(entry: Entry): boolean {
     const totals = entry.totals();
     const priorities = entry.handle.filePriorities;
+    const before = entry.record;
     entry.record = {
-      ...entry.record,
-      priorities: priorities ? [...priorities] : entry.record.priorities,
+      ...before,
+      priorities: priorities ? [...priorities] : before.priorities,
       downloadedEver: totals.downloaded,
       uploadedEver: totals.uploaded,
       corruptEver: totals.corrupt,
     };
+    return before.downloadedEver !== totals.downloaded ||
+      before.uploadedEver !== totals.uploaded || before.corruptEver !== totals.corrupt ||
+      (priorities !== undefined &&
+        (before.priorities?.length !== priorities.length ||
+          priorities.some((priority, i) => before.priorities?.[i] !== priority)));
   }
 
   /** Changes a record and saves it. */
   async #change(entry: Entry, changes: Partial<TorrentRecord>): Promise<void> {
     entry.record = { ...entry.record, ...changes };
+    if (changes.queuePosition !== undefined) this.#order = undefined;
     await this.#save(entry);
   }
 
-  /** Saves a record, after the save before it. */
+  /** Saves a record, after the save before it (a save not begun yet writes the newest record: one is enough). */
   #save(entry: Entry): Promise<void> {
     const hash = entry.record.infoHash;
-    const saving = (this.#saving.get(hash) ?? Promise.resolve()).then(() =>
-      this.#entries.has(hash) || this.#closed ? saveRecord(this.#stateDir, entry.record) : undefined
-    ).catch((error) => this.#log.warn(`${entry.record.name}: ${(error as Error).message}`));
+    const queued = this.#queuedSaves.get(entry);
+    if (queued) return queued;
+    const saving = (this.#saving.get(hash) ?? Promise.resolve()).then(() => {
+      this.#queuedSaves.delete(entry);
+      return this.#entries.get(hash) === entry || this.#closed
+        ? saveRecord(this.#stateDir, entry.record)
+        : undefined;
+    }).catch((error) => this.#log.warn(`${entry.record.name}: ${(error as Error).message}`));
     this.#saving.set(hash, saving);
+    this.#queuedSaves.set(entry, saving);
     saving.then(() => {
       if (this.#saving.get(hash) === saving) this.#saving.delete(hash);
     });
     return saving;
   }
 
-  #ordered(): Entry[] {
-    return [...this.#entries.values()].sort((a, b) =>
+  /** The entries in queue order (sorted again only after a change of the list or of a position). */
+  #ordered(): readonly Entry[] {
+    this.#order ??= [...this.#entries.values()].sort((a, b) =>
       a.record.queuePosition - b.record.queuePosition || a.id - b.id
     );
+    return this.#order;
   }
 
   async #moveToTop(entry: Entry): Promise<void> {
