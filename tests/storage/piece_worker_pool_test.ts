@@ -2,13 +2,16 @@
  * The piece workers are shared by the torrents of a process: many piece
  * writers at once write their own files through a few workers, one
  * writer's close leaves the others' files open, and the workers stop with
- * the last writer (the test's sanitizers would catch one left running).
+ * the last writer (the test's sanitizers would catch one left running) or
+ * when they have had nothing to do for a while.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { createTorrent } from "../../lib/metainfo/create.ts";
 import { FileStore } from "../../lib/storage/file_store.ts";
 import { PieceWriter } from "../../lib/storage/piece_writer.ts";
+import { poolTiming, runningWorkers } from "../../lib/storage/_piece_worker_pool.ts";
 import { withTempDir } from "../helpers/tools.ts";
+import { until } from "../helpers/until.ts";
 
 Deno.test("piece writers of eight torrents share the workers; closing one leaves the others writing", () =>
   withTempDir(async (dir) => {
@@ -44,5 +47,34 @@ Deno.test("piece writers of eight torrents share the workers; closing one leaves
         t.content,
         `torrent ${i + 1}'s file`,
       );
+    }
+  }));
+
+Deno.test("a piece worker with nothing to do stops, and starts again for the next piece", () =>
+  withTempDir(async (dir) => {
+    const content = crypto.getRandomValues(new Uint8Array(4 * 16384));
+    await Deno.writeFile(`${dir}/original.bin`, content);
+    const { torrent } = await createTorrent(`${dir}/original.bin`, { pieceLength: 16384 });
+    const store = new FileStore(torrent, `${dir}/copy`);
+    await store.create();
+    const writer = new PieceWriter(torrent, store);
+    const before = poolTiming.idleStopMs;
+    poolTiming.idleStopMs = 50;
+    try {
+      const piece = (index: number) => content.slice(index * 16384, (index + 1) * 16384);
+      assert((await writer.verifyAndWrite(0, piece(0))).valid);
+      assertEquals(runningWorkers(), 1);
+      // Idle: the worker stops (and its isolate's memory goes with it).
+      await until(() => runningWorkers() === 0, () => `${runningWorkers()} workers running`);
+      for (const index of [1, 2, 3]) {
+        assert((await writer.verifyAndWrite(index, piece(index))).valid);
+      }
+      assertEquals((await writer.verifyAndWrite(1, new Uint8Array(16384))).valid, false);
+      await writer.close();
+      assertEquals(runningWorkers(), 0);
+      await store.close();
+      assertEquals(await Deno.readFile(`${dir}/copy/original.bin`), content);
+    } finally {
+      poolTiming.idleStopMs = before;
     }
   }));
