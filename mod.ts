@@ -139,6 +139,7 @@ export {
   TorrentHandle,
   type TorrentState,
   type TorrentStatus,
+  type TransferStatus,
 } from "./lib/session/mod.ts";
 export {
   Bitfield,

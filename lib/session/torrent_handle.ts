@@ -144,6 +144,12 @@ export interface TorrentStatus {
   fileError?: string;
 }
 
+/** The rates and byte counts of a {@linkcode TorrentStatus}. */
+export type TransferStatus = Pick<
+  TorrentStatus,
+  "downloadRate" | "uploadRate" | "downloaded" | "uploaded" | "wasted" | "totalBytes"
+>;
+
 /** Events of a {@linkcode TorrentHandle}. */
 export type TorrentEvents = {
   /** The state changed. */
@@ -273,8 +279,9 @@ export interface AddTorrentOptions {
   /**
    * How often the files' sizes and modification times are looked at, in ms
    * (at most 1000 files each time): a file changed by another program has
-   * its pieces checked again before they are served. Default 10 s. Every
-   * read for a peer also looks at its open file first.
+   * its pieces checked again before they are served. Default 10 s. A seed
+   * with no peer connected does not look (it looks within a second of one
+   * connecting). Every read for a peer also looks at its open file first.
    */
   fileCheckIntervalMs?: number;
   /** Regular upload slots of the choker. Default 4. */
@@ -466,6 +473,27 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /** The current state. */
   get state(): TorrentState {
     return this.#state;
+  }
+
+  /**
+   * The rates and byte counts of {@linkcode status} alone (no trackers,
+   * peers or files): for a program that looks at many torrents each second.
+   */
+  transfer(now: number = Date.now()): TransferStatus {
+    const swarm = this.#run?.stats(now);
+    const carried = this.#carried;
+    const run = this.#run;
+    const progress = run?.restored ? run.progress : this.#lastProgress;
+    return {
+      downloadRate: swarm?.downloadRate ?? 0,
+      uploadRate: swarm?.uploadRate ?? 0,
+      downloaded: carried.downloaded + (swarm?.downloaded ?? 0),
+      uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
+      wasted: carried.wasted + (swarm?.wasted ?? 0),
+      totalBytes: run?.restored || progress.wantedBytes > 0
+        ? progress.wantedBytes
+        : this.#torrent?.totalLength ?? 0,
+    };
   }
 
   /** A snapshot of progress, rates, peers and trackers. */
