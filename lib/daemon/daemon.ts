@@ -15,7 +15,11 @@ import { parseTorrent, readTorrentFile, type Torrent } from "../metainfo/torrent
 import type { MagnetLink } from "../metainfo/magnet.ts";
 import type { FilePriority } from "../metainfo/file_priority.ts";
 import { Session, type SessionOptions } from "../session/session.ts";
-import type { AddTorrentOptions, TorrentHandle, TorrentStatus } from "../session/torrent_handle.ts";
+import type {
+  AddTorrentOptions,
+  TorrentHandle,
+  TransferStatus,
+} from "../session/torrent_handle.ts";
 import { saveTorrentFile } from "../session/_metadata_phase.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
@@ -36,6 +40,11 @@ import { AllowedDirs } from "./allowed_dirs.ts";
 
 /** Bytes in one of Transmission's kB. */
 export const KILO = 1000;
+
+/** How often the records of running torrents get their changed byte counters saved, in ms. */
+const COUNTERS_SAVE_MS = 60_000;
+/** How often their time counters alone are saved, in ms. */
+const TIMES_SAVE_MS = 600_000;
 
 /** How long a torrent counts as recently active, and a removal as recent, in ms. */
 export const RECENT_MS = 60_000;
@@ -77,7 +86,7 @@ export interface DaemonTorrent {
   /** Where its `.torrent` is kept, once its metadata is known. */
   readonly torrentFile: string;
   /** Bytes downloaded, uploaded and wasted over every run, restarts included. */
-  totals(status?: TorrentStatus): { downloaded: number; uploaded: number; corrupt: number };
+  totals(status?: TransferStatus): { downloaded: number; uploaded: number; corrupt: number };
 }
 
 /** What {@linkcode Daemon.add} takes. */
@@ -180,7 +189,7 @@ class Entry implements DaemonTorrent {
 
   /** Bytes downloaded, uploaded and wasted in this process. */
   session(
-    status: TorrentStatus = this.handle.status(),
+    status: TransferStatus = this.handle.transfer(),
   ): { downloaded: number; uploaded: number; corrupt: number } {
     return {
       downloaded: this.folded.downloaded + status.downloaded,
@@ -190,7 +199,7 @@ class Entry implements DaemonTorrent {
   }
 
   /** Bytes downloaded, uploaded and wasted over every run. */
-  totals(status?: TorrentStatus): { downloaded: number; uploaded: number; corrupt: number } {
+  totals(status?: TransferStatus): { downloaded: number; uploaded: number; corrupt: number } {
     const now = this.session(status);
     return {
       downloaded: this.base.downloaded + now.downloaded,
@@ -620,7 +629,7 @@ export class Daemon {
     for (const entry of this.#entries.values()) {
       // A record that says what it said when loaded or last saved is not written again.
       const changed = this.#keepCounters(entry);
-      if (changed || this.#ranSinceSave.has(entry)) void this.#save(entry);
+      if (changed || this.#unsaved.has(entry)) void this.#save(entry);
     }
     await Promise.all(this.#saving.values());
     this.#abort.abort();
@@ -865,20 +874,19 @@ export class Daemon {
 
   #lastTick = Date.now();
   #lastSave = Date.now();
-  /** Torrents that ran since the counters were last saved. */
-  #ranSinceSave = new Set<Entry>();
+  #lastTimesSave = Date.now();
+  /** Torrents that ran since their record was saved: its time counters are behind. */
+  #unsaved = new Set<Entry>();
 
   /** Once a second: seed limits, activity, time counters, the queue; counters saved each minute. */
   #tick(now: number): void {
     const seconds = (now - this.#lastTick) / 1000;
     this.#lastTick = now;
-    const ran = new Set<Entry>();
     for (const entry of this.#entries.values()) {
       // A torrent that is not running has nothing new to count (most of a big list).
       if (!entry.handle.running) continue;
-      ran.add(entry);
-      this.#ranSinceSave.add(entry);
-      const status = entry.handle.status(now);
+      this.#unsaved.add(entry);
+      const status = entry.handle.transfer(now);
       if (status.downloadRate > 0 || status.uploadRate > 0) entry.activityAt = now;
       const state = entry.handle.state;
       if (state === "downloading") entry.record.secondsDownloading += seconds;
@@ -888,20 +896,25 @@ export class Daemon {
       }
     }
     this.#schedule();
-    if (now - this.#lastSave >= 60_000) {
+    if (now - this.#lastSave >= COUNTERS_SAVE_MS) {
       this.#lastSave = now;
-      // Only what ran since the last save has new counters.
-      for (const entry of this.#ranSinceSave) {
-        if (this.#entries.get(entry.record.infoHash) !== entry) continue;
-        this.#keepCounters(entry);
-        void this.#save(entry);
+      const times = now - this.#lastTimesSave >= TIMES_SAVE_MS;
+      if (times) this.#lastTimesSave = now;
+      // Byte counters each minute; time alone every ten: a crash loses minutes of
+      // seeding time, never of data, and a hundred idle seeds are not written each minute.
+      for (const entry of this.#unsaved) {
+        if (this.#entries.get(entry.record.infoHash) !== entry) {
+          this.#unsaved.delete(entry);
+        } else if (this.#keepCounters(entry) || times) {
+          this.#unsaved.delete(entry);
+          void this.#save(entry);
+        }
       }
-      this.#ranSinceSave = ran;
     }
   }
 
   /** Stops a seed at its ratio or idle limit (its own, or the session's). */
-  #checkSeedLimits(entry: Entry, status: TorrentStatus, now: number): void {
+  #checkSeedLimits(entry: Entry, status: TransferStatus, now: number): void {
     const { record } = entry;
     const totals = entry.totals(status);
     if (totals.uploaded !== entry.idle.uploaded) {

@@ -743,7 +743,10 @@ export class TorrentRun {
     this.#metadata?.swarm.tick(now);
     this.#swarm?.tick(now);
     this.#wantMorePeers(now);
-    if (now >= this.#nextFileCheckAt) {
+    // A seed no peer reads from has nothing to guard (a hundred idle seeds would look at
+    // their files every few seconds for nobody): it looks once a peer is there.
+    const read = (this.#swarm?.peerCount ?? 0) > 0 || (this.#picker?.missing ?? 0) > 0;
+    if (now >= this.#nextFileCheckAt && read) {
       this.#nextFileCheckAt = now + (this.#options.fileCheckIntervalMs ?? 10_000);
       this.#repair?.checkFiles();
     }
