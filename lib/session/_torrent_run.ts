@@ -47,6 +47,8 @@ import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
 /** Below this many connections, with no address left to dial, a download asks for more peers. */
 const FEW_PEERS = 5;
 const ASK_MORE_EVERY_MS = 30_000;
+/** A seed with no peer connected looks at its files this many times less often. */
+const ALONE_CHECK_FACTOR = 6;
 
 /**
  * The `left` announced before the metadata is known (the size is not): a
@@ -743,11 +745,12 @@ export class TorrentRun {
     this.#metadata?.swarm.tick(now);
     this.#swarm?.tick(now);
     this.#wantMorePeers(now);
-    // A seed no peer reads from has nothing to guard (a hundred idle seeds would look at
-    // their files every few seconds for nobody): it looks once a peer is there.
-    const read = (this.#swarm?.peerCount ?? 0) > 0 || (this.#picker?.missing ?? 0) > 0;
-    if (now >= this.#nextFileCheckAt && read) {
-      this.#nextFileCheckAt = now + (this.#options.fileCheckIntervalMs ?? 10_000);
+    if (now >= this.#nextFileCheckAt) {
+      // A seed with no peer looks less often (a hundred idle seeds would look every few
+      // seconds for nobody); it still finds a changed file, to download it again.
+      const alone = (this.#swarm?.peerCount ?? 0) === 0 && (this.#picker?.missing ?? 0) === 0;
+      const interval = this.#options.fileCheckIntervalMs ?? 10_000;
+      this.#nextFileCheckAt = now + (alone ? interval * ALONE_CHECK_FACTOR : interval);
       this.#repair?.checkFiles();
     }
     if (now >= this.#nextResumeAt) {

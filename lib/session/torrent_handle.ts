@@ -279,9 +279,9 @@ export interface AddTorrentOptions {
   /**
    * How often the files' sizes and modification times are looked at, in ms
    * (at most 1000 files each time): a file changed by another program has
-   * its pieces checked again before they are served. Default 10 s. A seed
-   * with no peer connected does not look (it looks within a second of one
-   * connecting). Every read for a peer also looks at its open file first.
+   * its pieces checked again before they are served. Default 10 s; six
+   * times that for a seed with no peer connected. Every read for a peer
+   * also looks at its open file first.
    */
   fileCheckIntervalMs?: number;
   /** Regular upload slots of the choker. Default 4. */
