@@ -3,7 +3,8 @@
  * run: 1,000 generated small torrents added through the RPC, 100 of them
  * started against a local libtorrent seeder (found through opentracker),
  * 900 paused. Then, per daemon: the time to add them, the time for the 100
- * to complete, RSS and CPU over a minute of idling with the 1,000, the
+ * to complete, RSS before the first add (the runtime and the program),
+ * RSS and CPU over a minute of idling with the 1,000, the
  * latency of `torrent-get` for all 1,000 (the web interface's list
  * fields), and the start-up time with the 1,000 in its state (from spawn
  * to a `torrent-get` that lists them all). Goal: no worse than
@@ -65,6 +66,7 @@ async function generate(dir: string, dataDir: string, announce: string): Promise
 interface Measured {
   addSeconds: number;
   completeSeconds: number | undefined;
+  emptyRssMiB: number;
   rssMiB: number;
   cpuSecondsPerMinute: number;
   getMedianMs: number;
@@ -130,6 +132,9 @@ async function startSeeder(generated: Generated) {
 
 async function measure(daemon: DaemonUnderTest, generated: Generated): Promise<Measured> {
   const client = daemon.client;
+  // The process before any torrent: what the runtime and the program take.
+  await sleep(3000);
+  const emptyRss = await rssMiB(daemon.pid());
   const seeder = await startSeeder(generated);
   const addStart = performance.now();
   // Added from the start, so that the add and the downloads overlap as a user's would.
@@ -161,6 +166,7 @@ async function measure(daemon: DaemonUnderTest, generated: Generated): Promise<M
   return {
     addSeconds,
     completeSeconds,
+    emptyRssMiB: emptyRss,
     rssMiB: rss,
     cpuSecondsPerMinute: cpu * 60 / IDLE_SECONDS,
     getMedianMs: times[Math.floor(times.length / 2)],
@@ -288,8 +294,14 @@ export async function benchDaemonScale(): Promise<void> {
         ),
       );
       console.log(
+        row("RSS with no torrent, MiB", s.emptyRssMiB.toFixed(0), t.emptyRssMiB.toFixed(0)),
+      );
+      console.log(
         row("RSS with 1,000 (100 seeding), MiB", s.rssMiB.toFixed(0), t.rssMiB.toFixed(0)),
       );
+      const perTorrent = (m: Measured) =>
+        `${((m.rssMiB - m.emptyRssMiB) * 1024 / TORRENTS).toFixed(1)}`;
+      console.log(row("RSS per torrent, KiB", perTorrent(s), perTorrent(t)));
       console.log(
         row(
           "idle CPU, seconds per minute",
