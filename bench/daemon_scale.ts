@@ -13,7 +13,8 @@
  * Transmission 3.00 never dials loopback peers (shared/reference/peers.md);
  * the seeder re-announces every 5 s and dials it, so its 100 complete too
  * when that works, and the figure says when it did not (within 2 min).
- * The seeder is stopped before the idle minute: idle means no peers.
+ * The seeder is stopped 30 s before the idle minute: idle means no peers,
+ * and nothing left over from the downloads (resume data and counters saved).
  *
  * @module
  */
@@ -32,6 +33,7 @@ const TORRENTS = 1000;
 const ACTIVE = 100;
 const FILE_BYTES = 48 * 1024;
 const IDLE_SECONDS = 60;
+const SETTLE_SECONDS = 30;
 const GET_RUNS = 20;
 
 interface Generated {
@@ -149,7 +151,8 @@ async function measure(daemon: DaemonUnderTest, generated: Generated): Promise<M
   const completeSeconds = completed ? (performance.now() - addStart) / 1000 : undefined;
   // Idle: no peer left (the seeder would dial the daemon's seeds again every 5 s).
   await seeder.stop();
-  await sleep(5000);
+  // Settled first: the last resume data, counters and disconnections of a download are not idling.
+  await sleep(SETTLE_SECONDS * 1000);
   const cpuBefore = await cpuSeconds(daemon.pid());
   await sleep(IDLE_SECONDS * 1000);
   const cpu = (await cpuSeconds(daemon.pid())) - cpuBefore;
