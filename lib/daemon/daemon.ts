@@ -268,6 +268,8 @@ export class Daemon {
   #closed = false;
   /** Saves of each torrent's record, one after the other. */
   readonly #saving = new Map<string, Promise<void>>();
+  /** Torrents whose last record save failed. */
+  readonly #failedSaves = new Set<Entry>();
   /** Record saves not begun yet, by torrent. */
   readonly #queuedSaves = new Map<Entry, Promise<void>>();
   /** Torrents restored one at a time after the start (their progress read from resume data). */
@@ -442,18 +444,14 @@ export class Daemon {
       secondsDownloading: 0,
       secondsSeeding: 0,
     };
-    // Both at once (the add's cost is mostly these writes); where one fails, neither is kept.
-    const saved = await Promise.allSettled([
-      "torrent" in request.source
-        ? saveTorrentFile(`${this.#torrentsDir}/${record.infoHash}.torrent`, request.source.bytes)
-        : undefined,
-      saveRecord(this.#stateDir, record),
-    ]);
-    const failed = saved.find((result) => result.status === "rejected");
-    if (failed) {
-      await deleteRecord(this.#stateDir, record.infoHash).catch(() => {});
-      throw failed.reason;
+    // The .torrent first: a crash between the two leaves no record without its torrent.
+    if ("torrent" in request.source) {
+      await saveTorrentFile(
+        `${this.#torrentsDir}/${record.infoHash}.torrent`,
+        request.source.bytes,
+      );
     }
+    await saveRecord(this.#stateDir, record);
     const entry = await this.#load(
       record,
       "torrent" in request.source ? request.source.torrent : undefined,
@@ -629,7 +627,9 @@ export class Daemon {
     for (const entry of this.#entries.values()) {
       // A record that says what it said when loaded or last saved is not written again.
       const changed = this.#keepCounters(entry);
-      if (changed || this.#unsaved.has(entry)) void this.#save(entry);
+      if (changed || this.#unsaved.has(entry) || this.#failedSaves.has(entry)) {
+        void this.#save(entry);
+      }
     }
     await Promise.all(this.#saving.values());
     this.#abort.abort();
@@ -786,7 +786,14 @@ export class Daemon {
       return this.#entries.get(hash) === entry || this.#closed
         ? saveRecord(this.#stateDir, entry.record)
         : undefined;
-    }).catch((error) => this.#log.warn(`${entry.record.name}: ${(error as Error).message}`));
+    }).then(
+      () => void this.#failedSaves.delete(entry),
+      (error) => {
+        // Written again at the next save, and at close whatever changed.
+        this.#failedSaves.add(entry);
+        this.#log.warn(`${entry.record.name}: ${(error as Error).message}`);
+      },
+    );
     this.#saving.set(hash, saving);
     this.#queuedSaves.set(entry, saving);
     saving.then(() => {
