@@ -69,7 +69,7 @@ function worker(pooled: PooledWorker): Worker {
     const waiter = pooled.waiting.get(id);
     pooled.waiting.delete(id);
     waiter?.resolve(event.data as PieceOutcome);
-    if (pooled.waiting.size === 0) idle(pooled);
+    if (pooled.waiting.size === 0 && pooled.running?.worker === worker) idle(pooled);
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -86,6 +86,8 @@ function worker(pooled: PooledWorker): Worker {
 /** Nothing waits on the worker: it stops unless a job comes within `poolTiming.idleStopMs`. */
 function idle(pooled: PooledWorker): void {
   clearTimeout(pooled.idleTimer);
+  pooled.idleTimer = undefined;
+  if (!pooled.running || pooled.leases === 0) return;
   const timer = setTimeout(() => {
     pooled.idleTimer = undefined;
     if (pooled.waiting.size === 0 && !pooled.failure) stop(pooled);
