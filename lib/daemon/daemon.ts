@@ -41,6 +41,9 @@ import { AllowedDirs } from "./allowed_dirs.ts";
 /** Bytes in one of Transmission's kB. */
 export const KILO = 1000;
 
+/** How long after a state change the queue is looked at (the changes of that time at once), in ms. */
+const SCHEDULE_DELAY_MS = 20;
+
 /** How often the records of running torrents get their changed byte counters saved, in ms. */
 const COUNTERS_SAVE_MS = 60_000;
 /** How often their time counters alone are saved, in ms. */
@@ -621,6 +624,7 @@ export class Daemon {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#scheduleTimer);
     await this.#watch?.stop();
     await this.#restoring;
     await this.session.close();
@@ -700,8 +704,23 @@ export class Daemon {
       this.#completed(entry);
     });
     handle.on("state", () => {
-      if (entry.handle === handle) this.#schedule();
+      if (entry.handle === handle) this.#scheduleSoon();
     });
+  }
+
+  #scheduleTimer?: ReturnType<typeof setTimeout>;
+
+  /**
+   * The queue, once the state changes of this moment are in: a start-up's
+   * thousand restores change states a thousand times, and each pass looks
+   * at every torrent.
+   */
+  #scheduleSoon(): void {
+    if (this.#scheduleTimer !== undefined || this.#closed) return;
+    this.#scheduleTimer = setTimeout(() => {
+      this.#scheduleTimer = undefined;
+      this.#schedule();
+    }, SCHEDULE_DELAY_MS);
   }
 
   /** A torrent completed for the first time: the script, if any. */
