@@ -21,6 +21,7 @@ import type {
   TransferStatus,
 } from "../session/torrent_handle.ts";
 import { saveTorrentFile } from "../session/_metadata_phase.ts";
+import { samePriorities } from "../session/_file_selection.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { chooseRunning } from "./_queue.ts";
@@ -271,8 +272,6 @@ export class Daemon {
   #closed = false;
   /** Saves of each torrent's record, one after the other. */
   readonly #saving = new Map<string, Promise<void>>();
-  /** Torrents whose last record save failed. */
-  readonly #failedSaves = new Set<Entry>();
   /** Record saves not begun yet, by torrent. */
   readonly #queuedSaves = new Map<Entry, Promise<void>>();
   /** Torrents restored one at a time after the start (their progress read from resume data). */
@@ -631,9 +630,7 @@ export class Daemon {
     for (const entry of this.#entries.values()) {
       // A record that says what it said when loaded or last saved is not written again.
       const changed = this.#keepCounters(entry);
-      if (changed || this.#unsaved.has(entry) || this.#failedSaves.has(entry)) {
-        void this.#save(entry);
-      }
+      if (changed || this.#unsaved.has(entry)) void this.#save(entry);
     }
     await Promise.all(this.#saving.values());
     this.#abort.abort();
@@ -783,9 +780,7 @@ export class Daemon {
     };
     return before.downloadedEver !== totals.downloaded ||
       before.uploadedEver !== totals.uploaded || before.corruptEver !== totals.corrupt ||
-      (priorities !== undefined &&
-        (before.priorities?.length !== priorities.length ||
-          priorities.some((priority, i) => before.priorities?.[i] !== priority)));
+      (priorities !== undefined && !samePriorities(before.priorities, priorities));
   }
 
   /** Changes a record and saves it. */
@@ -805,14 +800,11 @@ export class Daemon {
       return this.#entries.get(hash) === entry || this.#closed
         ? saveRecord(this.#stateDir, entry.record)
         : undefined;
-    }).then(
-      () => void this.#failedSaves.delete(entry),
-      (error) => {
-        // Written again at the next save, and at close whatever changed.
-        this.#failedSaves.add(entry);
-        this.#log.warn(`${entry.record.name}: ${(error as Error).message}`);
-      },
-    );
+    }).catch((error) => {
+      // Behind what is on disk: written again with the next counters, and at close.
+      this.#unsaved.add(entry);
+      this.#log.warn(`${entry.record.name}: ${(error as Error).message}`);
+    });
     this.#saving.set(hash, saving);
     this.#queuedSaves.set(entry, saving);
     saving.then(() => {
@@ -901,7 +893,7 @@ export class Daemon {
   #lastTick = Date.now();
   #lastSave = Date.now();
   #lastTimesSave = Date.now();
-  /** Torrents that ran since their record was saved: its time counters are behind. */
+  /** Torrents whose record on disk is behind: they ran since it was saved, or its save failed. */
   #unsaved = new Set<Entry>();
 
   /** Once a second: seed limits, activity, time counters, the queue; counters saved each minute. */

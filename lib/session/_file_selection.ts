@@ -32,6 +32,14 @@ export interface FileProgress {
   padding: boolean;
 }
 
+/** Whether two priority lists are the same (an absent one never is). */
+export function samePriorities(
+  a: readonly FilePriority[] | undefined,
+  b: readonly FilePriority[],
+): boolean {
+  return a?.length === b.length && a.every((priority, i) => priority === b[i]);
+}
+
 /**
  * The priorities a torrent starts with: those given, else those saved
  * with its resume data, else a magnet link's `so` (BEP 53), else every

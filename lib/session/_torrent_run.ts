@@ -39,7 +39,12 @@ import type { MetadataProgress } from "../swarm/metadata_swarm.ts";
 import type { PeerSession } from "../swarm/peer_session.ts";
 import { PeerExchange } from "../swarm/peer_exchange.ts";
 import { loadSavedTorrent, MetadataPhase, saveTorrentFile } from "./_metadata_phase.ts";
-import { type FileProgress, FileSelection, startingPriorities } from "./_file_selection.ts";
+import {
+  type FileProgress,
+  FileSelection,
+  samePriorities,
+  startingPriorities,
+} from "./_file_selection.ts";
 import { filePieceEnds, type FilePriority } from "../metainfo/file_priority.ts";
 import { whyNothingArrives } from "./_nothing_arrives.ts";
 import type { AddTorrentOptions, SessionContext } from "./torrent_handle.ts";
@@ -984,12 +989,4 @@ export class TorrentRun {
     });
     return this.#saving;
   }
-}
-
-/** Whether two priority lists are the same (an absent one never is). */
-function samePriorities(
-  a: readonly FilePriority[] | undefined,
-  b: readonly FilePriority[],
-): boolean {
-  return a?.length === b.length && a.every((priority, i) => priority === b[i]);
 }
