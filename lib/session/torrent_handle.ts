@@ -29,7 +29,7 @@ import type { TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
-import { TorrentRun } from "./_torrent_run.ts";
+import { type RunProgress, TorrentRun } from "./_torrent_run.ts";
 import type { FileProgress } from "./_file_selection.ts";
 import { type FilePriority, FileSelectionError } from "../metainfo/file_priority.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
@@ -480,17 +480,24 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * peers or files): for a program that looks at many torrents each second.
    */
   transfer(now: number = Date.now()): TransferStatus {
-    const swarm = this.#run?.stats(now);
-    const carried = this.#carried;
+    return this.#transfer(this.#run?.stats(now), this.#progress());
+  }
+
+  /** Verified pieces and bytes: the run's once restored, else those of the run before. */
+  #progress(): RunProgress {
     const run = this.#run;
-    const progress = run?.restored ? run.progress : this.#lastProgress;
+    return run?.restored ? run.progress : this.#lastProgress;
+  }
+
+  #transfer(swarm: SwarmStats | undefined, progress: RunProgress): TransferStatus {
+    const carried = this.#carried;
     return {
       downloadRate: swarm?.downloadRate ?? 0,
       uploadRate: swarm?.uploadRate ?? 0,
       downloaded: carried.downloaded + (swarm?.downloaded ?? 0),
       uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
       wasted: carried.wasted + (swarm?.wasted ?? 0),
-      totalBytes: run?.restored || progress.wantedBytes > 0
+      totalBytes: this.#run?.restored || progress.wantedBytes > 0
         ? progress.wantedBytes
         : this.#torrent?.totalLength ?? 0,
     };
@@ -506,11 +513,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     const run = this.#run;
     const swarm = run?.stats(now);
     const carried = this.#carried;
-    const progress = run?.restored ? run.progress : this.#lastProgress;
-    const downloadRate = swarm?.downloadRate ?? 0;
-    const wantedBytes = run?.restored || progress.wantedBytes > 0
-      ? progress.wantedBytes
-      : torrent.totalLength;
+    const progress = this.#progress();
+    const transfer = this.#transfer(swarm, progress);
+    const { downloadRate, totalBytes: wantedBytes } = transfer;
     const left = wantedBytes - progress.bytes;
     const startedAt = run?.downloadStartedAt;
     const elapsedDownloading = startedAt ? (now - startedAt) / 1000 : 0;
@@ -532,11 +537,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       averageDownloadRate: elapsedDownloading > 0
         ? (swarm?.downloaded ?? 0) / elapsedDownloading
         : 0,
-      uploadRate: swarm?.uploadRate ?? 0,
+      uploadRate: transfer.uploadRate,
       etaSeconds: left === 0 ? 0 : downloadRate > 0 ? left / downloadRate : undefined,
-      downloaded: carried.downloaded + (swarm?.downloaded ?? 0),
-      uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
-      wasted: carried.wasted + (swarm?.wasted ?? 0),
+      downloaded: transfer.downloaded,
+      uploaded: transfer.uploaded,
+      wasted: transfer.wasted,
       hashFailures: carried.hashFailures + (swarm?.hashFailures ?? 0),
       peersConnected: swarm?.connected ?? 0,
       peersSeen: swarm?.seen ?? 0,
