@@ -58,8 +58,7 @@ function place(): PooledWorker {
 
 /** The place's worker, started when it has none. */
 function worker(pooled: PooledWorker): Worker {
-  clearTimeout(pooled.idleTimer);
-  pooled.idleTimer = undefined;
+  clearIdle(pooled);
   if (pooled.running) return pooled.running.worker;
   const url = pieceWorkerUrl();
   const worker = new Worker(url, { type: "module" });
@@ -85,8 +84,7 @@ function worker(pooled: PooledWorker): Worker {
 
 /** Nothing waits on the worker: it stops unless a job comes within `poolTiming.idleStopMs`. */
 function idle(pooled: PooledWorker): void {
-  clearTimeout(pooled.idleTimer);
-  pooled.idleTimer = undefined;
+  clearIdle(pooled);
   if (!pooled.running || pooled.leases === 0) return;
   const timer = setTimeout(() => {
     pooled.idleTimer = undefined;
@@ -97,9 +95,13 @@ function idle(pooled: PooledWorker): void {
   pooled.idleTimer = timer;
 }
 
-function stop(pooled: PooledWorker): void {
+function clearIdle(pooled: PooledWorker): void {
   clearTimeout(pooled.idleTimer);
   pooled.idleTimer = undefined;
+}
+
+function stop(pooled: PooledWorker): void {
+  clearIdle(pooled);
   if (!pooled.running) return;
   pooled.running.worker.terminate();
   URL.revokeObjectURL(pooled.running.url);
@@ -155,7 +157,7 @@ export class PieceWorkerLease {
     await closed;
     clearTimeout(timer);
     this.#pooled.waiting.delete(id);
-    if (this.#pooled.waiting.size === 0 && this.#pooled.running) idle(this.#pooled);
+    if (this.#pooled.waiting.size === 0) idle(this.#pooled);
   }
 
   /** Ends the lease; the worker stops when it was its last. */
