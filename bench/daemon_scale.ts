@@ -302,8 +302,7 @@ export async function benchDaemonScale(): Promise<void> {
       console.log(
         row("RSS with 1,000 (100 seeding), MiB", s.rssMiB.toFixed(0), t.rssMiB.toFixed(0)),
       );
-      const perTorrent = (m: Measured) =>
-        `${((m.rssMiB - m.emptyRssMiB) * 1024 / TORRENTS).toFixed(1)}`;
+      const perTorrent = (m: Measured) => ((m.rssMiB - m.emptyRssMiB) * 1024 / TORRENTS).toFixed(1);
       console.log(row("RSS per torrent, KiB", perTorrent(s), perTorrent(t)));
       console.log(
         row(
