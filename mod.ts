@@ -83,6 +83,7 @@ export {
   type ParseTorrentOptions,
   PieceMap,
   readTorrentFile,
+  readTorrentFileSync,
   type Torrent,
   TorrentError,
   type TorrentFile,

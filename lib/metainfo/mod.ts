@@ -30,6 +30,7 @@ export {
   type ParseTorrentOptions,
   pieceHash,
   readTorrentFile,
+  readTorrentFileSync,
   type Torrent,
 } from "./torrent.ts";
 export type { TorrentFile } from "./_file_list.ts";

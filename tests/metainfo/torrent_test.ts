@@ -5,6 +5,7 @@ import {
   parseTorrent,
   pieceHash,
   readTorrentFile,
+  readTorrentFileSync,
   TorrentError,
 } from "../../lib/metainfo/mod.ts";
 import { DiskError } from "../../lib/errors.ts";
@@ -178,6 +179,28 @@ Deno.test("torrent: readTorrentFile refuses oversized and missing files", async 
     assert(missing.message.includes("no such file"), missing.message);
     assertEquals(missing.exitCode, 5);
     await assertRejects(() => readTorrentFile(dir), DiskError, "is a directory");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("torrent: readTorrentFileSync reads what readTorrentFile reads, and refuses the same files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const good = `${dir}/good.torrent`;
+    await Deno.writeFile(good, torrentBytes());
+    assertEquals(readTorrentFileSync(good).infoHashHex, (await readTorrentFile(good)).infoHashHex);
+    const big = `${dir}/big.torrent`;
+    const file = await Deno.open(big, { create: true, write: true });
+    await file.truncate(MAX_TORRENT_FILE_BYTES + 1);
+    file.close();
+    assertThrows(() => readTorrentFileSync(big), TorrentError, "are refused");
+    const missing = assertThrows(() => readTorrentFileSync(`${dir}/nope.torrent`), DiskError);
+    assert(missing.message.includes("no such file"), missing.message);
+    assertThrows(() => readTorrentFileSync(dir), DiskError, "is a directory");
+    const broken = `${dir}/broken.torrent`;
+    await Deno.writeTextFile(broken, "d4:infoi1ee");
+    assertThrows(() => readTorrentFileSync(broken), TorrentError, `${broken}: `);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
