@@ -12,7 +12,6 @@
 import type { FilePriority } from "../metainfo/file_priority.ts";
 import { FILE_PRIORITIES } from "../metainfo/file_priority.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
-import { mapConcurrent } from "../util/_concurrent.ts";
 
 /** Which limit a torrent follows: the session's (0), its own (1), or none (2), as Transmission. */
 export type LimitMode = 0 | 1 | 2;
@@ -63,9 +62,6 @@ export interface TorrentRecord {
   secondsSeeding: number;
 }
 
-/** Files read at once when the daemon starts. */
-export const READ_AT_ONCE = 32;
-
 /** The folder of the records. */
 export function torrentsDir(stateDir: string): string {
   return `${stateDir}/torrents`;
@@ -96,34 +92,38 @@ export async function deleteRecord(stateDir: string, infoHash: string): Promise<
 
 /**
  * Reads every record, in queue order. A damaged one is renamed to
- * `<hash>.json.bad` and reported, never fatal.
+ * `<hash>.json.bad` and reported, never fatal. Synchronously: it runs once,
+ * when the daemon starts and has nothing else to do, and a thousand small
+ * files read that way take a third of the time they take one promise each.
  */
-export async function loadRecords(
+export function loadRecords(
   stateDir: string,
   problem: (message: string) => void,
-): Promise<TorrentRecord[]> {
+): TorrentRecord[] {
   const dir = torrentsDir(stateDir);
   const records: TorrentRecord[] = [];
   let entries: Deno.DirEntry[];
   try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
+    entries = [...Deno.readDirSync(dir)];
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-  const named = entries.flatMap((entry) => {
+  for (const entry of entries) {
     const match = /^([0-9a-f]{40})\.json$/.exec(entry.name);
-    return entry.isFile && match ? [{ path: `${dir}/${entry.name}`, infoHash: match[1] }] : [];
-  });
-  // Read a few at a time: a daemon with thousands of torrents starts in a fraction of the time.
-  await mapConcurrent(named, READ_AT_ONCE, async ({ path, infoHash }) => {
+    if (!entry.isFile || !match) continue;
+    const path = `${dir}/${entry.name}`;
     try {
-      records.push(checkedRecord(JSON.parse(await Deno.readTextFile(path)), infoHash));
+      records.push(checkedRecord(JSON.parse(Deno.readTextFileSync(path)), match[1]));
     } catch (error) {
       problem(`${path} is damaged (${(error as Error).message}); it is set aside as .bad`);
-      await Deno.rename(path, `${path}.bad`).catch(() => {});
+      try {
+        Deno.renameSync(path, `${path}.bad`);
+      } catch {
+        // Left as it is: read (and reported) again at the next start.
+      }
     }
-  });
+  }
   return records.sort((a, b) => a.queuePosition - b.queuePosition || a.addedAt - b.addedAt);
 }
 

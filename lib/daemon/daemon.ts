@@ -11,7 +11,12 @@
 
 import { ShoalError } from "../errors.ts";
 import { parseMagnet } from "../metainfo/magnet.ts";
-import { parseTorrent, readTorrentFile, type Torrent } from "../metainfo/torrent.ts";
+import {
+  parseTorrent,
+  readTorrentFile,
+  readTorrentFileSync,
+  type Torrent,
+} from "../metainfo/torrent.ts";
 import type { MagnetLink } from "../metainfo/magnet.ts";
 import type { FilePriority } from "../metainfo/file_priority.ts";
 import { Session, type SessionOptions } from "../session/session.ts";
@@ -25,11 +30,9 @@ import { samePriorities } from "../session/_file_selection.ts";
 import { writeAtomically } from "../storage/_atomic_write.ts";
 import { type Logger, silentLogger } from "../util/log.ts";
 import { chooseRunning } from "./_queue.ts";
-import { mapConcurrent } from "../util/_concurrent.ts";
 import {
   deleteRecord,
   loadRecords,
-  READ_AT_ONCE,
   saveRecord,
   type TorrentRecord,
   torrentsDir,
@@ -44,6 +47,12 @@ export const KILO = 1000;
 
 /** How long after a state change the queue is looked at (the changes of that time at once), in ms. */
 const SCHEDULE_DELAY_MS = 20;
+/**
+ * Most torrents started by one pass of the queue; the next pass starts the
+ * next ones. A hundred starting together (files, resume data, announces)
+ * would keep the RPC from answering for a tenth of a second.
+ */
+const STARTS_PER_PASS = 8;
 
 /** How often the records of running torrents get their changed byte counters saved, in ms. */
 const COUNTERS_SAVE_MS = 60_000;
@@ -178,8 +187,8 @@ class Entry implements DaemonTorrent {
     const state = this.handle.state;
     if (state === "seeding" || state === "complete") return true;
     if (state === "downloading" || state === "metadata") return false;
-    const status = this.handle.status();
-    if (status.pieceCount > 0 && status.bytesDone > 0) return status.progress >= 1;
+    const { bytesDone, totalBytes } = this.handle.transfer();
+    if (this.handle.torrent && bytesDone > 0) return bytesDone >= totalBytes;
     return this.record.doneAt !== undefined;
   }
 
@@ -325,16 +334,15 @@ export class Daemon {
       const session = new Session({ ...options.session, log });
       const daemon = new Daemon(options, settings, totals, lock, session);
       daemon.#applyRateLimits();
-      const records = await loadRecords(options.stateDir, (message) => log.warn(message));
-      // The .torrent files read a few at a time; the torrents added in queue order (their ids).
-      const sources = await mapConcurrent(
-        records,
-        READ_AT_ONCE,
-        (record) =>
-          daemon.#sourceOf(record, `${daemon.#torrentsDir}/${record.infoHash}.torrent`).catch((
-            error: Error,
-          ) => error),
-      );
+      const records = loadRecords(options.stateDir, (message) => log.warn(message));
+      // Read synchronously, as the records were: the torrents are added in queue order (their ids).
+      const sources = records.map((record) => {
+        try {
+          return daemon.#sourceOfSync(record, `${daemon.#torrentsDir}/${record.infoHash}.torrent`);
+        } catch (error) {
+          return error as Error;
+        }
+      });
       for (const [i, record] of records.entries()) {
         const source = sources[i];
         try {
@@ -656,7 +664,10 @@ export class Daemon {
     this.#order = undefined;
     this.#watchHandle(entry);
     // Its progress, from its resume data, before it runs (a paused torrent shows it too).
-    this.#restoring = this.#restoring.then(() => this.#closed ? undefined : handle.restore())
+    // After a timer: file operations that end one after the other would keep the event loop
+    // from the RPC's connections, which wait for a turn with nothing else to do.
+    this.#restoring = this.#restoring.then(() => nextTurn())
+      .then(() => this.#closed ? undefined : handle.restore())
       .catch((error) => this.#log.warn(`${record.name}: ${(error as Error).message}`));
     return entry;
   }
@@ -666,10 +677,16 @@ export class Daemon {
     try {
       return await readTorrentFile(torrentFile);
     } catch (error) {
-      if (record.magnet) return parseMagnet(record.magnet);
-      throw new ShoalError(
-        `its .torrent (${torrentFile}) cannot be read: ${(error as Error).message}`,
-      );
+      return magnetInstead(record, torrentFile, error as Error);
+    }
+  }
+
+  /** {@linkcode Daemon.#sourceOf}, synchronously (at the start, a thousand at once). */
+  #sourceOfSync(record: TorrentRecord, torrentFile: string): Torrent | MagnetLink {
+    try {
+      return readTorrentFileSync(torrentFile);
+    } catch (error) {
+      return magnetInstead(record, torrentFile, error as Error);
     }
   }
 
@@ -971,12 +988,19 @@ export class Daemon {
       s.downloadQueue.enabled ? s.downloadQueue.value : undefined,
       s.seedQueue.enabled ? s.seedQueue.value : undefined,
     );
+    let starts = 0;
     for (const entry of ordered) {
       const handle = entry.handle;
       if (running.has(entry)) {
         entry.queued = false;
         if (!handle.running && handle.state !== "error" && handle.state !== "stopped") {
-          handle.resume();
+          if (starts++ < STARTS_PER_PASS) {
+            handle.resume();
+          } else {
+            // Its turn is the next pass's; queued until then.
+            entry.queued = true;
+            this.#scheduleSoon();
+          }
         }
       } else {
         entry.queued = entry.record.run && !entry.failed;
@@ -991,6 +1015,17 @@ export class Daemon {
     this.#tasks.add(owned);
     owned.finally(() => this.#tasks.delete(owned));
   }
+}
+
+/** Resolves after a timer of 0 ms. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The magnet link a record keeps, for a `.torrent` that cannot be read. */
+function magnetInstead(record: TorrentRecord, torrentFile: string, error: Error): MagnetLink {
+  if (record.magnet) return parseMagnet(record.magnet);
+  throw new ShoalError(`its .torrent (${torrentFile}) cannot be read: ${error.message}`);
 }
 
 /** Moves a file or folder, across file systems too. */

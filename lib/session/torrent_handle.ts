@@ -147,7 +147,7 @@ export interface TorrentStatus {
 /** The rates and byte counts of a {@linkcode TorrentStatus}. */
 export type TransferStatus = Pick<
   TorrentStatus,
-  "downloadRate" | "uploadRate" | "downloaded" | "uploaded" | "wasted" | "totalBytes"
+  "downloadRate" | "uploadRate" | "downloaded" | "uploaded" | "wasted" | "bytesDone" | "totalBytes"
 >;
 
 /** Events of a {@linkcode TorrentHandle}. */
@@ -497,6 +497,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       downloaded: carried.downloaded + (swarm?.downloaded ?? 0),
       uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
       wasted: carried.wasted + (swarm?.wasted ?? 0),
+      bytesDone: progress.bytes,
       totalBytes: this.#run?.restored || progress.wantedBytes > 0
         ? progress.wantedBytes
         : this.#torrent?.totalLength ?? 0,
