@@ -33,12 +33,14 @@ export interface TransmissionDaemon {
 
 /**
  * Starts transmission-daemon in the foreground, configured in a new folder
- * under `dir` (or again in `again.configDir`, on `again.rpcPort`).
+ * under `dir` (or again in `again.configDir`, on `again.rpcPort`), and waits
+ * until its RPC port answers (unless `again.waitForRpc` is false: a
+ * benchmark that times the start polls it itself).
  */
 export async function startTransmissionDaemon(
   dir: string,
   settings: Record<string, unknown> = {},
-  again: { configDir?: string; rpcPort?: number } = {},
+  again: { configDir?: string; rpcPort?: number; waitForRpc?: boolean } = {},
 ): Promise<TransmissionDaemon> {
   const config = again.configDir ?? await Deno.makeTempDir({ dir, prefix: "transmission-config-" });
   const downloadDir = `${dir}/transmission-downloads`;
@@ -79,7 +81,7 @@ export async function startTransmissionDaemon(
   }).spawn();
   const output = new OutputWatcher(child);
   try {
-    await waitForTcp(rpcPort, child, "transmission-daemon");
+    if (again.waitForRpc !== false) await waitForTcp(rpcPort, child, "transmission-daemon");
   } catch (error) {
     await stopChild(child);
     throw new Error(`${(error as Error).message}: ${output.text}`);
