@@ -53,6 +53,8 @@ const SCHEDULE_DELAY_MS = 20;
  * would keep the RPC from answering for a tenth of a second.
  */
 const STARTS_PER_PASS = 8;
+/** How long restores run before the event loop gets a turn with nothing else to do, in ms. */
+const RESTORES_SLICE_MS = 10;
 
 /** How often the records of running torrents get their changed byte counters saved, in ms. */
 const COUNTERS_SAVE_MS = 60_000;
@@ -285,6 +287,8 @@ export class Daemon {
   readonly #queuedSaves = new Map<Entry, Promise<void>>();
   /** Torrents restored one at a time after the start (their progress read from resume data). */
   #restoring: Promise<void> = Promise.resolve();
+  /** When the restores last let the event loop wait for a timer. */
+  #breathedAt = 0;
 
   private constructor(
     options: DaemonOptions,
@@ -664,12 +668,23 @@ export class Daemon {
     this.#order = undefined;
     this.#watchHandle(entry);
     // Its progress, from its resume data, before it runs (a paused torrent shows it too).
-    // After a timer: file operations that end one after the other would keep the event loop
-    // from the RPC's connections, which wait for a turn with nothing else to do.
-    this.#restoring = this.#restoring.then(() => nextTurn())
+    this.#restoring = this.#restoring.then(() => this.#breather())
       .then(() => this.#closed ? undefined : handle.restore())
       .catch((error) => this.#log.warn(`${record.name}: ${(error as Error).message}`));
     return entry;
+  }
+
+  /**
+   * A timer of 0 ms once restores have run for {@linkcode RESTORES_SLICE_MS}:
+   * file operations that end one after the other would keep the event loop
+   * from the RPC's connections, which wait for a turn with nothing else to
+   * do. Not before each restore: nested timers wait 4 ms, which would make
+   * a thousand restores take 4 s instead of 0.6.
+   */
+  async #breather(): Promise<void> {
+    if (performance.now() - this.#breathedAt < RESTORES_SLICE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#breathedAt = performance.now();
   }
 
   /** The saved `.torrent`, else the magnet link. */
@@ -1015,11 +1030,6 @@ export class Daemon {
     this.#tasks.add(owned);
     owned.finally(() => this.#tasks.delete(owned));
   }
-}
-
-/** Resolves after a timer of 0 ms. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The magnet link a record keeps, for a `.torrent` that cannot be read. */
