@@ -8,8 +8,7 @@
  * latency of `torrent-get` for all 1,000 (the web interface's list
  * fields), and the start-up time with the 1,000 in its state (from spawn
  * to a `torrent-get` that lists them all; the median of five restarts).
- * Goal: no worse than
- * transmission-daemon on each.
+ * Goal: no worse than transmission-daemon on each.
  *
  * Transmission 3.00 never dials loopback peers (shared/reference/peers.md);
  * the seeder re-announces every 5 s and dials it, so its 100 complete too
@@ -171,21 +170,24 @@ async function measure(daemon: DaemonUnderTest, generated: Generated): Promise<M
     times.push(performance.now() - started);
     if (all.length !== TORRENTS) throw new Error(`torrent-get listed ${all.length} torrents`);
   }
-  times.sort((a, b) => a - b);
   const starts: number[] = [];
   for (let i = 0; i < START_RUNS; i++) starts.push(await daemon.restart());
-  starts.sort((a, b) => a - b);
-  const startSeconds = starts[Math.floor(starts.length / 2)];
   return {
     addSeconds,
     completeSeconds,
     emptyRssMiB: emptyRss,
     rssMiB: rss,
     cpuSecondsPerMinute: cpu * 60 / IDLE_SECONDS,
-    getMedianMs: times[Math.floor(times.length / 2)],
-    getMaxMs: times.at(-1)!,
-    startSeconds,
+    getMedianMs: median(times),
+    getMaxMs: Math.max(...times),
+    startSeconds: median(starts),
   };
+}
+
+/** The middle value (the upper one of an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**

@@ -339,19 +339,11 @@ export class Daemon {
       const daemon = new Daemon(options, settings, totals, lock, session);
       daemon.#applyRateLimits();
       const records = loadRecords(options.stateDir, (message) => log.warn(message));
-      // Read synchronously, as the records were: the torrents are added in queue order (their ids).
-      const sources = records.map((record) => {
+      // In queue order (their ids); each .torrent read synchronously, as the records were.
+      for (const record of records) {
         try {
-          return daemon.#sourceOfSync(record, `${daemon.#torrentsDir}/${record.infoHash}.torrent`);
-        } catch (error) {
-          return error as Error;
-        }
-      });
-      for (const [i, record] of records.entries()) {
-        const source = sources[i];
-        try {
-          if (source instanceof Error) throw source;
-          await daemon.#load(record, source);
+          const torrentFile = `${daemon.#torrentsDir}/${record.infoHash}.torrent`;
+          await daemon.#load(record, daemon.#sourceOfSync(record, torrentFile));
         } catch (error) {
           log.warn(
             `torrent ${record.infoHash} (${record.name}) not loaded: ${(error as Error).message}`,
@@ -678,8 +670,8 @@ export class Daemon {
    * A timer of 0 ms once restores have run for {@linkcode RESTORES_SLICE_MS}:
    * file operations that end one after the other would keep the event loop
    * from the RPC's connections, which wait for a turn with nothing else to
-   * do. Not before each restore: nested timers wait 4 ms, which would make
-   * a thousand restores take 4 s instead of 0.6.
+   * do. Not before each restore: nested timers wait 4 ms, which made a
+   * thousand restores take 4.5 s instead of 2.3 (measured).
    */
   async #breather(): Promise<void> {
     if (performance.now() - this.#breathedAt < RESTORES_SLICE_MS) return;
