@@ -123,6 +123,25 @@ export interface RunProgress {
   wantedBytes: number;
 }
 
+/** The tracker tiers a run announces to: the torrent's, or the magnet link's (none with `announce: false`). */
+function announcedTiers(
+  source: Torrent | MagnetLink,
+  options: AddTorrentOptions,
+): readonly (readonly string[])[] {
+  if (options.announce === false) return [];
+  return "pieceMap" in source ? source.trackers : source.trackers.map((url) => [url as string]);
+}
+
+/** The trackers of a torrent no run has been made for: every one `idle`, as a new run shows them. */
+export function trackersBeforeRun(
+  source: Torrent | MagnetLink,
+  options: AddTorrentOptions,
+): TrackerStatus[] {
+  return announcedTiers(source, options).flatMap((urls, t) =>
+    urls.map((url): TrackerStatus => ({ url, tier: t + 1, state: "idle" }))
+  );
+}
+
 /** A torrent from one start to the next stop. */
 export class TorrentRun {
   #torrent?: Torrent;
@@ -228,8 +247,8 @@ export class TorrentRun {
       ...(options.peerSources ?? []),
       ...this.#shared,
     ];
-    const trackers = this.#torrent?.trackers ?? source.trackers.map((url) => [url as string]);
-    if ((options.announce ?? true) && trackers.length > 0) {
+    const trackers = announcedTiers(source, options);
+    if (trackers.length > 0) {
       // Made now (it sends nothing before start) so its trackers show from the first status.
       this.#announcer = this.#makeAnnouncer(trackers, this.#torrent?.private ?? false);
     }
@@ -817,7 +836,7 @@ export class TorrentRun {
     });
   }
 
-  #makeAnnouncer(trackers: string[][], isPrivate: boolean): Announcer {
+  #makeAnnouncer(trackers: readonly (readonly string[])[], isPrivate: boolean): Announcer {
     const context = this.#context;
     return new Announcer({
       infoHash: this.#torrent?.infoHash ?? this.#magnet!.infoHash,

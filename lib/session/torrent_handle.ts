@@ -29,7 +29,7 @@ import type { TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
-import { type RunProgress, TorrentRun } from "./_torrent_run.ts";
+import { type RunProgress, TorrentRun, trackersBeforeRun } from "./_torrent_run.ts";
 import type { FileProgress } from "./_file_selection.ts";
 import { type FilePriority, FileSelectionError } from "../metainfo/file_priority.ts";
 import { PeerPool } from "../discovery/peer_pool.ts";
@@ -439,8 +439,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.done = new Promise((resolve, reject) => this.#settle = { resolve, reject });
     // Callers that only watch events must not see an unhandled rejection.
     this.done.catch(() => {});
-    // Made now (it starts nothing) so that a paused torrent's trackers show.
-    this.#run = this.#newRun(source);
+    // The run is made when first needed: a daemon opens a thousand paused torrents at once.
   }
 
   /** The torrent, once its metadata is known (one added by magnet link has none until then). */
@@ -554,7 +553,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       completedAfterMs: this.#completedAt === undefined
         ? undefined
         : this.#completedAt - this.#addedAt,
-      trackers: run?.trackers() ?? [],
+      trackers: run?.trackers() ??
+        trackersBeforeRun(this.#torrent ?? this.#magnet!, this.#options),
       peersTried: swarm?.peersTried ?? 0,
       waiting: this.#waiting(now),
       error: this.#error?.message,
@@ -776,7 +776,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       if (last) this.#carry(last);
       this.#lastProgress = this.#run!.progress;
       this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
-    } else if (this.#verify) {
+    } else if (this.#verify || !this.#run) {
       this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
     }
     this.#verify = undefined;

@@ -283,6 +283,8 @@ export class Announcer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    // Never announced (a paused torrent's check): nothing to cancel, nobody to tell.
+    if (!this.#started && !this.#completed) return;
     for (const unit of this.#units) clearTimeout(unit.timer);
     const timeoutMs = this.#options.stopTimeoutMs ?? 5000;
     const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,8 @@
 /**
  * A daemon opened again over a state directory of many torrents: it lists
- * every one from the start, starts them a few at a time (the others shown
- * queued until their turn), and sets a damaged record aside without
- * losing the others.
+ * every one from the start, starts none before its RPC has had a turn,
+ * then a few at a time (the others shown queued until their turn), and
+ * sets a damaged record aside without losing the others.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { until } from "../helpers/until.ts";
@@ -53,9 +53,15 @@ Deno.test("daemon: opened again with 20 seeds, it lists them all, starts them in
     try {
       const listed = again.torrents();
       assertEquals(listed.length, TORRENTS, "every torrent is listed as soon as it is open");
-      const running = listed.filter((t) => t.handle.running);
-      assert(running.length > 0 && running.length < TORRENTS, `${running.length} started at once`);
-      for (const torrent of listed.filter((t) => !t.handle.running)) {
+      // Nothing starts before the RPC has had its turn: every one waits for the queue.
+      for (const torrent of listed) {
+        assert(!torrent.handle.running, `${torrent.record.name} waits for the queue's first pass`);
+        assert(torrent.queued, `${torrent.record.name} is shown queued meanwhile`);
+      }
+      await until(() => again.torrents().some((t) => t.handle.running), "a first start");
+      const running = again.torrents().filter((t) => t.handle.running);
+      assert(running.length < TORRENTS, `${running.length} started at once`);
+      for (const torrent of again.torrents().filter((t) => !t.handle.running)) {
         assert(torrent.queued, `${torrent.record.name} waits for its turn as queued`);
       }
       await until(

@@ -81,6 +81,36 @@ testWithPrograms(
     }),
 );
 
+Deno.test("lifecycle: a torrent added paused shows its trackers, idle, before it ever runs and once its data is restored; none with announce off", () =>
+  withTempDir(async (dir) => {
+    const trackers = [["http://127.0.0.1:9/announce"], ["udp://127.0.0.1:9/announce"]];
+    const fixture = await singleFileFixture(dir, 100_000, trackers);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, paused: true });
+      const shown = () => handle.status().trackers.map((t) => `${t.tier} ${t.url} ${t.state}`);
+      const idle = ["1 http://127.0.0.1:9/announce idle", "2 udp://127.0.0.1:9/announce idle"];
+      assertEquals(shown(), idle, "before any run");
+      await handle.restore();
+      assertEquals(handle.status().progress, 1, "its data found complete");
+      assertEquals(shown(), idle, "after the check, which announces nothing");
+    } finally {
+      await session.close();
+    }
+    const quiet = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = quiet.add(torrent, {
+        downloadDir: fixture.dataDir,
+        paused: true,
+        announce: false,
+      });
+      assertEquals(handle.status().trackers, []);
+    } finally {
+      await quiet.close();
+    }
+  }));
+
 Deno.test("lifecycle: a paused torrent that is stopped settles as stopped; resume after stop does nothing", () =>
   withTempDir(async (dir) => {
     const fixture = await singleFileFixture(dir, 100_000);

@@ -156,6 +156,18 @@ Deno.test("announcer: events: started once, completed, stopped", () =>
     opts.udp.close();
   }));
 
+Deno.test("announcer: one never started (a paused torrent's check) stops at once, tells no tracker and keeps its trackers idle", () =>
+  withTrackers([ok(1)], async ([tracker]) => {
+    const opts = options([[tracker.url]]);
+    const announcer = new Announcer(opts);
+    await announcer.stop();
+    announcer.start(); // Stopped for good: nothing is sent.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assertEquals(tracker.events, []);
+    assertEquals(announcer.statuses().map((s) => s.state), ["idle"]);
+    opts.udp.close();
+  }));
+
 Deno.test("announcer: a download that completes while started is on its way, then stops at once, still tells completed", () =>
   withTrackers([ok(60)], async ([tracker]) => {
     const opts = options([[tracker.url]], { stopTimeoutMs: 2000 });
