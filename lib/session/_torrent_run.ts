@@ -352,6 +352,11 @@ export class TorrentRun {
     return { early: filePieceEnds(this.#torrent!, selection.priorities) };
   }
 
+  /** The verified pieces, once the data is restored (the picker keeps them up to date). */
+  get have(): Bitfield | undefined {
+    return this.#picker?.have;
+  }
+
   /** Whether piece `index` is verified and on disk (false until the data is restored). */
   hasPiece(index: number): boolean {
     return this.#picker?.have.has(index) ?? false;

@@ -27,6 +27,7 @@ import type { PeerSummary, SwarmStats } from "../swarm/swarm.ts";
 import type { DiscoveryService } from "../discovery/peer_source.ts";
 import type { TrackerStatus } from "../tracker/announcer.ts";
 import type { UdpTrackerClient } from "../tracker/udp.ts";
+import type { Bitfield } from "../util/bitfield.ts";
 import { Emitter } from "../util/emitter.ts";
 import type { Logger } from "../util/log.ts";
 import { type RunProgress, TorrentRun, trackersBeforeRun } from "./_torrent_run.ts";
@@ -387,6 +388,11 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #carried = { downloaded: 0, uploaded: 0, wasted: 0, hashFailures: 0, banned: 0 };
   /** The last run's progress, shown while the next one restores. */
   #lastProgress = { pieces: 0, bytes: 0, bytesAtStart: 0, wantedBytes: 0 };
+  /**
+   * What {@linkcode restore} found on disk, kept instead of the run that
+   * found it (a paused torrent needs its pieces and files, not a run).
+   */
+  #found?: { have: Bitfield; files?: FileProgress[] };
   #untick?: () => void;
   #pausing?: Promise<void>;
   /** When the torrent last became `seeding`, while it is. */
@@ -497,7 +503,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       uploaded: carried.uploaded + (swarm?.uploaded ?? 0),
       wasted: carried.wasted + (swarm?.wasted ?? 0),
       bytesDone: progress.bytes,
-      totalBytes: this.#run?.restored || progress.wantedBytes > 0
+      totalBytes: this.#run?.restored || this.#found || progress.wantedBytes > 0
         ? progress.wantedBytes
         : this.#torrent?.totalLength ?? 0,
     };
@@ -567,7 +573,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * the torrent's data has been restored; `undefined` before.
    */
   files(): FileProgress[] | undefined {
-    const files = this.#run?.files();
+    const files = this.#run?.files() ?? this.#found?.files;
     // Paused: the priorities set since are those the next run starts with.
     const asked = this.#priorities;
     if (!files || this.#running || !asked || asked.length !== files.length) return files;
@@ -646,7 +652,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
 
   /** Whether piece `index` is verified and stored. */
   hasPiece(index: number): boolean {
-    return this.#run?.hasPiece(index) ?? false;
+    return this.#run ? this.#run.hasPiece(index) : this.#found?.have.has(index) ?? false;
   }
 
   /**
@@ -887,8 +893,9 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   /**
    * Finds out what is on disk without starting: a paused torrent that has
    * not run yet reads its resume data (or checks its files when that does
-   * not match them), as a start would, and stays paused, its progress
-   * known. Nothing happens otherwise.
+   * not match them), as a start would, and stays paused, its progress,
+   * pieces and files known (kept without the run that found them: a daemon
+   * restores a thousand). Nothing happens otherwise.
    *
    * @returns When it is paused again.
    */
@@ -906,6 +913,14 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     this.resume();
     await paused;
     await this.#pausing;
+    const run = this.#run;
+    // Still paused (not resumed meanwhile): what it found is kept, the run let go.
+    if (!run?.have || this.#running || this.#stopping) return;
+    this.#lastProgress = run.progress;
+    this.#found = { have: run.have, files: run.files() };
+    this.#priorities ??= run.priorities;
+    this.#run = undefined;
+    this.#runStarted = false;
   }
 
   /**

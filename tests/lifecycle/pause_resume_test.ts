@@ -111,6 +111,51 @@ Deno.test("lifecycle: a torrent added paused shows its trackers, idle, before it
     }
   }));
 
+Deno.test("lifecycle: restore() of a paused torrent finds its pieces and files' progress, keeps them while paused, and a resume goes on from them", () =>
+  withTempDir(async (dir) => {
+    // 7 pieces of 16 KiB; the last one damaged on disk.
+    const fixture = await singleFileFixture(dir, 100_000);
+    const data = `${fixture.dataDir}/single.bin`;
+    const file = await Deno.open(data, { write: true });
+    await file.seek(99_000, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(1000));
+    file.close();
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, paused: true });
+      assertEquals(handle.files(), undefined, "unknown before");
+      await handle.restore();
+      const pieces = () => Array.from({ length: torrent.pieceCount }, (_, i) => handle.hasPiece(i));
+      const known = () => {
+        const status = handle.status();
+        assertEquals(status.state, "paused");
+        assertEquals(status.piecesDone, 6);
+        assertEquals(status.bytesDone, 6 * 16384);
+        assertEquals(status.totalBytes, 100_000);
+        assertEquals(pieces(), [true, true, true, true, true, true, false]);
+        assertEquals(handle.files()?.map((f) => [f.path, f.bytesDone, f.priority]), [
+          ["single.bin", 6 * 16384, "normal"],
+        ]);
+      };
+      known();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      known();
+      // Asked for while paused: shown now, taken by the next run.
+      await handle.setFilePriorities(["high"]);
+      assertEquals(handle.files()?.map((f) => f.priority), ["high"]);
+      assertEquals(handle.filePriorities, ["high"]);
+      handle.resume();
+      // No peer has the last piece: the run restores the same six and waits for it.
+      await until(() => handle.state === "downloading", () => handle.state);
+      assertEquals(handle.status().piecesDone, 6);
+      assertEquals(handle.files()?.map((f) => f.priority), ["high"]);
+      assertEquals(pieces(), [true, true, true, true, true, true, false]);
+    } finally {
+      await session.close();
+    }
+  }));
+
 Deno.test("lifecycle: a paused torrent that is stopped settles as stopped; resume after stop does nothing", () =>
   withTempDir(async (dir) => {
     const fixture = await singleFileFixture(dir, 100_000);
