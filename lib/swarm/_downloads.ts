@@ -111,7 +111,7 @@ export class Downloads {
     this.updateInterest(peer);
   }
 
-  /** We have piece `index` now: if `peer` has it, it has one piece fewer that we want. */
+  /** We have piece `index`, which we wanted: if `peer` has it, it has one piece fewer that we want. */
   gained(peer: PeerSession, index: number): void {
     if (!peer.bits.has(index)) return;
     peer.wantedPieces--;

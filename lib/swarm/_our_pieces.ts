@@ -48,12 +48,14 @@ export class OurPieces {
   /** We have piece `index` now (downloaded, or found good on disk again). */
   gained(index: number): void {
     const { picker, downloads } = this.#options;
+    // A piece finished after its file was skipped was not counted among those wanted from peers.
+    const wanted = picker.wants(index);
     picker.pieceVerified(index);
     // Its buffer is free: peers waiting for piece memory may ask again now, not at the next tick.
     downloads.requestAllSoon();
     for (const peer of this.#options.peers()) {
       peer.send({ type: "have", index });
-      downloads.gained(peer, index);
+      if (wanted) downloads.gained(peer, index);
     }
     this.#options.onPieceVerified?.(index);
     if (picker.missing === 0 && !this.#completeReported) {

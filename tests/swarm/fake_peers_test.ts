@@ -3,7 +3,7 @@
  * honest one: the download completes byte for byte, the liar is banned,
  * and protocol breakers are disconnected.
  */
-import { readTorrentFile } from "../../lib/metainfo/mod.ts";
+import { createTorrent, readTorrentFile } from "../../lib/metainfo/mod.ts";
 import type { Torrent } from "../../lib/metainfo/torrent.ts";
 import { Session } from "../../lib/session/session.ts";
 import type {
@@ -15,7 +15,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { until } from "../helpers/until.ts";
 import { assertSameContent, type Fixture, singleFileFixture } from "../helpers/content.ts";
 import { type FakePeer, type FakePeerBehaviour, startFakePeer } from "../helpers/fake_peer.ts";
-import { withTempDir } from "../helpers/tools.ts";
+import { withTempDir, writeRandomFile } from "../helpers/tools.ts";
 
 interface Scenario {
   fixture: Fixture;
@@ -283,5 +283,47 @@ Deno.test("fake peers: a piece a peer takes back (lt_donthave) is not asked of i
       await session.close();
       await taker.stop();
       await honest.stop();
+    }
+  }));
+
+Deno.test("fake peers: pieces of a file skipped mid-download that finish afterwards leave the peer wanted for the rest", () =>
+  withTempDir(async (dir) => {
+    // File a: pieces 0 to 7 (32 KiB each); file b: pieces 8 to 12.
+    const data = `${dir}/data/set`;
+    await Deno.mkdir(data, { recursive: true });
+    await writeRandomFile(`${data}/a.bin`, 8 * 32 * 1024, 1);
+    const b = await writeRandomFile(`${data}/b.bin`, 4 * 32 * 1024 + 1000, 2);
+    const { torrent } = await createTorrent(data, { pieceLength: 32 * 1024 });
+    const content = new Uint8Array(torrent.totalLength);
+    for (const [i, name] of ["a.bin", "b.bin"].entries()) {
+      content.set(await Deno.readFile(`${data}/${name}`), torrent.files[i].offset);
+    }
+    // Slow blocks: the pieces of a in progress when it is skipped finish after the change.
+    const peer = startFakePeer(torrent, content, { delayMs: 150 });
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, {
+        downloadDir: `${dir}/out`,
+        peers: [{ host: peer.host, port: peer.port }],
+        filePriorities: ["normal", "skip"],
+        // One piece at a time: b's wait for the one of a in progress, and each other.
+        maxBufferedBytes: 32 * 1024,
+      });
+      await new Promise<void>((resolve) => handle.on("piece", () => resolve()));
+      // The next piece of a starts in the buffer the first one left.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await handle.setFilePriorities(["skip", "normal"]);
+      // The piece of a that finished after this took one from the count of pieces wanted
+      // from the peer, which fell to zero with the last piece of b not started: not
+      // interested any more, the download stalled.
+      const done = await Promise.race([
+        handle.done,
+        new Promise<string>((resolve) => setTimeout(() => resolve("stalled"), 20_000)),
+      ]);
+      assertEquals(done, "complete", `state ${handle.state}, ${handle.status().bytesDone} bytes`);
+      assertEquals(await Deno.readFile(`${dir}/out/set/b.bin`), b);
+    } finally {
+      await session.close();
+      await peer.stop();
     }
   }));
