@@ -382,6 +382,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
   #running = false;
   /** Whether `#run` has been started (a new one is made for the next start). */
   #runStarted = false;
+  /** The run started only checks what is on disk (a restore, or a paused torrent's verify). */
+  #checkOnlyRun = false;
   /** The run's start-up (lock, restore, files, swarm); its stop waits for it. */
   #starting: Promise<void> = Promise.resolve();
   /** Transfer counters of the runs before the last. */
@@ -573,7 +575,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
    * the torrent's data has been restored; `undefined` before.
    */
   files(): FileProgress[] | undefined {
-    const files = this.#run?.files() ?? this.#found?.files;
+    const files = this.#run ? this.#run.files() : this.#found?.files;
     // Paused: the priorities set since are those the next run starts with.
     const asked = this.#priorities;
     if (!files || this.#running || !asked || asked.length !== files.length) return files;
@@ -785,6 +787,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     } else if (this.#verify || !this.#run) {
       this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
     }
+    this.#checkOnlyRun = this.#verify?.checkOnly === true;
     this.#verify = undefined;
     this.#startedAt = Date.now();
     this.#startRun(this.#run!);
@@ -883,7 +886,8 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       throw new ShoalError(`${this.infoHashHex} is stopped; it cannot be checked`);
     }
     if (!this.#torrent) return;
-    const wasRunning = this.#running && !this.#pausing;
+    // A check under way (a restore) is not a torrent running: it stays paused after this one.
+    const wasRunning = this.#running && !this.#pausing && !this.#checkOnlyRun;
     await this.pause();
     if (this.#stopping) return;
     this.#verify = { checkOnly: !wasRunning, force: true };
@@ -915,7 +919,7 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
     await this.#pausing;
     const run = this.#run;
     // Still paused (not resumed meanwhile): what it found is kept, the run let go.
-    if (!run?.have || this.#running || this.#stopping) return;
+    if (!run?.have || this.#running || this.#pausing || this.#stopping) return;
     this.#lastProgress = run.progress;
     this.#found = { have: run.have, files: run.files() };
     this.#priorities ??= run.priorities;

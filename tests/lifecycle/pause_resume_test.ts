@@ -156,6 +156,32 @@ Deno.test("lifecycle: restore() of a paused torrent finds its pieces and files' 
     }
   }));
 
+Deno.test("lifecycle: verify() while a paused torrent's restore runs checks it again and leaves it paused", () =>
+  withTempDir(async (dir) => {
+    const fixture = await singleFileFixture(dir, 100_000, [["http://127.0.0.1:9/announce"]]);
+    const torrent = await readTorrentFile(fixture.torrent);
+    const session = new Session({ port: 0, host: "127.0.0.1" });
+    try {
+      const handle = session.add(torrent, { downloadDir: fixture.dataDir, paused: true });
+      const states: TorrentState[] = [];
+      handle.on("state", (state) => states.push(state));
+      const restoring = handle.restore();
+      assertEquals(handle.state, "checking");
+      await handle.verify();
+      await restoring;
+      await until(
+        () => handle.state === "paused" && handle.status().progress === 1,
+        () => `${handle.state} ${handle.status().progress}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assertEquals(handle.state, "paused", states.join(" "));
+      assert(!states.includes("seeding"), `it never ran: ${states.join(" ")}`);
+      assertEquals(handle.status().trackers.map((t) => t.state), ["idle"], "nothing announced");
+    } finally {
+      await session.close();
+    }
+  }));
+
 Deno.test("lifecycle: a paused torrent that is stopped settles as stopped; resume after stop does nothing", () =>
   withTempDir(async (dir) => {
     const fixture = await singleFileFixture(dir, 100_000);
