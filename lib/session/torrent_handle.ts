@@ -783,14 +783,16 @@ export class TorrentHandle extends Emitter<TorrentEvents> {
       const last = this.#run!.stats();
       if (last) this.#carry(last);
       this.#lastProgress = this.#run!.progress;
-      this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
-    } else if (this.#verify || !this.#run) {
-      this.#run = this.#newRun(this.#torrent ?? this.#magnet!);
     }
+    // A new run after one that ran, for a check (made with its options), or the first one.
+    const run = this.#runStarted || this.#verify || !this.#run
+      ? this.#newRun(this.#torrent ?? this.#magnet!)
+      : this.#run;
+    this.#run = run;
     this.#checkOnlyRun = this.#verify?.checkOnly === true;
     this.#verify = undefined;
     this.#startedAt = Date.now();
-    this.#startRun(this.#run!);
+    this.#startRun(run);
   }
 
   #startRun(run: TorrentRun): void {
